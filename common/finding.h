@@ -1,0 +1,66 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/event.h"
+#include "common/result.h"
+#include "common/time.h"
+
+namespace trailsight::common {
+
+enum class InsightType { kApiCallRate, kApiErrorRate };
+enum class InsightState { kStart, kEnd };
+
+// What an insight is about: AWS's unit of analysis.
+struct InsightKey {
+  InsightType type = InsightType::kApiCallRate;
+  std::string account;
+  std::string region;
+  std::string event_source;
+  std::string event_name;
+  std::string error_code;  // the anomalous error code; empty for call-rate insights
+  EventCategory source_category = EventCategory::kManagement;
+};
+
+// One value of an attribution list: a principal, user agent or error code, with its mean
+// per-minute count over the insight (or over the baseline window).
+struct AttributionValue {
+  std::string value;
+  double average = 0.0;
+};
+
+// The top contributors of one attribute, sorted by average descending, at most five each.
+struct Attribution {
+  std::string attribute;  // "userIdentityArn", "userAgent" or "errorCode"
+  std::vector<AttributionValue> insight;
+  std::vector<AttributionValue> baseline;
+};
+
+// An Insights record, Start or End, before rendering. A Start and its End share
+// `key` and `start`; both IDs are derived from them, so re-deriving a finding after a
+// replay or a restart yields the same record.
+struct Finding {
+  InsightKey key;
+  InsightState state = InsightState::kStart;
+  Minute start;       // the first anomalous minute: the identity of the episode
+  Minute event_time;  // Start: `start`; End: the first minute back to normal
+  double baseline_average = 0.0;  // calls (or errors) per minute over the baseline window
+  double insight_average = 0.0;   // Start: the first minute's count; End: the episode mean
+  int insight_duration_minutes = 1;
+  int baseline_duration_minutes = 0;  // AWS's rule: start - floor_to_day(start - 7 days)
+  std::vector<Attribution> attributions;
+};
+
+// Where findings go: a file, stdout, a Kafka topic. Publish() may be called from the
+// detector's thread only; implementations document their own buffering.
+class FindingSink {
+ public:
+  virtual ~FindingSink() = default;
+  // Hands one finding over. Fails only when the sink can no longer accept findings.
+  virtual Status Publish(const Finding& finding) = 0;
+  // Makes everything published so far durable (written, flushed, acknowledged).
+  virtual Status Flush() = 0;
+};
+
+}  // namespace trailsight::common
