@@ -1,0 +1,278 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace trailsight::config {
+namespace {
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    lines.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return lines;
+}
+
+// The problems a config text produces, one per line; empty when it loads.
+std::vector<std::string> Problems(std::string_view yaml) {
+  const common::Result<Config> config = LoadConfigText(yaml, "test.yaml");
+  if (config) return {};
+  EXPECT_EQ(config.error().code, common::ErrorCode::kInvalidConfig);
+  return Lines(config.error().message);
+}
+
+TEST(LoadConfigTest, EmptyTextGivesTheDefaults) {
+  const common::Result<Config> config = LoadConfigText("", "empty.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  const Config defaults;
+  EXPECT_EQ(config->detector.allowed_lateness, defaults.detector.allowed_lateness);
+  EXPECT_EQ(config->detector.warmup, std::chrono::hours{24});
+  EXPECT_EQ(config->detector.end_after_quiet_minutes, 2);
+  EXPECT_EQ(config->detector.attribution_values, 64u);
+  EXPECT_EQ(config->detector.baseline.window_days, 7);
+  EXPECT_EQ(config->detector.baseline.p_value, 1e-6);
+  EXPECT_EQ(config->input.max_record_bytes, 50u << 20);
+  EXPECT_EQ(config->input.dead_letter_path, "trailsight-dead-letters.jsonl");
+  EXPECT_EQ(config->outputs.insights, "-");
+}
+
+TEST(LoadConfigTest, CommentsOnlyAndEmptySectionsGiveTheDefaults) {
+  const common::Result<Config> config = LoadConfigText("# nothing yet\ndetector:\n", "t.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->detector.allowed_lateness, std::chrono::seconds{300});
+}
+
+TEST(LoadConfigTest, ReadsEveryField) {
+  const common::Result<Config> config = LoadConfigText(R"(
+detector:
+  allowed_lateness_seconds: 120
+  warmup_hours: 36
+  end_after_quiet_minutes: 5
+  attribution_values: 200
+baseline:
+  window_days: 3
+  min_calls: 10
+  p_value: 1.0e-7
+  calm_p_value: 0.01
+  peak_margin: 2.5
+input:
+  max_record_bytes: 1048576
+  dead_letter_path: /var/lib/trailsight/dead.jsonl
+outputs:
+  insights: /var/lib/trailsight/insights/
+)",
+                                                       "full.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  const detector::DetectorOptions& detector = config->detector;
+  EXPECT_EQ(detector.allowed_lateness, std::chrono::seconds{120});
+  EXPECT_EQ(detector.warmup, std::chrono::hours{36});
+  EXPECT_EQ(detector.end_after_quiet_minutes, 5);
+  EXPECT_EQ(detector.attribution_values, 200u);
+  EXPECT_EQ(detector.baseline.window_days, 3);
+  EXPECT_EQ(detector.baseline.min_calls, 10u);
+  EXPECT_DOUBLE_EQ(detector.baseline.p_value, 1e-7);
+  EXPECT_DOUBLE_EQ(detector.baseline.calm_p_value, 0.01);
+  EXPECT_DOUBLE_EQ(detector.baseline.peak_margin, 2.5);
+  EXPECT_EQ(config->input.max_record_bytes, 1048576u);
+  EXPECT_EQ(config->input.dead_letter_path, "/var/lib/trailsight/dead.jsonl");
+  EXPECT_EQ(config->outputs.insights, "/var/lib/trailsight/insights/");
+}
+
+TEST(LoadConfigTest, ReportsEveryMistakeWithLineFieldAndSuggestion) {
+  const std::vector<std::string> problems = Problems(R"(detector:
+  warmup_hour: 12
+  allowed_lateness_seconds: five minutes
+baseline:
+  window_days: 30
+  tuning:
+    aggressive: true
+outputs:
+  insights: "-"
+)");
+
+  const std::vector<std::string> expected = {
+      "test.yaml:2:3: detector.warmup_hour: unknown key; did you mean 'warmup_hours'?",
+      "test.yaml:3:29: detector.allowed_lateness_seconds: must be a number",
+      "test.yaml:5:16: baseline.window_days: must be between 1 and 7",
+      "test.yaml:6:3: baseline.tuning: unknown key; expected one of: calm_p_value, min_calls, "
+      "p_value, peak_margin, window_days",
+  };
+  EXPECT_EQ(problems, expected);
+}
+
+TEST(LoadConfigTest, SuggestsTheSectionAKeyBelongsTo) {
+  const std::vector<std::string> problems = Problems("detector:\n  window_days: 3\n");
+
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(
+      problems[0],
+      "test.yaml:2:3: detector.window_days: unknown key; did you mean 'baseline.window_days'?");
+}
+
+TEST(LoadConfigTest, RejectsUnknownTopLevelSectionsWithoutReadingInside) {
+  const std::vector<std::string> problems = Problems("kafka:\n  brokers: [a, b]\nbasline: {}\n");
+
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(
+      problems[0],
+      "test.yaml:1:1: kafka: unknown key; expected one of: baseline, detector, input, outputs");
+  EXPECT_EQ(problems[1], "test.yaml:3:1: basline: unknown key; did you mean 'baseline'?");
+}
+
+TEST(LoadConfigTest, RejectsWrongTypes) {
+  const std::vector<std::string> problems = Problems(R"(detector:
+  warmup_hours: 1.5
+  end_after_quiet_minutes: [1, 2]
+baseline:
+  peak_margin: .inf
+outputs:
+  insights:
+input: 7
+)");
+
+  const std::vector<std::string> expected = {
+      "test.yaml:2:17: detector.warmup_hours: must be a whole number",
+      "test.yaml:3:28: detector.end_after_quiet_minutes: must be a number",
+      "test.yaml:5:16: baseline.peak_margin: must be a number",
+      "test.yaml:7:3: outputs.insights: must be a string",
+      "test.yaml:8:8: input: must be a section (a mapping of keys)",
+  };
+  EXPECT_EQ(problems, expected);
+}
+
+TEST(LoadConfigTest, ChecksRangesAndRulesBetweenFields) {
+  const std::vector<std::string> problems = Problems(R"(detector:
+  attribution_values: 4
+baseline:
+  p_value: 0.01
+  calm_p_value: 0.001
+  min_calls: 0
+input:
+  max_record_bytes: 99999999999999999999
+  dead_letter_path: ""
+)");
+
+  const std::vector<std::string> expected = {
+      "test.yaml:2:23: detector.attribution_values: must be between 5 and 100000",
+      "test.yaml:5:17: baseline.calm_p_value: must be at least baseline.p_value (0.01): the "
+      "level that ends an insight cannot be stricter than the one that starts it",
+      "test.yaml:6:14: baseline.min_calls: must be between 1 and 1000000",
+      "test.yaml:8:21: input.max_record_bytes: is too large",
+      "test.yaml:9:21: input.dead_letter_path: must not be empty",
+  };
+  EXPECT_EQ(problems, expected);
+}
+
+TEST(LoadConfigTest, ProbabilitiesMustLieStrictlyBetweenZeroAndAHalf) {
+  EXPECT_EQ(Problems("baseline:\n  p_value: 0\n"),
+            std::vector<std::string>{
+                "test.yaml:2:12: baseline.p_value: must be greater than 0 and less than 0.5"});
+  EXPECT_EQ(Problems("baseline:\n  calm_p_value: 0.5\n"),
+            std::vector<std::string>{"test.yaml:2:17: baseline.calm_p_value: must be greater "
+                                     "than 0 and less than 0.5"});
+}
+
+TEST(LoadConfigTest, ReportsDuplicateKeys) {
+  const std::vector<std::string> problems =
+      Problems("detector:\n  warmup_hours: 1\n  warmup_hours: 2\n");
+
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0],
+            "test.yaml:3:3: detector.warmup_hours: is set twice; only the first value is used");
+}
+
+TEST(LoadConfigTest, RejectsADocumentThatIsNotAMapping) {
+  const std::vector<std::string> problems = Problems("- detector\n- baseline\n");
+
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0],
+            "test.yaml:1:1: the config must be a mapping of sections (detector:, ...)");
+}
+
+TEST(LoadConfigTest, ReportsYamlSyntaxErrorsWithTheirLine) {
+  const common::Result<Config> config =
+      LoadConfigText("detector:\n  warmup_hours: 1\n  bad: [unclosed\n", "broken.yaml");
+
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, common::ErrorCode::kInvalidConfig);
+  EXPECT_TRUE(config.error().message.starts_with("broken.yaml:")) << config.error().message;
+  EXPECT_NE(config.error().message.find("YAML syntax error"), std::string::npos);
+}
+
+TEST(LoadConfigTest, ReportsTheLineOfABadIndentation) {
+  const common::Result<Config> config =
+      LoadConfigText("detector:\n  warmup_hours: 1\n end_after_quiet_minutes: 2\n", "indent.yaml");
+
+  ASSERT_FALSE(config);
+  EXPECT_TRUE(config.error().message.starts_with("indent.yaml:3:")) << config.error().message;
+}
+
+TEST(LoadConfigFileTest, MissingFileNamesThePath) {
+  const std::filesystem::path path =
+      std::filesystem::path(::testing::TempDir()) / "no-such-dir" / "trailsight.yaml";
+
+  const common::Result<Config> config = LoadConfigFile(path);
+
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, common::ErrorCode::kInvalidConfig);
+  EXPECT_TRUE(config.error().message.starts_with(path.string() + ": cannot read config file"))
+      << config.error().message;
+}
+
+TEST(LoadConfigFileTest, AFolderIsNotAConfigFile) {
+  const std::filesystem::path path = ::testing::TempDir();
+
+  const common::Result<Config> config = LoadConfigFile(path);
+
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("it is a folder"), std::string::npos)
+      << config.error().message;
+}
+
+TEST(LoadConfigFileTest, NamesTheFileInEveryProblem) {
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) / "bad.yaml";
+  std::ofstream(path) << "detector:\n  warmup_hours: -1\n";
+
+  const common::Result<Config> config = LoadConfigFile(path);
+  std::filesystem::remove(path);
+
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            path.string() + ":2:17: detector.warmup_hours: must be between 0 and 720");
+}
+
+TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
+  const std::filesystem::path path =
+      std::filesystem::path(TRAILSIGHT_SOURCE_DIR) / "config" / "trailsight.yaml";
+
+  const common::Result<Config> config = LoadConfigFile(path);
+
+  ASSERT_TRUE(config) << config.error().message;
+  const Config defaults;
+  EXPECT_EQ(config->detector.allowed_lateness, defaults.detector.allowed_lateness);
+  EXPECT_EQ(config->detector.warmup, defaults.detector.warmup);
+  EXPECT_EQ(config->detector.end_after_quiet_minutes, defaults.detector.end_after_quiet_minutes);
+  EXPECT_EQ(config->detector.attribution_values, defaults.detector.attribution_values);
+  EXPECT_EQ(config->detector.baseline.window_days, defaults.detector.baseline.window_days);
+  EXPECT_EQ(config->detector.baseline.min_calls, defaults.detector.baseline.min_calls);
+  EXPECT_DOUBLE_EQ(config->detector.baseline.p_value, defaults.detector.baseline.p_value);
+  EXPECT_DOUBLE_EQ(config->detector.baseline.calm_p_value, defaults.detector.baseline.calm_p_value);
+  EXPECT_DOUBLE_EQ(config->detector.baseline.peak_margin, defaults.detector.baseline.peak_margin);
+  EXPECT_EQ(config->input.max_record_bytes, defaults.input.max_record_bytes);
+  EXPECT_EQ(config->input.dead_letter_path, defaults.input.dead_letter_path);
+  EXPECT_EQ(config->outputs.insights, defaults.outputs.insights);
+}
+
+}  // namespace
+}  // namespace trailsight::config
