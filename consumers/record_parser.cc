@@ -1,0 +1,331 @@
+#include "consumers/record_parser.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace trailsight::consumers {
+namespace {
+
+namespace od = simdjson::ondemand;
+using common::Error;
+using common::ErrorCode;
+using common::EventCategory;
+
+// The top-level fields a record is read for; everything else is skipped unread.
+enum class Field {
+  kOther,
+  kEventTime,
+  kTimestamp,
+  kRecipientAccountId,
+  kAwsRegion,
+  kEventSource,
+  kEventName,
+  kErrorCode,
+  kUserAgent,
+  kReadOnly,
+  kEventCategory,
+  kManagementEvent,
+  kUserIdentity,
+};
+
+// Classifies a key with one length switch and at most five comparisons.
+Field Classify(std::string_view key) {
+  switch (key.size()) {
+    case 8:
+      return key == "readOnly" ? Field::kReadOnly : Field::kOther;
+    case 9:
+      if (key == "eventTime") return Field::kEventTime;
+      if (key == "eventName") return Field::kEventName;
+      if (key == "awsRegion") return Field::kAwsRegion;
+      if (key == "errorCode") return Field::kErrorCode;
+      if (key == "userAgent") return Field::kUserAgent;
+      return Field::kOther;
+    case 10:
+      return key == "@timestamp" ? Field::kTimestamp : Field::kOther;
+    case 11:
+      return key == "eventSource" ? Field::kEventSource : Field::kOther;
+    case 12:
+      return key == "userIdentity" ? Field::kUserIdentity : Field::kOther;
+    case 13:
+      return key == "eventCategory" ? Field::kEventCategory : Field::kOther;
+    case 15:
+      return key == "managementEvent" ? Field::kManagementEvent : Field::kOther;
+    case 18:
+      return key == "recipientAccountId" ? Field::kRecipientAccountId : Field::kOther;
+    default:
+      return Field::kOther;
+  }
+}
+
+Error Malformed(std::string message) {
+  return Error{ErrorCode::kMalformedEvent, std::move(message)};
+}
+
+Error InvalidJson(simdjson::error_code code) {
+  return Malformed(fmt::format("truncated or invalid JSON: {}", simdjson::error_message(code)));
+}
+
+std::string_view TypeName(od::json_type type) {
+  switch (type) {
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "an unknown value";
+}
+
+// Views of the fields that matter, into the simdjson parser's string buffer; they stay valid
+// until the next document is iterated. An absent or null field is an empty optional.
+struct Fields {
+  std::optional<std::string_view> event_time, timestamp, recipient_account, region, source, name,
+      error_code, user_agent, category;
+  std::optional<std::string_view> identity_arn, identity_invoked_by, identity_type,
+      identity_account;
+  std::optional<bool> read_only, management_event;
+};
+
+// Reads a string (null counts as absent) into `out`; `field` names it in the error.
+std::optional<Error> ReadString(od::value& value, std::string_view field,
+                                std::optional<std::string_view>& out) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return InvalidJson(error);
+  if (type == od::json_type::null) return std::nullopt;
+  if (type != od::json_type::string) {
+    return Malformed(fmt::format("field {} must be a string, not {}", field, TypeName(type)));
+  }
+  std::string_view text;
+  if (auto error = value.get_string().get(text)) return InvalidJson(error);
+  out = text;
+  return std::nullopt;
+}
+
+// Reads a boolean (null counts as absent) into `out`.
+std::optional<Error> ReadBool(od::value& value, std::string_view field, std::optional<bool>& out) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return InvalidJson(error);
+  if (type == od::json_type::null) return std::nullopt;
+  if (type != od::json_type::boolean) {
+    return Malformed(fmt::format("field {} must be a boolean, not {}", field, TypeName(type)));
+  }
+  bool flag = false;
+  if (auto error = value.get_bool().get(flag)) return InvalidJson(error);
+  out = flag;
+  return std::nullopt;
+}
+
+// Reads the userIdentity object: arn, invokedBy, type and accountId.
+std::optional<Error> ReadUserIdentity(od::value& value, Fields& fields) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return InvalidJson(error);
+  if (type == od::json_type::null) return std::nullopt;
+  if (type != od::json_type::object) {
+    return Malformed(fmt::format("field userIdentity must be an object, not {}", TypeName(type)));
+  }
+  od::object identity;
+  if (auto error = value.get_object().get(identity)) return InvalidJson(error);
+  for (auto member : identity) {
+    od::field field;
+    if (auto error = std::move(member).get(field)) return InvalidJson(error);
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return InvalidJson(error);
+    od::value& inner = field.value();
+    std::optional<Error> problem;
+    if (key == "arn") {
+      problem = ReadString(inner, "userIdentity.arn", fields.identity_arn);
+    } else if (key == "invokedBy") {
+      problem = ReadString(inner, "userIdentity.invokedBy", fields.identity_invoked_by);
+    } else if (key == "type") {
+      problem = ReadString(inner, "userIdentity.type", fields.identity_type);
+    } else if (key == "accountId") {
+      problem = ReadString(inner, "userIdentity.accountId", fields.identity_account);
+    }
+    if (problem) return problem;
+  }
+  return std::nullopt;
+}
+
+// Reads one top-level field into `fields`; unknown fields are skipped by simdjson.
+std::optional<Error> ReadField(Field id, od::value& value, Fields& fields) {
+  switch (id) {
+    case Field::kOther:
+      return std::nullopt;
+    case Field::kEventTime:
+      return ReadString(value, "eventTime", fields.event_time);
+    case Field::kTimestamp:
+      return ReadString(value, "@timestamp", fields.timestamp);
+    case Field::kRecipientAccountId:
+      return ReadString(value, "recipientAccountId", fields.recipient_account);
+    case Field::kAwsRegion:
+      return ReadString(value, "awsRegion", fields.region);
+    case Field::kEventSource:
+      return ReadString(value, "eventSource", fields.source);
+    case Field::kEventName:
+      return ReadString(value, "eventName", fields.name);
+    case Field::kErrorCode:
+      return ReadString(value, "errorCode", fields.error_code);
+    case Field::kUserAgent:
+      return ReadString(value, "userAgent", fields.user_agent);
+    case Field::kReadOnly:
+      return ReadBool(value, "readOnly", fields.read_only);
+    case Field::kEventCategory:
+      return ReadString(value, "eventCategory", fields.category);
+    case Field::kManagementEvent:
+      return ReadBool(value, "managementEvent", fields.management_event);
+    case Field::kUserIdentity:
+      return ReadUserIdentity(value, fields);
+  }
+  return std::nullopt;
+}
+
+// Checks that a required string field is present and not empty.
+std::optional<Error> Require(const std::optional<std::string_view>& value, std::string_view name) {
+  if (!value) return Malformed(fmt::format("missing field {}", name));
+  if (value->empty()) return Malformed(fmt::format("field {} must not be empty", name));
+  return std::nullopt;
+}
+
+std::optional<EventCategory> CategoryFromName(std::string_view name) {
+  if (name == "Management") return EventCategory::kManagement;
+  if (name == "Data") return EventCategory::kData;
+  if (name == "NetworkActivity") return EventCategory::kNetworkActivity;
+  if (name == "Insight") return EventCategory::kInsight;
+  return std::nullopt;
+}
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+struct RecordParser::State {
+  explicit State(common::StringInterner& strings) : interner(strings) {}
+
+  common::StringInterner& interner;  // outlives the parser; see the constructor's contract
+  std::vector<char> buffer;          // the record plus SIMDJSON_PADDING; grows, never shrinks
+  od::parser parser;                 // reuses its index and string buffers between records
+};
+
+RecordParser::RecordParser(common::StringInterner& interner)
+    : state_(std::make_unique<State>(interner)) {}
+
+RecordParser::~RecordParser() = default;
+
+common::Result<common::Event> RecordParser::Parse(std::string_view record_json) {
+  std::vector<char>& buffer = state_->buffer;
+  const std::size_t needed = record_json.size() + simdjson::SIMDJSON_PADDING;
+  if (buffer.size() < needed) buffer.resize(std::max(needed, buffer.size() * 2));
+  if (!record_json.empty()) std::memcpy(buffer.data(), record_json.data(), record_json.size());
+
+  od::document document;
+  if (auto error =
+          state_->parser.iterate(buffer.data(), record_json.size(), buffer.size()).get(document)) {
+    return InvalidJson(error);
+  }
+  od::json_type type;
+  if (auto error = document.type().get(type)) return InvalidJson(error);
+  if (type != od::json_type::object) {
+    return Malformed(fmt::format("not a JSON object (found {})", TypeName(type)));
+  }
+  od::object object;
+  if (auto error = document.get_object().get(object)) return InvalidJson(error);
+
+  Fields fields;
+  for (auto member : object) {
+    od::field field;
+    if (auto error = std::move(member).get(field)) return InvalidJson(error);
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return InvalidJson(error);
+    if (auto problem = ReadField(Classify(key), field.value(), fields)) return *std::move(problem);
+  }
+  // current_location() is out of bounds once the whole input has been consumed.
+  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Malformed("truncated or invalid JSON: unexpected content after the record");
+  }
+
+  // Validate everything before interning anything, so rejected records add no strings.
+  const std::optional<std::string_view>& time_text =
+      fields.event_time ? fields.event_time : fields.timestamp;
+  if (!time_text) return Malformed("missing field eventTime (and @timestamp)");
+  common::Result<common::Seconds> time = common::ParseUtcTimestamp(*time_text);
+  if (!time) {
+    return Malformed(fmt::format("field {}: {}", fields.event_time ? "eventTime" : "@timestamp",
+                                 time.error().message));
+  }
+  const std::optional<std::string_view>& account =
+      fields.recipient_account && !fields.recipient_account->empty() ? fields.recipient_account
+                                                                     : fields.identity_account;
+  if (!account || account->empty()) {
+    return Malformed("missing field recipientAccountId (and userIdentity.accountId)");
+  }
+  if (auto problem = Require(fields.region, "awsRegion")) return *std::move(problem);
+  if (auto problem = Require(fields.source, "eventSource")) return *std::move(problem);
+  if (auto problem = Require(fields.name, "eventName")) return *std::move(problem);
+
+  EventCategory category = EventCategory::kManagement;
+  if (fields.category) {
+    const std::optional<EventCategory> named = CategoryFromName(*fields.category);
+    if (!named) {
+      return Malformed(fmt::format("field eventCategory has unknown value \"{}\"",
+                                   fields.category->substr(0, 64)));
+    }
+    category = *named;
+  } else if (fields.management_event == false) {
+    category = EventCategory::kData;
+  }
+
+  std::string_view principal;
+  if (fields.identity_arn && !fields.identity_arn->empty()) {
+    principal = PrincipalFromArn(*fields.identity_arn);
+  } else if (fields.identity_invoked_by && !fields.identity_invoked_by->empty()) {
+    principal = *fields.identity_invoked_by;
+  } else if (fields.identity_type) {
+    principal = *fields.identity_type;
+  }
+
+  common::StringInterner& interner = state_->interner;
+  common::Event event;
+  event.time = *time;
+  event.account = interner.Intern(*account);
+  event.region = interner.Intern(*fields.region);
+  event.source = interner.Intern(*fields.source);
+  event.name = interner.Intern(*fields.name);
+  event.error_code = fields.error_code ? interner.Intern(*fields.error_code) : common::kNoSymbol;
+  event.principal = interner.Intern(principal);
+  event.user_agent = fields.user_agent ? interner.Intern(*fields.user_agent) : common::kNoSymbol;
+  event.read_only = fields.read_only.value_or(IsReadOnlyName(*fields.name));
+  event.category = category;
+  return event;
+}
+
+std::string_view PrincipalFromArn(std::string_view arn) {
+  constexpr std::string_view kAssumedRole = ":assumed-role/";
+  const std::size_t role = arn.find(kAssumedRole);
+  if (role == std::string_view::npos) return arn;
+  const std::size_t session = arn.find('/', role + kAssumedRole.size());
+  return session == std::string_view::npos ? arn : arn.substr(0, session);
+}
+
+bool IsReadOnlyName(std::string_view event_name) {
+  for (std::string_view prefix : {"Get", "List", "Describe", "Head", "Lookup", "BatchGet"}) {
+    if (StartsWith(event_name, prefix)) return true;
+  }
+  return false;
+}
+
+}  // namespace trailsight::consumers

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "common/event.h"
+#include "common/interner.h"
+#include "common/result.h"
+
+namespace trailsight::consumers {
+
+// Limits that protect the reader from hostile or broken input.
+struct InputOptions {
+  std::size_t max_record_bytes = 50u << 20;  // larger records are dead-lettered, not parsed
+};
+
+// Turns one CloudTrail record (a JSON object) into an Event, following DESIGN.md "Records to
+// keys": account is recipientAccountId (else userIdentity.accountId), time is eventTime (else
+// `@timestamp`), readOnly is inferred from the name when absent, the principal is the
+// userIdentity ARN without an assumed role's session name. Fields may come in any order; the
+// record is read in one pass with simdjson On-Demand.
+//
+// The parser owns a padded buffer and a simdjson parser that it reuses, so in steady state
+// Parse() allocates only when the interner meets a string it has never seen (and when it
+// builds the message of a rejected record). Strings of a rejected record are not interned.
+//
+// Thread safety: none; one ingest thread owns a parser.
+class RecordParser {
+ public:
+  // Keeps `interner`, which must outlive the parser; Events it returns carry its symbols.
+  explicit RecordParser(common::StringInterner& interner);
+  ~RecordParser();
+  RecordParser(const RecordParser&) = delete;
+  RecordParser& operator=(const RecordParser&) = delete;
+
+  // Parses one record. Fails with kMalformedEvent and a message naming the problem:
+  // "missing field eventName", "field readOnly must be a boolean",
+  // "truncated or invalid JSON: <simdjson error>", "not a JSON object (found an array)".
+  common::Result<common::Event> Parse(std::string_view record_json);
+
+ private:
+  struct State;  // hides simdjson from every includer
+  std::unique_ptr<State> state_;
+};
+
+// Returns the ARN that names the role rather than the session: for
+// "arn:aws:sts::123:assumed-role/Deployer/session-1" it returns
+// "arn:aws:sts::123:assumed-role/Deployer"; any other ARN comes back unchanged. The result
+// is a prefix of `arn`, so it needs no allocation.
+std::string_view PrincipalFromArn(std::string_view arn);
+
+// Returns true when a record named `event_name` without a readOnly field counts as a read:
+// the name starts with Get, List, Describe, Head, Lookup or BatchGet.
+bool IsReadOnlyName(std::string_view event_name);
+
+}  // namespace trailsight::consumers

@@ -1,0 +1,46 @@
+#include "consumers/replay_reader.h"
+
+#include <unistd.h>
+
+#include <memory>
+
+#include "consumers/input_session.h"
+#include "consumers/input_stream.h"
+
+namespace trailsight::consumers {
+
+ReplayReader::ReplayReader(common::StringInterner& interner, common::DeadLetterSink& dead_letters,
+                           InputOptions options)
+    : parser_(interner), dead_letters_(dead_letters), options_(options) {}
+
+ReplayReader::~ReplayReader() = default;
+
+common::Status ReplayReader::ReadInput(const std::string& input, EventReceiver& receiver) {
+  if (input == "-") return ReadDescriptor(STDIN_FILENO, "stdin", receiver);
+  common::Result<std::unique_ptr<InputStream>> stream = InputStream::Open(input);
+  if (!stream) return std::move(stream).error();
+  return ReadStream(**stream, input, receiver);
+}
+
+common::Status ReplayReader::ReadDescriptor(int fd, std::string_view source,
+                                            EventReceiver& receiver) {
+  common::Result<std::unique_ptr<InputStream>> stream =
+      InputStream::FromDescriptor(fd, std::string(source));
+  if (!stream) return std::move(stream).error();
+  return ReadStream(**stream, source, receiver);
+}
+
+common::Status ReplayReader::ReadStream(InputStream& stream, std::string_view source,
+                                        EventReceiver& receiver) {
+  InputSession session(InputSession::Context{.parser = parser_,
+                                             .dead_letters = dead_letters_,
+                                             .options = options_,
+                                             .counters = counters_,
+                                             .buffer = buffer_},
+                       stream, source, receiver);
+  common::Status status = session.Run();
+  if (status) ++counters_.inputs;
+  return status;
+}
+
+}  // namespace trailsight::consumers

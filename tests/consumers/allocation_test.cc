@@ -1,0 +1,120 @@
+// Checks the hot path's promise: once warm, parsing and reading records allocates nothing per
+// record. Counts calls to the global operator new, which this file replaces for the whole test
+// binary (sanitizer builds keep their own allocator and skip these tests).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "consumers/record_parser.h"
+#include "consumers/replay_reader.h"
+#include "tests/consumers/test_inputs.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TRAILSIGHT_COUNT_ALLOCATIONS 0
+#else
+#define TRAILSIGHT_COUNT_ALLOCATIONS 1
+#endif
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+#if TRAILSIGHT_COUNT_ALLOCATIONS
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete[](void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+#endif
+
+namespace trailsight::consumers {
+namespace {
+
+using test_support::Cat;
+using test_support::MakeRecord;
+
+class AllocationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!TRAILSIGHT_COUNT_ALLOCATIONS)
+      GTEST_SKIP() << "allocations are not counted under sanitizers";
+  }
+};
+
+// Records with new values in every field the parser keeps, once interned.
+std::vector<std::string> Records() {
+  std::vector<std::string> records;
+  for (const char* name : {"GetObject", "RunInstances", "StopLogging", "ListBuckets"}) {
+    records.push_back(MakeRecord(name));
+    records.push_back(Cat(R"({"requestParameters":{"bucketName":"b","key":"k\"\u00e9"},)",
+                          R"("userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:)",
+                          R"(assumed-role/Deployer/session-)", name,
+                          R"("},"errorCode":"AccessDenied",)",
+                          R"("eventSource":"s3.amazonaws.com","eventName":")", name,
+                          R"(","awsRegion":"eu-west-1","recipientAccountId":"1",)",
+                          R"("eventCategory":"Data","@timestamp":"2020-09-14T00:44:23.000Z"})"));
+  }
+  return records;
+}
+
+class CountingReceiver : public EventReceiver {
+ public:
+  void OnEvent(const common::Event&) override { ++count; }
+  std::size_t count = 0;
+};
+
+TEST_F(AllocationTest, RecordParserDoesNotAllocateForStringsItHasSeen) {
+  common::StringInterner interner;
+  RecordParser parser(interner);
+  const std::vector<std::string> records = Records();
+  for (const std::string& record : records) ASSERT_TRUE(parser.Parse(record).has_value());
+
+  const std::size_t before = allocations.load();
+  std::size_t parsed = 0;
+  for (int round = 0; round < 100; ++round) {
+    for (const std::string& record : records) parsed += parser.Parse(record).has_value();
+  }
+  const std::size_t during = allocations.load() - before;
+
+  EXPECT_EQ(parsed, 100 * records.size());
+  EXPECT_EQ(during, 0u);
+}
+
+TEST_F(AllocationTest, ReplayReaderAllocatesPerInputNotPerRecord) {
+  test_support::TempDir dir;
+  std::string few, many;
+  const std::vector<std::string> records = Records();
+  for (const std::string& record : records) few += record + "\n";
+  for (int i = 0; i < 500; ++i) many += few;
+  const std::string many_path = dir.WriteGzip("many.jsonl.gz", many);
+  const std::string few_gz_path = dir.WriteGzip("few.jsonl.gz", few);
+  common::StringInterner interner;
+  test_support::CollectingDeadLetters dead_letters;
+  ReplayReader reader(interner, dead_letters, {});
+  CountingReceiver receiver;
+  ASSERT_TRUE(reader.ReadInput(many_path, receiver).ok());  // warm up buffers and strings
+
+  std::size_t before = allocations.load();
+  ASSERT_TRUE(reader.ReadInput(few_gz_path, receiver).ok());
+  const std::size_t for_few = allocations.load() - before;
+  before = allocations.load();
+  ASSERT_TRUE(reader.ReadInput(many_path, receiver).ok());
+  const std::size_t for_many = allocations.load() - before;
+
+  EXPECT_GT(for_few, 0u);  // opening an input allocates, so the counter is live
+  EXPECT_EQ(for_many, for_few);
+  EXPECT_EQ(receiver.count, (500 + 1 + 500) * records.size());
+  EXPECT_TRUE(dead_letters.letters.empty());
+}
+
+}  // namespace
+}  // namespace trailsight::consumers
