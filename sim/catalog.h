@@ -1,0 +1,116 @@
+#pragma once
+
+#include <chrono>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace trailsight::sim {
+
+// One AWS API the simulator calls. Templates are JSON text in which `$name` placeholders
+// (`$instance`, `$bucket`, `$role`, ... see record_context.cc) are replaced per record with
+// names from the account's resource pools; "null" renders as JSON null.
+struct ApiSpec {
+  std::string_view service{};          // eventSource is "<service>.amazonaws.com"
+  std::string_view name{};             // eventName, as CloudTrail spells it
+  bool read_only = true;               // readOnly
+  std::string_view request = "null";   // requestParameters template
+  std::string_view response = "null";  // responseElements template (writes only)
+  std::string_view not_found = "";     // error code when the named resource is missing
+  bool data_event = false;             // eventCategory Data, managementEvent false
+  bool global = false;                 // IAM: logged in us-east-1 only (the home region)
+};
+
+// How a service reports refusals and throttling (errorCode and errorMessage templates).
+struct ServiceErrors {
+  std::string_view denied_code = "AccessDenied";
+  std::string_view denied_message =
+      "User: $arn is not authorized to perform: $action because no identity-based policy "
+      "allows the $action action";
+  std::string_view throttle_code = "ThrottlingException";
+  std::string_view throttle_message = "Rate exceeded";
+};
+
+// The kind of userIdentity an actor has.
+enum class IdentityKind {
+  kAssumedRole,  // AssumedRole with sessionContext.sessionIssuer (SSO users, app roles)
+  kServiceRole,  // AssumedRole used by an AWS service on our behalf (invokedBy, no TLS)
+  kIamUser,      // IAMUser with a long-term AKIA key
+  kAwsService,   // AWSService: the service itself (sts:AssumeRole by lambda.amazonaws.com)
+};
+
+// The client an actor calls from; decides userAgent and sourceIPAddress.
+enum class AgentKind {
+  kConsole,       // the AWS console in a browser (sessionCredentialFromConsole)
+  kCli,           // aws-cli v2, with the command in the user agent
+  kBoto3,         // Python scripts and tools
+  kLambda,        // boto3 inside a Lambda function
+  kTerraform,     // terraform-provider-aws
+  kGoSdk,         // applications on EC2
+  kSsmAgent,      // amazon-ssm-agent on every instance
+  kLambdaWorker,  // the Lambda runtime itself ("awslambda-worker")
+  kService,       // an AWS service acting for us: its DNS name as address and agent
+};
+
+// The shape of an actor's rate over the day and the week.
+enum class Shape {
+  kBusinessHours,  // people: raised cosine over 07:30-19:30 local, low floor, quiet weekends
+  kExtended,       // CI and tooling driven by people: wider day, higher floor
+  kAppLoad,        // applications: smooth 24 h cosine peaking mid-afternoon, busier weekdays
+  kFlat,           // pollers and agents: the same every minute of the week
+};
+
+struct ApiWeight {
+  std::string_view api;  // "service:Name" in the API catalog
+  double weight;         // relative share of the actor's calls
+};
+
+// A family of callers that exists in every account: one principal with its sessions,
+// clients and a Poisson call rate shaped by `shape`.
+struct ActorSpec {
+  std::string_view id{};  // short handle used by jobs ("backup", "ci")
+  IdentityKind identity = IdentityKind::kAssumedRole;
+  std::string_view name{};                   // role or user name; "$hash" becomes 16 hex digits
+  std::string_view path = "/";               // IAM path of the role or user
+  std::vector<std::string_view> sessions{};  // session names; "$instance"/"$function" use pools
+  std::string_view invoked_by{};             // kServiceRole / kAwsService: the acting service
+  std::vector<AgentKind> agents{};           // one is picked per call, first most often
+  Shape shape = Shape::kFlat;
+  double per_minute = 0;          // calls per minute at the shape's peak, busiest stream
+  bool home_region_only = false;  // only in the first region of the list
+  double denied = 0.006;          // chance a call is refused (AccessDenied & co.)
+  double not_found = 0.02;        // chance a call naming a resource finds none
+  double throttled = 0.008;       // chance a call is throttled
+  std::vector<ApiWeight> apis{};
+};
+
+// One step of a scheduled job: `min_calls..max_calls` calls of `api` spread over
+// `spread` seconds, starting `offset` seconds after the job starts.
+struct JobStep {
+  std::string_view api{};
+  int min_calls = 1;
+  int max_calls = 1;
+  int offset = 0;
+  int spread = 30;
+};
+
+// Automation that runs at the same time every day (or weekday, UTC): every occurrence has
+// about the same size, so a baseline that has seen a week of it calls it normal.
+struct JobSpec {
+  std::string_view actor{};       // ActorSpec::id of the caller
+  std::chrono::minutes at{0};     // UTC time of day
+  int jitter_minutes = 0;         // the start moves by up to this many minutes either way
+  std::chrono::minutes every{0};  // 0: once a day; else repeats from `at` every `every`
+  bool weekdays_only = false;
+  bool home_region_only = false;
+  double secondary_scale = 1.0;  // call counts in regions after the first
+  std::vector<JobStep> steps{};
+};
+
+std::span<const ApiSpec> ApiCatalog();
+std::span<const ActorSpec> ActorCatalog();
+std::span<const JobSpec> JobCatalog();
+// Returns the error vocabulary of `service` (a default one for services without quirks).
+const ServiceErrors& ErrorsOf(std::string_view service);
+
+}  // namespace trailsight::sim
