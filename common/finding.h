@@ -43,8 +43,8 @@ struct Attribution {
 struct Finding {
   InsightKey key;
   InsightState state = InsightState::kStart;
-  Minute start;       // the first anomalous minute: the identity of the episode
-  Minute event_time;  // Start: `start`; End: the first minute back to normal
+  Minute start;                   // the first anomalous minute: the identity of the episode
+  Minute event_time;              // Start: `start`; End: the first minute back to normal
   double baseline_average = 0.0;  // calls (or errors) per minute over the baseline window
   double insight_average = 0.0;   // Start: the first minute's count; End: the episode mean
   int insight_duration_minutes = 1;

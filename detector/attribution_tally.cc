@@ -26,7 +26,8 @@ void AttributionTally::Add(Attribute attribute, common::Symbol value, std::uint3
 }
 
 void AttributionTally::Merge(const AttributionTally& other, std::size_t cap) {
-  for (const TallyEntry& entry : other.entries_) Add(entry.attribute, entry.value, entry.count, cap);
+  for (const TallyEntry& entry : other.entries_)
+    Add(entry.attribute, entry.value, entry.count, cap);
 }
 
 std::vector<TallyEntry> AttributionTally::Top(Attribute attribute, std::size_t limit,

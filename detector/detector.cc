@@ -1,8 +1,8 @@
 #include "detector/detector.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace trailsight::detector {
 namespace {
@@ -28,8 +28,7 @@ Detector::Detector(DetectorOptions options, common::StringInterner& interner,
       interner_(interner),
       sink_(sink),
       null_symbol_(interner.Intern("null")),
-      open_slots_(static_cast<std::size_t>(
-          (options.allowed_lateness.count() + 59) / 60 + 2)) {}
+      open_slots_(static_cast<std::size_t>((options.allowed_lateness.count() + 59) / 60 + 2)) {}
 
 void Detector::OnEvent(const common::Event& event) {
   ++counters_.events;
@@ -149,8 +148,8 @@ void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
   }
 }
 
-void Detector::CloseKeyMinute(std::uint32_t key_index, common::Minute minute,
-                              std::uint32_t count, const AttributionTally& tally) {
+void Detector::CloseKeyMinute(std::uint32_t key_index, common::Minute minute, std::uint32_t count,
+                              const AttributionTally& tally) {
   KeyState& key = keys_[key_index];
   key.history.AddMinute(minute, count, tally, options_.attribution_values);
   key.last_closed = minute;
@@ -220,11 +219,11 @@ void Detector::EndEpisode(std::uint32_t key_index, const Episode& episode) {
   const minutes duration = back_to_normal - episode.start;
   end.event_time = back_to_normal;
   end.insight_duration_minutes = static_cast<int>(duration.count());
-  end.insight_average = static_cast<double>(episode.calls_through_last) /
-                        static_cast<double>(duration.count());
+  end.insight_average =
+      static_cast<double>(episode.calls_through_last) / static_cast<double>(duration.count());
   for (std::size_t i = 0; i < end.attributions.size(); ++i) {
-    end.attributions[i].insight = Values(episode.tally, static_cast<Attribute>(i),
-                                         static_cast<double>(duration.count()));
+    end.attributions[i].insight =
+        Values(episode.tally, static_cast<Attribute>(i), static_cast<double>(duration.count()));
   }
   Publish(end);
 }

@@ -88,7 +88,7 @@ class Detector {
     common::Symbol account, region;
     common::Seconds newest{};
     common::Minute first_minute{};
-    common::Minute next_close{};  // oldest open minute
+    common::Minute next_close{};                      // oldest open minute
     std::vector<std::vector<std::uint32_t>> touched;  // per open slot: keys with events
     std::vector<std::uint32_t> active;                // keys with an open insight
   };
@@ -107,8 +107,8 @@ class Detector {
   common::Hour Epoch(common::Minute minute) const;
   common::Finding NewFinding(const KeyState& key, const Episode& episode,
                              common::InsightState state) const;
-  std::vector<common::AttributionValue> Values(const AttributionTally& tally,
-                                               Attribute attribute, double minutes) const;
+  std::vector<common::AttributionValue> Values(const AttributionTally& tally, Attribute attribute,
+                                               double minutes) const;
   void Publish(const common::Finding& finding);
 
   const DetectorOptions options_;

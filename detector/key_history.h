@@ -29,8 +29,7 @@ class KeyHistory {
   // Returns the calls recorded in hours [from, to).
   std::uint64_t CallsBetween(common::Hour from, common::Hour to) const;
   // Merges the daily tallies of days [from, to] into `out`.
-  void TallyBetween(common::Day from, common::Day to, AttributionTally& out,
-                    std::size_t cap) const;
+  void TallyBetween(common::Day from, common::Day to, AttributionTally& out, std::size_t cap) const;
 
  private:
   const models::HourSummary* Find(common::Hour hour) const;

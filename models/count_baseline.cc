@@ -1,11 +1,10 @@
 #include "models/count_baseline.h"
 
+#include <Eigen/Core>
 #include <algorithm>
+#include <boost/math/distributions/poisson.hpp>
 #include <cmath>
 #include <vector>
-
-#include <Eigen/Core>
-#include <boost/math/distributions/poisson.hpp>
 
 namespace trailsight::models {
 namespace {
@@ -73,8 +72,8 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
 
   const auto peak_guard =
       static_cast<std::uint32_t>(std::floor(options_.peak_margin * robust_peak)) + 1;
-  levels.fire_at = std::max({options_.min_calls, PoissonUpperQuantile(levels.expected, options_.p_value),
-                             peak_guard});
+  levels.fire_at = std::max(
+      {options_.min_calls, PoissonUpperQuantile(levels.expected, options_.p_value), peak_guard});
   levels.calm_below =
       std::max({std::uint32_t{1}, PoissonUpperQuantile(levels.expected, options_.calm_p_value),
                 robust_peak + 1});

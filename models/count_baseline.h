@@ -18,8 +18,8 @@ inline constexpr std::size_t kHoursPerWeek = 168;
 using WeekOfHours = std::array<HourSummary, kHoursPerWeek>;
 
 struct CountBaselineOptions {
-  double p_value = 1e-6;       // false-alarm probability per key-minute under the Poisson model
-  double calm_p_value = 1e-3;  // a minute this unlikely or more still counts as unusual
+  double p_value = 1e-6;        // false-alarm probability per key-minute under the Poisson model
+  double calm_p_value = 1e-3;   // a minute this unlikely or more still counts as unusual
   std::uint32_t min_calls = 5;  // never fire on fewer calls in a minute than this
   double peak_margin = 1.5;     // how far above the usual busiest minute a count must go
   int window_days = 7;          // days of history used, 1 to 7
@@ -27,9 +27,9 @@ struct CountBaselineOptions {
 
 // The levels one key is judged against for one minute.
 struct Thresholds {
-  double expected = 0.0;        // calls per minute expected at this time of day
-  std::uint32_t fire_at = 1;    // a minute with at least this many calls is anomalous
-  std::uint32_t calm_below = 1; // an insight ends once minutes fall below this
+  double expected = 0.0;         // calls per minute expected at this time of day
+  std::uint32_t fire_at = 1;     // a minute with at least this many calls is anomalous
+  std::uint32_t calm_below = 1;  // an insight ends once minutes fall below this
 };
 
 // Count-aware, time-of-day-aware baseline for per-minute API call counts.

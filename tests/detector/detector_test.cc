@@ -83,7 +83,8 @@ class DetectorTest : public ::testing::Test {
 };
 
 TEST_F(DetectorTest, QuietWeekGivesNoFinding) {
-  const auto findings = Run(QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-11T18:00:00Z")));
+  const auto findings =
+      Run(QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-11T18:00:00Z")));
 
   EXPECT_TRUE(findings.empty());
   EXPECT_GT(counters_.counted, 1000u);
@@ -132,7 +133,8 @@ TEST_F(DetectorTest, SharpBurstGivesStartAndEndWithAwsStatistics) {
 }
 
 TEST_F(DetectorTest, NothingFiresDuringWarmup) {
-  std::vector<Event> events = QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-04T20:00:00Z"));
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-04T20:00:00Z"));
   const std::vector<Event> burst = Burst(At("2024-12-04T12:00:00Z"), 3, 50);
   events.insert(events.end(), burst.begin(), burst.end());
   SortByTime(events);

@@ -19,7 +19,9 @@ TEST(PoissonUpperQuantileTest, MatchesExactTailsComputedIndependently) {
   EXPECT_EQ(PoissonUpperQuantile(10.0, 1e-6), 29u);
 }
 
-TEST(PoissonUpperQuantileTest, ZeroMeanNeedsOneCall) { EXPECT_EQ(PoissonUpperQuantile(0.0, 1e-6), 1u); }
+TEST(PoissonUpperQuantileTest, ZeroMeanNeedsOneCall) {
+  EXPECT_EQ(PoissonUpperQuantile(0.0, 1e-6), 1u);
+}
 
 TEST(CountBaselineTest, SparseApiFiresAtMinimumCalls) {
   const CountBaseline baseline({.min_calls = 5});
