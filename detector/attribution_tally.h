@@ -42,6 +42,7 @@ class AttributionTally {
                               const common::StringInterner& interner) const;
 
  private:
+  friend class StateCodec;  // saves and restores entries_ verbatim
   std::vector<TallyEntry> entries_;
 };
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -54,10 +56,20 @@ class Detector {
   // minute, then flushes the sink. Insights still open stay open: no End is invented.
   void FinishInput();
 
+  // Returns the whole detection state (baselines, open minutes, open insights, watermarks)
+  // as self-describing bytes, for a snapshot taken between two OnEvent calls.
+  std::string SaveState() const;
+  // Restores state saved by SaveState(), possibly by another process with other options.
+  // Only on a Detector that has seen no event yet. Fails with kInvalidArgument, saying why,
+  // on bytes that are corrupt, foreign, or of another format version; the Detector is then
+  // left as it was.
+  common::Status LoadState(std::string_view bytes);
+
   const DetectorCounters& counters() const { return counters_; }
   std::size_t key_count() const { return keys_.size(); }
 
  private:
+  friend class StateCodec;  // detector/state_codec.cc: SaveState and LoadState
   struct OpenCell {
     common::Minute minute{};
     std::uint32_t count = 0;

@@ -32,6 +32,7 @@ class KeyHistory {
   void TallyBetween(common::Day from, common::Day to, AttributionTally& out, std::size_t cap) const;
 
  private:
+  friend class StateCodec;  // saves and restores the fields below verbatim
   const models::HourSummary* Find(common::Hour hour) const;
 
   std::array<models::HourSummary, kHours> hours_{};
