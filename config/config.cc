@@ -63,6 +63,30 @@ void ReadOutputs(FieldReader& read, OutputSettings& outputs) {
              "must not be empty (\"-\" means stdout)");
 }
 
+void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
+  kafka.brokers = read.Optional("kafka.brokers", kafka.brokers);
+  kafka.group_id = read.Optional("kafka.group_id", kafka.group_id);
+  read.Check(!kafka.group_id.empty(), "kafka.group_id", "must not be empty");
+  kafka.topics = read.OptionalStrings("kafka.topics", kafka.topics);
+  read.Check(!kafka.topics.empty(), "kafka.topics", "must name at least one topic");
+  kafka.insights_topic = read.Optional("kafka.insights_topic", kafka.insights_topic);
+  read.Check(!kafka.insights_topic.empty(), "kafka.insights_topic", "must not be empty");
+  kafka.dead_letter_topic = read.Optional("kafka.dead_letter_topic", kafka.dead_letter_topic);
+  kafka.properties = read.OptionalStringMap("kafka.properties");
+  kafka.future_skew = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
+      "kafka.future_skew_seconds", kafka.future_skew.count(), 0, 86'400)};
+  kafka.idle_after = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
+      "kafka.idle_after_seconds", kafka.idle_after.count(), 1, 3600)};
+}
+
+void ReadState(FieldReader& read, StateSettings& state) {
+  state.dir = read.Optional("state.dir", state.dir);
+  read.Check(!state.dir.empty(), "state.dir", "must not be empty");
+  state.snapshot_interval = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
+      "state.snapshot_interval_seconds", state.snapshot_interval.count(), 1, 86'400)};
+  state.keep = read.OptionalBetween("state.keep", state.keep, 1, 100);
+}
+
 }  // namespace
 
 common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view name) {
@@ -74,6 +98,8 @@ common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view na
   ReadBaseline(read, config.detector.baseline);
   ReadInput(read, config.input);
   ReadOutputs(read, config.outputs);
+  ReadKafka(read, config.kafka);
+  ReadState(read, config.state);
   read.RejectUnknownKeys();
   return std::move(read).Finish(std::move(config));
 }

@@ -124,6 +124,44 @@ std::optional<std::string> FieldReader::ReadString(std::string_view path) {
   return ReadScalar(path, "a string");  // a bare `key:` is YAML null, not a scalar
 }
 
+std::vector<std::string> FieldReader::OptionalStrings(std::string_view path,
+                                                      std::vector<std::string> fallback) {
+  known_paths_.emplace(path);
+  const std::optional<Entry> entry = Find(path);
+  if (!entry) return fallback;
+  if (entry->value.IsScalar()) return {entry->value.Scalar()};
+  std::vector<std::string> values;
+  bool ok = entry->value.IsSequence();
+  for (std::size_t i = 0; ok && i < entry->value.size(); ++i) {
+    ok = entry->value[i].IsScalar();
+    if (ok) values.push_back(entry->value[i].Scalar());
+  }
+  if (!ok) {
+    AddProblemAt(MarkOf(*entry), path, "must be a list of strings");
+    return fallback;
+  }
+  return values;
+}
+
+std::map<std::string, std::string> FieldReader::OptionalStringMap(std::string_view path) {
+  known_paths_.emplace(path);
+  std::map<std::string, std::string> values;
+  const std::optional<Entry> entry = Find(path);
+  if (!entry || entry->value.IsNull()) return values;
+  if (!entry->value.IsMap()) {
+    AddProblemAt(MarkOf(*entry), path, "must be a mapping of names to values");
+    return values;
+  }
+  for (const auto& item : entry->value) {
+    if (!item.first.IsScalar() || !item.second.IsScalar()) {
+      AddProblemAt(item.first.Mark(), path, "every entry must be `name: value`");
+      continue;
+    }
+    values.emplace(item.first.Scalar(), item.second.Scalar());
+  }
+  return values;
+}
+
 void FieldReader::Check(bool condition, std::string_view path, std::string_view message) {
   if (!condition) AddProblem(path, message);
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,6 +72,15 @@ class FieldReader {
       return static_cast<T>(*value);
     }
   }
+
+  // Returns the strings at `path`, given as a YAML sequence or as one string; `fallback`
+  // when absent. Anything else is recorded as "must be a list of strings".
+  std::vector<std::string> OptionalStrings(std::string_view path,
+                                           std::vector<std::string> fallback);
+
+  // Returns the mapping at `path` with free-form keys (librdkafka properties, say): every
+  // key is accepted, every value must be a scalar. Empty when absent.
+  std::map<std::string, std::string> OptionalStringMap(std::string_view path);
 
   // Records `message` against `path` (at the value's position when the file sets it)
   // unless `condition` holds.

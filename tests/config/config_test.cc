@@ -121,12 +121,10 @@ TEST(LoadConfigTest, SuggestsTheSectionAKeyBelongsTo) {
 }
 
 TEST(LoadConfigTest, RejectsUnknownTopLevelSectionsWithoutReadingInside) {
-  const std::vector<std::string> problems = Problems("kafka:\n  brokers: [a, b]\nbasline: {}\n");
+  const std::vector<std::string> problems = Problems("kafak:\n  brokers: [a, b]\nbasline: {}\n");
 
   ASSERT_EQ(problems.size(), 2u);
-  EXPECT_EQ(
-      problems[0],
-      "test.yaml:1:1: kafka: unknown key; expected one of: baseline, detector, input, outputs");
+  EXPECT_EQ(problems[0], "test.yaml:1:1: kafak: unknown key; did you mean 'kafka'?");
   EXPECT_EQ(problems[1], "test.yaml:3:1: basline: unknown key; did you mean 'baseline'?");
 }
 
@@ -272,6 +270,48 @@ TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
   EXPECT_EQ(config->input.max_record_bytes, defaults.input.max_record_bytes);
   EXPECT_EQ(config->input.dead_letter_path, defaults.input.dead_letter_path);
   EXPECT_EQ(config->outputs.insights, defaults.outputs.insights);
+}
+
+}  // namespace
+}  // namespace trailsight::config
+
+namespace trailsight::config {
+namespace {
+
+TEST(LoadConfigTest, ReadsTheKafkaAndStateSections) {
+  common::Result<Config> config = LoadConfigText(R"(kafka:
+  brokers: 10.0.0.1:9092,10.0.0.2:9092
+  topics: [cloudtrail-a, cloudtrail-b]
+  properties:
+    security.protocol: SASL_SSL
+    linger.ms: 5
+  future_skew_seconds: 60
+state:
+  dir: /var/lib/trailsight
+  snapshot_interval_seconds: 30
+)",
+                                                 "test.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->kafka.brokers, "10.0.0.1:9092,10.0.0.2:9092");
+  EXPECT_EQ(config->kafka.topics, (std::vector<std::string>{"cloudtrail-a", "cloudtrail-b"}));
+  EXPECT_EQ(config->kafka.properties.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(config->kafka.properties.at("linger.ms"), "5");
+  EXPECT_EQ(config->kafka.future_skew, std::chrono::seconds{60});
+  EXPECT_EQ(config->kafka.insights_topic, "trailsight-insights");  // default kept
+  EXPECT_EQ(config->state.dir, "/var/lib/trailsight");
+  EXPECT_EQ(config->state.snapshot_interval, std::chrono::seconds{30});
+}
+
+TEST(LoadConfigTest, RejectsAWrongShapeOfTopicsAndProperties) {
+  common::Result<Config> config =
+      LoadConfigText("kafka:\n  topics: {a: b}\n  properties: [x]\n", "test.yaml");
+
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("test.yaml:2:11: kafka.topics: must be a list of strings"),
+            std::string::npos)
+      << config.error().message;
+  EXPECT_NE(config.error().message.find("kafka.properties: must be a mapping"), std::string::npos);
 }
 
 }  // namespace
