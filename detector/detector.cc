@@ -72,6 +72,10 @@ void Detector::OnEvent(const common::Event& event) {
   if (minute == region.next_close) MaybeStart(key_index, minute);
 }
 
+void Detector::OnIdle(common::Seconds wall_clock) {
+  for (Region& region : regions_) AdvanceWatermark(region, wall_clock - options_.allowed_lateness);
+}
+
 void Detector::FinishInput() {
   for (std::uint32_t index = 0; index < regions_.size(); ++index) {
     Region& region = regions_[index];

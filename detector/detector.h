@@ -52,6 +52,12 @@ class Detector {
   // Counts one event, closing minutes and publishing findings as its time allows.
   void OnEvent(const common::Event& event);
 
+  // Idle tick from a live service: moves every region's watermark up to `wall_clock`
+  // minus the allowed lateness, so minutes of quiet regions close and an insight ends on
+  // time when traffic stops. The caller decides when input is truly idle (caught up);
+  // records older than the new watermark are then late.
+  void OnIdle(common::Seconds wall_clock);
+
   // End of input: closes every region's minutes up to and including its last event's
   // minute, then flushes the sink. Insights still open stay open: no End is invented.
   void FinishInput();

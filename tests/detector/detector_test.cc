@@ -240,3 +240,29 @@ TEST_F(DetectorTest, MinCallsFromOptionsRaisesTheBar) {
 
 }  // namespace
 }  // namespace trailsight::detector
+
+namespace trailsight::detector {
+namespace {
+
+TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T12:00:00Z"));
+  const std::vector<Event> burst = Burst(At("2024-12-06T12:00:00Z"), 3, 30);
+  events.insert(events.end(), burst.begin(), burst.end());
+  CollectingSink sink;
+  Detector detector({}, interner_, sink);
+  for (const Event& event : events) detector.OnEvent(event);
+  ASSERT_EQ(sink.findings.size(), 0u);  // the burst's minutes are still open
+
+  detector.OnIdle(At("2024-12-06T12:20:00Z"));  // wall clock, well past the burst
+
+  ASSERT_EQ(sink.findings.size(), 2u);
+  EXPECT_EQ(sink.findings[0].state, InsightState::kStart);
+  EXPECT_EQ(sink.findings[1].state, InsightState::kEnd);
+  EXPECT_EQ(sink.findings[1].insight_duration_minutes, 3);
+  detector.OnEvent(Call(At("2024-12-06T12:10:00Z")));  // now behind the idle watermark
+  EXPECT_EQ(detector.counters().late_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace trailsight::detector
