@@ -24,6 +24,9 @@ struct GoldenCase {
   std::set<std::string> values_ignored;
 };
 
+// Test logs name a case by its fixture, not by its bytes.
+void PrintTo(const GoldenCase& golden, std::ostream* out) { *out << golden.fixture; }
+
 const std::set<std::string> kIds = {"eventID", "sharedEventID"};
 const std::set<std::string> kIdsAndVersion = {"eventID", "sharedEventID", "eventVersion"};
 
