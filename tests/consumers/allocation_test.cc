@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "consumers/message_decoder.h"
 #include "consumers/record_parser.h"
 #include "consumers/replay_reader.h"
 #include "tests/consumers/test_inputs.h"
@@ -86,6 +87,40 @@ TEST_F(AllocationTest, RecordParserDoesNotAllocateForStringsItHasSeen) {
   const std::size_t during = allocations.load() - before;
 
   EXPECT_EQ(parsed, 100 * records.size());
+  EXPECT_EQ(during, 0u);
+}
+
+class CountingHandler : public DecodedRecordHandler {
+ public:
+  void OnRecord(const common::Event&, std::size_t, std::string_view) override { ++good; }
+  void OnBadRecord(std::string_view, std::size_t, std::string_view) override { ++bad; }
+  std::size_t good = 0, bad = 0;
+};
+
+TEST_F(AllocationTest, MessageDecoderDoesNotAllocatePerMessage) {
+  common::StringInterner interner;
+  MessageDecoder decoder(interner);
+  const std::vector<std::string> records = Records();
+  std::vector<std::string> messages = records;  // single records
+  std::string batch = R"({"Records":[)";
+  for (const std::string& record : records) {
+    messages.push_back(Cat(R"({"version":"0","detail-type":"AWS API Call via CloudTrail",)",
+                           R"("detail":)", record, "}"));
+    batch += record + ",";
+  }
+  batch.back() = ']';
+  messages.push_back(batch + "}");
+  CountingHandler handler;
+  for (const std::string& message : messages) decoder.Decode(message, handler);
+
+  const std::size_t before = allocations.load();
+  for (int round = 0; round < 100; ++round) {
+    for (const std::string& message : messages) decoder.Decode(message, handler);
+  }
+  const std::size_t during = allocations.load() - before;
+
+  EXPECT_EQ(handler.good, 101 * 3 * records.size());
+  EXPECT_EQ(handler.bad, 0u);
   EXPECT_EQ(during, 0u);
 }
 

@@ -1,0 +1,72 @@
+#include "consumers/kafka_config.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <chrono>
+
+#include "consumers/rate_limiter.h"
+
+namespace trailsight::consumers {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+
+constexpr std::size_t kLogBurst = 20;
+constexpr std::chrono::seconds kLogPeriod{10};
+
+// Routes librdkafka's log lines (syslog levels) to spdlog, rate-limited except for debug
+// lines, which appear only when the operator asked for them with the "debug" property.
+// Called on librdkafka's internal threads.
+void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+  static RateLimiter limiter(kLogBurst, kLogPeriod);
+  const char* client = handle != nullptr ? rd_kafka_name(handle) : "?";
+  if (level >= 7) {
+    spdlog::debug("kafka {}: {}: {}", client, facility, text);
+    return;
+  }
+  std::uint64_t suppressed = 0;
+  if (!limiter.Allow(suppressed)) return;
+  const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
+                                              : level == 4 ? spdlog::level::warn
+                                                           : spdlog::level::info;
+  if (suppressed > 0) {
+    spdlog::log(spd_level, "kafka {}: {}: {} ({} earlier librdkafka log lines suppressed)", client,
+                facility, text, suppressed);
+  } else {
+    spdlog::log(spd_level, "kafka {}: {}: {}", client, facility, text);
+  }
+}
+
+common::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+  std::array<char, 512> reason{};
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason.data(), reason.size()) !=
+      RD_KAFKA_CONF_OK) {
+    return Error{ErrorCode::kInvalidConfig,
+                 fmt::format("kafka property {}={}: {}", name, value, reason.data())};
+  }
+  return common::Ok();
+}
+
+}  // namespace
+
+common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
+                                        const std::map<std::string, std::string>& overrides) {
+  KafkaConf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), LogToSpdlog);
+  for (const auto& [name, value] : defaults) {
+    if (common::Status status = Set(conf.get(), name, value); !status) return status.error();
+  }
+  for (const auto& [name, value] : overrides) {
+    if (common::Status status = Set(conf.get(), name, value); !status) return status.error();
+  }
+  return conf;
+}
+
+std::string KafkaErrorText(rd_kafka_resp_err_t error) {
+  return fmt::format("{} ({})", rd_kafka_err2name(error), rd_kafka_err2str(error));
+}
+
+}  // namespace trailsight::consumers

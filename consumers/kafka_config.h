@@ -1,0 +1,30 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "consumers/kafka_handles.h"
+
+namespace trailsight::consumers {
+
+// librdkafka properties in the order they are applied; later ones win.
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+
+// Builds a librdkafka configuration: `defaults` first, then `overrides` (the operator's
+// "kafka.properties", which may replace any default). librdkafka's own log lines go to spdlog
+// ("kafka <client>: ..."), at most a few per 10 s per process, with a count of those
+// suppressed, because a broker outage makes librdkafka log every reconnect attempt.
+// Fails with kInvalidConfig naming the property and value librdkafka rejected and why:
+// "kafka property acks=most: Invalid value \"most\" for configuration property \"acks\"".
+common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
+                                        const std::map<std::string, std::string>& overrides);
+
+// Returns librdkafka's name for `error` followed by its description:
+// "NOT_COORDINATOR (Broker: Not coordinator)".
+std::string KafkaErrorText(rd_kafka_resp_err_t error);
+
+}  // namespace trailsight::consumers

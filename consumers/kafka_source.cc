@@ -1,0 +1,383 @@
+#include "consumers/kafka_source.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <utility>
+
+#include "consumers/kafka_config.h"
+
+namespace trailsight::consumers {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+
+constexpr std::size_t kErrorLogBurst = 5;
+constexpr std::chrono::seconds kErrorLogPeriod{10};
+
+std::vector<PartitionOffset> ToVector(const rd_kafka_topic_partition_list_t& list) {
+  std::vector<PartitionOffset> partitions;
+  partitions.reserve(static_cast<std::size_t>(list.cnt));
+  for (int i = 0; i < list.cnt; ++i) {
+    partitions.push_back({list.elems[i].topic, list.elems[i].partition, kUnknownOffset});
+  }
+  return partitions;
+}
+
+std::string Describe(const std::vector<PartitionOffset>& partitions) {
+  std::string text;
+  for (const PartitionOffset& partition : partitions) {
+    if (!text.empty()) text += ", ";
+    fmt::format_to(std::back_inserter(text), "{}/{}", partition.topic, partition.partition);
+    if (partition.offset >= 0) fmt::format_to(std::back_inserter(text), "@{}", partition.offset);
+  }
+  return text;
+}
+
+}  // namespace
+
+KafkaSource::KafkaSource(const KafkaSourceOptions& options, common::StringInterner& interner,
+                         common::DeadLetterSink& dead_letters, RebalanceListener& listener)
+    : options_(options),
+      dead_letters_(dead_letters),
+      listener_(listener),
+      decoder_(interner),
+      error_log_limiter_(kErrorLogBurst, kErrorLogPeriod) {}
+
+common::Result<std::unique_ptr<KafkaSource>> KafkaSource::Create(
+    const KafkaSourceOptions& options, common::StringInterner& interner,
+    common::DeadLetterSink& dead_letters, RebalanceListener& listener) {
+  if (options.brokers.empty()) {
+    return Error{ErrorCode::kInvalidConfig, "kafka source: no brokers (bootstrap.servers) given"};
+  }
+  if (options.topics.empty()) {
+    return Error{ErrorCode::kInvalidConfig, "kafka source: no topics to consume given"};
+  }
+  if (options.group_id.empty()) {
+    return Error{ErrorCode::kInvalidConfig, "kafka source: the consumer group id is empty"};
+  }
+  auto source =
+      std::unique_ptr<KafkaSource>(new KafkaSource(options, interner, dead_letters, listener));
+  if (common::Status status = source->Connect(); !status) return status.error();
+  return source;
+}
+
+common::Status KafkaSource::Connect() {
+  if (!options_.dead_letter_topic.empty()) {
+    auto producer =
+        DeadLetterProducer::Create(options_.brokers, options_.dead_letter_topic,
+                                   options_.properties, options_.dead_letter_max_payload);
+    if (!producer) return std::move(producer).error();
+    dead_letter_producer_ = *std::move(producer);
+  }
+  common::Result<KafkaConf> conf = MakeKafkaConf({{"bootstrap.servers", options_.brokers},
+                                                  {"group.id", options_.group_id},
+                                                  {"client.id", "trailsight"},
+                                                  {"enable.auto.commit", "false"},
+                                                  {"enable.auto.offset.store", "false"},
+                                                  {"auto.offset.reset", "earliest"},
+                                                  {"enable.partition.eof", "true"}},
+                                                 options_.properties);
+  if (!conf) return std::move(conf).error();
+  rd_kafka_conf_set_opaque(conf->get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
+  rd_kafka_conf_set_error_cb(conf->get(), &KafkaSource::ErrorCallback);
+  std::array<char, 512> reason{};
+  // On success rd_kafka_new() takes the configuration; on failure it stays ours.
+  consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), reason.data(), reason.size()));
+  if (consumer_ == nullptr) {
+    return Error{ErrorCode::kInvalidConfig, fmt::format("kafka consumer: {}", reason.data())};
+  }
+  (void)conf->release();
+  rd_kafka_poll_set_consumer(consumer_.get());  // one queue: messages, rebalances and errors
+
+  KafkaPartitionList topics(
+      rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size())));
+  for (const std::string& topic : options_.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (rd_kafka_resp_err_t error = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+    return Error{ErrorCode::kInvalidConfig,
+                 fmt::format("kafka consumer: cannot subscribe to {}: {}",
+                             fmt::join(options_.topics, ", "), KafkaErrorText(error))};
+  }
+  return common::Ok();
+}
+
+KafkaSource::~KafkaSource() { Close(); }
+
+std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds timeout,
+                              std::size_t max_messages) {
+  if (consumer_ == nullptr) return 0;
+  receiver_ = &receiver;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t handled = 0;
+  while (handled < max_messages) {
+    // Wait for the first message only; after that take what is already waiting.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const int wait = handled == 0 ? static_cast<int>(std::max<std::int64_t>(0, left.count())) : 0;
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), wait));
+    if (message == nullptr) break;  // nothing more within the time left
+    switch (message->err) {
+      case RD_KAFKA_RESP_ERR_NO_ERROR:
+        HandleMessage(*message);
+        ++handled;
+        break;
+      case RD_KAFKA_RESP_ERR__PARTITION_EOF:  // caught up: the offset is the next to read
+        positions_.Advance(rd_kafka_topic_name(message->rkt), message->partition, message->offset);
+        break;
+      default:  // a consumer error: unknown topic, broker gone, ...; librdkafka recovers
+        BrokerError(rd_kafka_message_errstr(message.get()));
+        break;
+    }
+    if (handled == 0 && std::chrono::steady_clock::now() >= deadline) break;
+  }
+  if (dead_letter_producer_ != nullptr) {
+    dead_letter_producer_->Poll();
+    counters_.dead_letters_lost = dead_letter_producer_->failed();
+  }
+  receiver_ = nullptr;
+  return handled;
+}
+
+void KafkaSource::HandleMessage(const rd_kafka_message_t& message) {
+  ++counters_.messages;
+  message_ = &message;
+  message_topic_ = rd_kafka_topic_name(message.rkt);
+  const std::string_view payload(static_cast<const char*>(message.payload),
+                                 message.payload != nullptr ? message.len : 0);
+  latest_event_time_ = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
+                       options_.future_skew;
+  if (payload.size() > options_.max_record_bytes) {
+    ++counters_.malformed;
+    DeadLetter(0,
+               fmt::format("message of {} bytes exceeds max_record_bytes ({})", payload.size(),
+                           options_.max_record_bytes),
+               payload);
+  } else if (payload.empty()) {
+    ++counters_.malformed;
+    DeadLetter(0, "empty message", payload);
+  } else {
+    decoder_.Decode(payload, *this);
+  }
+  // Only now, with every record handed over or dead-lettered, does the position move.
+  positions_.Advance(message_topic_, message.partition, message.offset + 1);
+  message_ = nullptr;
+}
+
+void KafkaSource::OnRecord(const common::Event& event, std::size_t index,
+                           std::string_view payload) {
+  if (options_.future_skew.count() > 0 && event.time > latest_event_time_) {
+    ++counters_.future_dated;
+    DeadLetter(index,
+               fmt::format("eventTime {} is more than {} s ahead of the wall clock ({})",
+                           common::FormatUtcTimestamp(event.time), options_.future_skew.count(),
+                           common::FormatUtcTimestamp(latest_event_time_ - options_.future_skew)),
+               payload);
+    return;
+  }
+  ++counters_.records;
+  receiver_->OnEvent(event);
+}
+
+void KafkaSource::OnBadRecord(std::string_view reason, std::size_t index,
+                              std::string_view payload) {
+  ++counters_.malformed;
+  DeadLetter(index, reason, payload);
+}
+
+void KafkaSource::DeadLetter(std::size_t index, std::string_view reason, std::string_view payload) {
+  ++counters_.dead_lettered;
+  const rd_kafka_message_t& message = *message_;
+  letter_source_.clear();
+  fmt::format_to(std::back_inserter(letter_source_), "{}/{}", message_topic_, message.partition);
+  letter_position_.clear();
+  fmt::format_to(std::back_inserter(letter_position_), "offset {}", message.offset);
+  if (index > 0) fmt::format_to(std::back_inserter(letter_position_), " record {}", index);
+  dead_letters_.Write({letter_source_, letter_position_, reason, payload});
+  if (dead_letter_producer_ != nullptr) {
+    dead_letter_producer_->Produce({message_topic_, message.partition, message.offset, index},
+                                   reason, payload);
+  }
+}
+
+std::vector<PartitionOffset> KafkaSource::Positions() const { return positions_.Known(); }
+
+common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) {
+  if (offsets.empty()) return common::Ok();  // an empty list would commit the current offsets
+  if (consumer_ == nullptr) {
+    ++counters_.commit_errors;
+    return Error{ErrorCode::kIo, "kafka commit: the consumer is closed"};
+  }
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const PartitionOffset& offset : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition)->offset =
+        offset.offset;
+  }
+  // The commit's result arrives on a queue of its own, so that waiting for it is bounded:
+  // rd_kafka_commit() would wait forever for a coordinator that has gone away.
+  KafkaQueue queue(rd_kafka_queue_new(consumer_.get()));
+  rd_kafka_resp_err_t error =
+      rd_kafka_commit_queue(consumer_.get(), list.get(), queue.get(), nullptr, nullptr);
+  KafkaEvent result;
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    result.reset(
+        rd_kafka_queue_poll(queue.get(), static_cast<int>(options_.commit_timeout.count())));
+    if (result == nullptr) {
+      ++counters_.commit_errors;
+      return Error{
+          ErrorCode::kIo,
+          fmt::format("kafka commit of {} for group {} did not complete within {} ms "
+                      "(is the group coordinator reachable?)",
+                      Describe(offsets), options_.group_id, options_.commit_timeout.count())};
+    }
+    error = rd_kafka_event_error(result.get());
+  }
+  std::string failed;
+  if (const rd_kafka_topic_partition_list_t* committed =
+          result != nullptr ? rd_kafka_event_topic_partition_list(result.get()) : nullptr) {
+    for (int i = 0; i < committed->cnt && error == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      if (committed->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        error = committed->elems[i].err;
+        failed = fmt::format(" ({}/{})", committed->elems[i].topic, committed->elems[i].partition);
+      }
+    }
+  }
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return common::Ok();
+  ++counters_.commit_errors;
+  return Error{ErrorCode::kIo,
+               fmt::format("kafka commit of {} for group {} failed{}: {}", Describe(offsets),
+                           options_.group_id, failed, KafkaErrorText(error))};
+}
+
+void KafkaSource::Close() {
+  if (consumer_ == nullptr) return;
+  // Revokes the assignment (the listener's OnRevoke runs here) and leaves the group.
+  if (rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get())) {
+    spdlog::warn("kafka consumer: leaving group {}: {}", options_.group_id, KafkaErrorText(error));
+  }
+  consumer_.reset();
+  positions_.Clear();
+  if (dead_letter_producer_ != nullptr) {
+    if (const int left = dead_letter_producer_->Flush(DeadLetterProducer::kCloseFlushTimeout);
+        left > 0) {
+      spdlog::error("kafka dead letters: {} dead letters to {} not delivered at close", left,
+                    options_.dead_letter_topic);
+    }
+    counters_.dead_letters_lost = dead_letter_producer_->failed();
+  }
+}
+
+std::int64_t KafkaSource::Lag() const {
+  if (consumer_ == nullptr) return -1;
+  std::int64_t lag = 0;
+  for (const PartitionOffset& position : positions_.all()) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (position.offset < 0 ||
+        rd_kafka_get_watermark_offsets(consumer_.get(), position.topic.c_str(), position.partition,
+                                       &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      return -1;
+    }
+    lag += std::max<std::int64_t>(0, high - position.offset);
+  }
+  return lag;
+}
+
+void KafkaSource::RebalanceCallback(rd_kafka_t* /*handle*/, rd_kafka_resp_err_t error,
+                                    rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static_cast<KafkaSource*>(opaque)->OnRebalance(error, partitions);
+}
+
+void KafkaSource::ErrorCallback(rd_kafka_t* /*handle*/, int error, const char* reason,
+                                void* opaque) {
+  static_cast<KafkaSource*>(opaque)->BrokerError(
+      fmt::format("{}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(error)), reason));
+}
+
+void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
+                              rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_t* consumer = consumer_.get();
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE";
+  std::vector<PartitionOffset> changed = ToVector(*partitions);
+  KafkaError assign_error;
+  switch (error) {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: {
+      for (const PartitionOffset& start : listener_.OnAssign(changed)) {
+        rd_kafka_topic_partition_t* entry =
+            rd_kafka_topic_partition_list_find(partitions, start.topic.c_str(), start.partition);
+        auto it = std::find_if(changed.begin(), changed.end(), [&](const PartitionOffset& p) {
+          return p.partition == start.partition && p.topic == start.topic;
+        });
+        if (entry == nullptr || it == changed.end() || start.offset < 0) {
+          spdlog::warn("kafka consumer: ignoring start offset {} for {}/{}: not being assigned",
+                       start.offset, start.topic, start.partition);
+          continue;
+        }
+        entry->offset = start.offset;
+        it->offset = start.offset;
+      }
+      positions_.Add(changed);
+      spdlog::info("kafka consumer: assigned {}", Describe(changed));
+      if (cooperative) {
+        assign_error.reset(rd_kafka_incremental_assign(consumer, partitions));
+      } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, partitions)) {
+        BrokerError(fmt::format("assign: {}", KafkaErrorText(err)));
+      }
+      break;
+    }
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS: {
+      for (PartitionOffset& partition : changed) {
+        for (const PartitionOffset& known : positions_.all()) {
+          if (known.partition == partition.partition && known.topic == partition.topic) {
+            partition.offset = known.offset;
+          }
+        }
+      }
+      if (rd_kafka_assignment_lost(consumer)) {
+        spdlog::warn("kafka consumer: assignment lost (session timed out?): {}", Describe(changed));
+      }
+      listener_.OnRevoke(changed);
+      spdlog::info("kafka consumer: revoked {}", Describe(changed));
+      positions_.Remove(changed);
+      if (cooperative) {
+        assign_error.reset(rd_kafka_incremental_unassign(consumer, partitions));
+      } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, nullptr)) {
+        BrokerError(fmt::format("unassign: {}", KafkaErrorText(err)));
+      }
+      break;
+    }
+    default:
+      BrokerError(fmt::format("rebalance failed: {}", KafkaErrorText(error)));
+      positions_.Clear();
+      if (cooperative) {
+        assign_error.reset(rd_kafka_incremental_unassign(consumer, partitions));
+      } else {
+        (void)rd_kafka_assign(consumer, nullptr);
+      }
+      break;
+  }
+  if (assign_error != nullptr) {
+    BrokerError(fmt::format("incremental assign: {}", rd_kafka_error_string(assign_error.get())));
+  }
+}
+
+void KafkaSource::BrokerError(std::string_view what) {
+  ++counters_.broker_errors;
+  std::uint64_t suppressed = 0;
+  if (!error_log_limiter_.Allow(suppressed)) return;
+  if (suppressed > 0) {
+    spdlog::warn("kafka consumer: {} ({} similar errors suppressed)", what, suppressed);
+  } else {
+    spdlog::warn("kafka consumer: {}", what);
+  }
+}
+
+}  // namespace trailsight::consumers

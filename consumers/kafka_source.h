@@ -1,0 +1,165 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/dead_letter.h"
+#include "common/event.h"
+#include "common/interner.h"
+#include "common/result.h"
+#include "consumers/dead_letter_producer.h"
+#include "consumers/kafka_handles.h"
+#include "consumers/message_decoder.h"
+#include "consumers/partition_positions.h"  // PartitionOffset, kUnknownOffset
+#include "consumers/rate_limiter.h"
+#include "consumers/replay_reader.h"  // EventReceiver
+
+namespace trailsight::consumers {
+
+struct KafkaSourceOptions {
+  std::string brokers;  // bootstrap.servers
+  std::string group_id = "trailsight";
+  std::vector<std::string> topics;
+  std::string dead_letter_topic;  // empty: dead letters go only to the DeadLetterSink
+  // Extra librdkafka properties, applied last to the consumer and to the dead-letter producer
+  // (e.g. security.protocol, sasl.*), so they may replace any default the source sets.
+  std::map<std::string, std::string> properties;
+  std::size_t max_record_bytes = 50u << 20;         // larger messages are dead-lettered
+  std::size_t dead_letter_max_payload = 64u << 10;  // the dead-letter topic gets this much
+  // Events later than the wall clock plus this are dead-lettered (DESIGN.md "Time"); 0
+  // disables the check.
+  std::chrono::seconds future_skew{900};
+  // How long Commit() waits for the group coordinator's answer before it fails.
+  std::chrono::milliseconds commit_timeout{10000};
+};
+
+// Told about partition assignment changes; the app implements it. Called on the thread that
+// calls KafkaSource::Poll() (or Close()), from inside that call.
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // Partitions are about to be assigned (their offsets are kUnknownOffset): returns the offsets
+  // to start from for any of them (e.g. from a snapshot). Partitions not returned start from
+  // the group's committed offset, or the earliest offset when the group has none.
+  virtual std::vector<PartitionOffset> OnAssign(const std::vector<PartitionOffset>& partitions) = 0;
+  // Partitions are about to be revoked; their offsets are the source's positions (as
+  // Positions() gives them; kUnknownOffset where nothing was read). The app snapshots and
+  // commits what is safe now, before the revoke completes; Positions() and Commit() work here.
+  virtual void OnRevoke(const std::vector<PartitionOffset>& partitions) = 0;
+};
+
+struct KafkaSourceCounters {
+  std::uint64_t messages = 0;           // messages handled (each also advances its position)
+  std::uint64_t records = 0;            // records handed to the receiver as Events
+  std::uint64_t malformed = 0;          // messages, or records in a batch, that did not parse
+  std::uint64_t future_dated = 0;       // records whose eventTime is beyond wall clock + skew
+  std::uint64_t dead_lettered = 0;      // malformed + future_dated: letters written
+  std::uint64_t dead_letters_lost = 0;  // letters the dead-letter topic did not take
+  std::uint64_t broker_errors = 0;      // errors librdkafka reported while polling
+  std::uint64_t commit_errors = 0;      // Commit() calls that failed
+};
+
+// Reads CloudTrail records from Kafka topics as a member of a consumer group (librdkafka's
+// high-level consumer, eager rebalancing unless the properties choose cooperative). A message
+// holds one record, a {"Records":[...]} batch or an EventBridge envelope (see MessageDecoder).
+//
+// Delivery (DESIGN.md "Delivery and state"): nothing is committed automatically. Positions()
+// says how far the records handed over reach; the app snapshots its state with them and calls
+// Commit() when the snapshot is complete; RebalanceListener lets it do so before partitions
+// are revoked, and choose where assigned partitions start.
+//
+// Bad input (DESIGN.md "Bad input"): a message that cannot be read, a bad record in a batch,
+// a message over max_record_bytes and a record dated beyond wall clock + future_skew each
+// become one dead letter, with the source "topic/partition", the position "offset N" (or
+// "offset N record I" in a batch) and the reason, written to the DeadLetterSink and, when a
+// dead-letter topic is set, produced there (see DeadLetterProducer for the headers). The
+// message still counts as handled, so its position advances and the stream goes on.
+//
+// Threads: the source is used from one thread, which calls every method; the receiver, the
+// listener and the sinks are called on it. librdkafka's own threads are internal to it.
+class KafkaSource final : private DecodedRecordHandler {
+ public:
+  // Connects as a member of `options.group_id` and subscribes to `options.topics`. Fails with
+  // kInvalidConfig naming the property librdkafka rejected, or what is missing. `interner`,
+  // `dead_letters` and `listener` must outlive the source.
+  static common::Result<std::unique_ptr<KafkaSource>> Create(const KafkaSourceOptions& options,
+                                                             common::StringInterner& interner,
+                                                             common::DeadLetterSink& dead_letters,
+                                                             RebalanceListener& listener);
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+  ~KafkaSource() override;
+
+  // Polls for up to `timeout` and handles at most `max_messages` messages: each good record to
+  // `receiver`, each bad message (or bad record inside a batch) to the dead letters. Returns
+  // the number of messages handled (0 on timeout, or once closed). Returns early once messages
+  // were handled and no more are waiting. Never blocks longer than `timeout` plus the time to
+  // hand records over (a full dead-letter queue may add up to
+  // DeadLetterProducer::kQueueFullWait per letter). Rebalances run inside this call.
+  std::size_t Poll(EventReceiver& receiver, std::chrono::milliseconds timeout,
+                   std::size_t max_messages = 1000);
+
+  // Returns the next offset to read for each assigned partition, after everything handed over
+  // so far: what a snapshot records. A partition is left out until its offset is known (a
+  // message or its end was read, or OnAssign gave a start).
+  std::vector<PartitionOffset> Positions() const;
+
+  // Commits exactly `offsets` for the group, synchronously: waits up to
+  // options.commit_timeout for the answer. Fails with kIo naming the broker error, or the
+  // timeout (counted in commit_errors); the caller retries with a later snapshot. A commit
+  // that timed out may still complete later; commits reach the coordinator in order, so a
+  // later one is never overwritten by it.
+  common::Status Commit(const std::vector<PartitionOffset>& offsets);
+
+  // Leaves the group (OnRevoke runs first, inside this call), flushes the dead-letter topic
+  // and closes. Idempotent; the destructor calls it.
+  void Close();
+
+  const KafkaSourceCounters& counters() const { return counters_; }
+
+  // Returns how many messages lie behind the high watermark over the assigned partitions
+  // (consumer lag), from librdkafka's cached watermarks; -1 when unknown for any of them.
+  std::int64_t Lag() const;
+
+ private:
+  KafkaSource(const KafkaSourceOptions& options, common::StringInterner& interner,
+              common::DeadLetterSink& dead_letters, RebalanceListener& listener);
+  common::Status Connect();
+
+  static void RebalanceCallback(rd_kafka_t* handle, rd_kafka_resp_err_t error,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void ErrorCallback(rd_kafka_t* handle, int error, const char* reason, void* opaque);
+  void OnRebalance(rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions);
+  void BrokerError(std::string_view what);
+
+  void HandleMessage(const rd_kafka_message_t& message);
+  void OnRecord(const common::Event& event, std::size_t index, std::string_view payload) override;
+  void OnBadRecord(std::string_view reason, std::size_t index, std::string_view payload) override;
+  void DeadLetter(std::size_t index, std::string_view reason, std::string_view payload);
+
+  const KafkaSourceOptions options_;
+  common::DeadLetterSink& dead_letters_;  // outlives the source; see Create
+  RebalanceListener& listener_;           // outlives the source; see Create
+  MessageDecoder decoder_;
+  std::unique_ptr<DeadLetterProducer> dead_letter_producer_;  // null without a topic
+  KafkaHandle consumer_;                                      // null once closed
+  PartitionPositions positions_;
+  KafkaSourceCounters counters_;
+  RateLimiter error_log_limiter_;
+
+  // The message being handled, and where its records go; set only inside Poll().
+  const rd_kafka_message_t* message_ = nullptr;
+  std::string_view message_topic_;
+  EventReceiver* receiver_ = nullptr;
+  common::Seconds latest_event_time_{};  // later events are dead-lettered
+  std::string letter_source_;            // reused: "topic/partition"
+  std::string letter_position_;          // reused: "offset N[ record I]"
+};
+
+}  // namespace trailsight::consumers

@@ -1,0 +1,414 @@
+// KafkaSource against librdkafka's mock cluster: no broker needed, and error paths a real
+// broker cannot easily produce (a failed OffsetCommit, a broker that goes away) on demand.
+#include "consumers/kafka_source.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "tests/consumers/kafka_test_support.h"
+#include "tests/consumers/test_inputs.h"
+
+namespace trailsight::consumers {
+namespace {
+
+using kafka_test::Batch;
+using kafka_test::Envelope;
+using kafka_test::Producer;
+using kafka_test::ReadTopic;
+using kafka_test::RecordingListener;
+using test_support::CollectingDeadLetters;
+using test_support::CollectingReceiver;
+using test_support::MakeRecord;
+using test_support::Names;
+
+constexpr std::int16_t kOffsetCommitApiKey = 8;  // RD_KAFKAP_OffsetCommit (not in public headers)
+constexpr std::int32_t kBrokerId = 1;
+
+// A one-broker mock cluster, hosted by a producer handle that talks to nothing else.
+class MockCluster {
+ public:
+  MockCluster() {
+    KafkaConf conf(rd_kafka_conf_new());
+    std::array<char, 512> reason{};
+    EXPECT_EQ(rd_kafka_conf_set(conf.get(), "log_level", "0", reason.data(), reason.size()),
+              RD_KAFKA_CONF_OK);
+    host_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.release(), reason.data(), reason.size()));
+    cluster_ = rd_kafka_mock_cluster_new(host_.get(), 1);
+  }
+  ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
+  MockCluster(const MockCluster&) = delete;
+  MockCluster& operator=(const MockCluster&) = delete;
+
+  std::string brokers() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  rd_kafka_mock_cluster_t* get() const { return cluster_; }
+  void CreateTopic(const std::string& topic, int partitions) {
+    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+ private:
+  KafkaHandle host_;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+};
+
+class KafkaSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_.CreateTopic(kTopic, 1);
+    cluster_.CreateTopic(kDeadLetters, 1);
+  }
+
+  KafkaSourceOptions Options() const {
+    KafkaSourceOptions options;
+    options.brokers = cluster_.brokers();
+    options.group_id = "trailsight-test";
+    options.topics = {kTopic};
+    options.dead_letter_topic = kDeadLetters;
+    options.properties = {{"session.timeout.ms", "6000"},
+                          {"heartbeat.interval.ms", "500"},
+                          {"socket.timeout.ms", "3000"}};
+    options.commit_timeout = std::chrono::seconds(3);
+    return options;
+  }
+
+  std::unique_ptr<KafkaSource> Source(const KafkaSourceOptions& options) {
+    auto source = KafkaSource::Create(options, interner_, dead_letters_, listener_);
+    EXPECT_TRUE(source.has_value()) << source.error().message;
+    return source ? *std::move(source) : nullptr;
+  }
+
+  // Polls until `records` records and `letters` dead letters have arrived.
+  bool Consume(KafkaSource& source, std::size_t records, std::size_t letters = 0) {
+    return kafka_test::PollUntil(source, receiver_, [&] {
+      return receiver_.events.size() >= records && dead_letters_.letters.size() >= letters;
+    });
+  }
+
+  std::vector<std::string> ReceivedNames() const { return Names(receiver_.events, interner_); }
+
+  // Consumes 5 records and commits them (as the app does after a snapshot), keeps polling
+  // while the broker is down for `outage`, brings it back, produces 5 more and checks that
+  // exactly those arrive next: nothing lost, nothing read twice.
+  void ConsumeAcrossOutage(std::chrono::milliseconds outage) {
+    Producer producer(cluster_.brokers());
+    for (int i = 0; i < 5; ++i) producer.Send(kTopic, 0, MakeRecord("Before"));
+    producer.Flush();
+    auto source = Source(Options());
+    ASSERT_TRUE(Consume(*source, 5));
+    ASSERT_TRUE(source->Commit(source->Positions()).ok());
+
+    ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster_.get(), kBrokerId), RD_KAFKA_RESP_ERR_NO_ERROR);
+    const auto up_at = std::chrono::steady_clock::now() + outage;
+    while (std::chrono::steady_clock::now() < up_at) {
+      source->Poll(receiver_, std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(rd_kafka_mock_broker_set_up(cluster_.get(), kBrokerId), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int i = 0; i < 5; ++i) producer.Send(kTopic, 0, MakeRecord("After"));
+    producer.Flush();
+
+    ASSERT_TRUE(Consume(*source, 10));
+    source->Poll(receiver_, std::chrono::milliseconds(200));
+    EXPECT_EQ(ReceivedNames(),
+              (std::vector<std::string>{"Before", "Before", "Before", "Before", "Before", "After",
+                                        "After", "After", "After", "After"}));
+    EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{kTopic, 0, 10}}));
+    broker_errors_ = source->counters().broker_errors;
+  }
+
+  const std::string kTopic = "cloudtrail";
+  const std::string kDeadLetters = "cloudtrail-dead-letters";
+  MockCluster cluster_;
+  common::StringInterner interner_;
+  CollectingDeadLetters dead_letters_;
+  CollectingReceiver receiver_;
+  RecordingListener listener_;
+  std::uint64_t broker_errors_ = 0;
+};
+
+TEST_F(KafkaSourceTest, DecodesAllThreeMessageForms) {
+  Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, MakeRecord("Single"));
+  producer.Send(kTopic, 0, Batch({MakeRecord("BatchA"), MakeRecord("BatchB")}));
+  producer.Send(kTopic, 0, Envelope(MakeRecord("ApiCall")));
+  producer.Send(kTopic, 0,
+                Envelope(MakeRecord("ConsoleLogin"), "AWS Console Sign In via CloudTrail"));
+  producer.Send(kTopic, 0,
+                Envelope(MakeRecord("ServiceEvent"), "AWS Service Event via CloudTrail"));
+  producer.Flush();
+  auto source = Source(Options());
+
+  ASSERT_TRUE(Consume(*source, 6));
+
+  EXPECT_EQ(ReceivedNames(), (std::vector<std::string>{"Single", "BatchA", "BatchB", "ApiCall",
+                                                       "ConsoleLogin", "ServiceEvent"}));
+  EXPECT_EQ(source->counters().messages, 5u);
+  EXPECT_EQ(source->counters().records, 6u);
+  EXPECT_EQ(source->counters().dead_lettered, 0u);
+  EXPECT_TRUE(dead_letters_.letters.empty());
+}
+
+TEST_F(KafkaSourceTest, DeadLettersBadMessagesAndKeepsTheStreamGoing) {
+  KafkaSourceOptions options = Options();
+  options.max_record_bytes = 2000;
+  options.dead_letter_max_payload = 100;
+  const std::string oversized = test_support::Cat(R"({"padding":")", std::string(3000, 'x'),
+                                                  R"(",)", MakeRecord("Oversized").substr(1));
+  const std::string forged = MakeRecord("Forged", "2999-01-01T00:00:00Z");
+  Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, MakeRecord("First"));                                   // offset 0
+  producer.Send(kTopic, 0, "this is not JSON");                                    // 1
+  producer.Send(kTopic, 0, "[1,2,3]");                                             // 2
+  producer.Send(kTopic, 0, oversized);                                             // 3
+  producer.Send(kTopic, 0, forged);                                                // 4
+  producer.Send(kTopic, 0, Batch({MakeRecord("InBatch"), R"({"eventName":1})"}));  // 5
+  producer.Send(kTopic, 0, MakeRecord("Last"));                                    // 6
+  producer.Flush();
+  auto source = Source(options);
+
+  ASSERT_TRUE(Consume(*source, 3, 5));
+  source->Close();  // flushes the dead-letter topic
+
+  EXPECT_EQ(ReceivedNames(), (std::vector<std::string>{"First", "InBatch", "Last"}));
+  ASSERT_EQ(dead_letters_.letters.size(), 5u);
+  const std::string source_name = kTopic + "/0";
+  EXPECT_EQ(dead_letters_.letters[0].source, source_name);
+  EXPECT_EQ(dead_letters_.letters[0].position, "offset 1");
+  EXPECT_EQ(dead_letters_.letters[1].position, "offset 2");
+  EXPECT_EQ(dead_letters_.letters[2].position, "offset 3");
+  EXPECT_EQ(dead_letters_.letters[3].position, "offset 4");
+  EXPECT_EQ(dead_letters_.letters[4].position, "offset 5 record 2");
+  EXPECT_NE(dead_letters_.letters[0].reason.find("invalid JSON"), std::string::npos);
+  EXPECT_NE(dead_letters_.letters[1].reason.find("not a JSON object (found an array)"),
+            std::string::npos);
+  EXPECT_NE(dead_letters_.letters[2].reason.find("exceeds max_record_bytes (2000)"),
+            std::string::npos);
+  EXPECT_NE(dead_letters_.letters[3].reason.find(
+                "eventTime 2999-01-01T00:00:00Z is more than 900 s ahead of the wall clock"),
+            std::string::npos);
+  EXPECT_EQ(dead_letters_.letters[4].payload, R"({"eventName":1})");
+  EXPECT_EQ(source->counters().malformed, 4u);
+  EXPECT_EQ(source->counters().future_dated, 1u);
+  EXPECT_EQ(source->counters().dead_lettered, 5u);
+  EXPECT_EQ(source->counters().messages, 7u);
+
+  const std::vector<kafka_test::ReceivedMessage> topic =
+      ReadTopic(cluster_.brokers(), kDeadLetters, 5);
+  ASSERT_EQ(topic.size(), 5u);
+  const std::array<std::string, 5> offsets = {"1", "2", "3", "4", "5"};
+  for (std::size_t i = 0; i < topic.size(); ++i) {
+    SCOPED_TRACE(i);
+    const auto& headers = topic[i].headers;
+    EXPECT_EQ(headers.at("trailsight.source.topic"), kTopic);
+    EXPECT_EQ(headers.at("trailsight.source.partition"), "0");
+    EXPECT_EQ(headers.at("trailsight.source.offset"), offsets[i]);
+    EXPECT_EQ(headers.at("trailsight.reason"), dead_letters_.letters[i].reason);
+    EXPECT_LE(topic[i].payload.size(), 100u);
+  }
+  EXPECT_EQ(topic[2].payload, oversized.substr(0, 100));  // truncated to fit
+  EXPECT_EQ(topic[2].headers.at("trailsight.source.bytes"), std::to_string(oversized.size()));
+  EXPECT_EQ(topic[3].payload, forged.substr(0, 100));
+  EXPECT_EQ(topic[4].payload, R"({"eventName":1})");  // the bad record, not its whole batch
+  EXPECT_EQ(topic[4].headers.at("trailsight.source.record"), "2");
+  EXPECT_EQ(topic[0].headers.count("trailsight.source.record"), 0u);
+}
+
+TEST_F(KafkaSourceTest, FutureSkewOfZeroDisablesTheCheck) {
+  KafkaSourceOptions options = Options();
+  options.future_skew = std::chrono::seconds(0);
+  Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, MakeRecord("Future", "2999-01-01T00:00:00Z"));
+  producer.Flush();
+  auto source = Source(options);
+
+  ASSERT_TRUE(Consume(*source, 1));
+
+  EXPECT_EQ(ReceivedNames(), std::vector<std::string>{"Future"});
+}
+
+// A receiver that checks, while it is handed a record, that Positions() does not count the
+// message the record came from yet.
+class PositionCheckingReceiver : public EventReceiver {
+ public:
+  explicit PositionCheckingReceiver(const KafkaSource*& source) : source_(source) {}
+  void OnEvent(const common::Event& /*event*/) override {
+    for (const PartitionOffset& position : source_->Positions()) {
+      EXPECT_LE(position.offset, static_cast<std::int64_t>(events));
+    }
+    ++events;
+  }
+  std::size_t events = 0;
+
+ private:
+  const KafkaSource*& source_;
+};
+
+TEST_F(KafkaSourceTest, PositionsCountOnlyMessagesHandedOver) {
+  Producer producer(cluster_.brokers());
+  for (int i = 0; i < 10; ++i) producer.Send(kTopic, 0, MakeRecord("RunInstances"));
+  producer.Flush();
+  auto source = Source(Options());
+  const KafkaSource* watched = source.get();
+  PositionCheckingReceiver receiver(watched);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (receiver.events < 4 && std::chrono::steady_clock::now() < deadline) {
+    source->Poll(receiver, std::chrono::milliseconds(100), 4 - receiver.events);
+  }
+
+  EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{kTopic, 0, 4}}));
+  ASSERT_TRUE(kafka_test::PollUntil(*source, receiver, [&] { return receiver.events == 10; }));
+  EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{kTopic, 0, 10}}));
+  ASSERT_TRUE(kafka_test::PollUntil(*source, receiver, [&] { return source->Lag() == 0; }));
+}
+
+TEST_F(KafkaSourceTest, CommittedOffsetsAreWhereTheNextMemberStarts) {
+  Producer producer(cluster_.brokers());
+  for (int i = 0; i < 5; ++i) producer.Send(kTopic, 0, MakeRecord("Before"));
+  producer.Flush();
+  {
+    auto source = Source(Options());
+    ASSERT_TRUE(Consume(*source, 5));
+    const common::Status committed = source->Commit(source->Positions());
+    ASSERT_TRUE(committed.ok()) << committed.error().message;
+    EXPECT_EQ(source->counters().commit_errors, 0u);
+  }
+  for (int i = 0; i < 3; ++i) producer.Send(kTopic, 0, MakeRecord("After"));
+  producer.Flush();
+  receiver_.events.clear();
+  auto source = Source(Options());
+
+  ASSERT_TRUE(Consume(*source, 3));
+  source->Poll(receiver_, std::chrono::milliseconds(500));
+
+  EXPECT_EQ(ReceivedNames(), (std::vector<std::string>{"After", "After", "After"}));
+  EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{kTopic, 0, 8}}));
+}
+
+TEST_F(KafkaSourceTest, StartsWhereOnAssignSays) {
+  Producer producer(cluster_.brokers());
+  for (const char* name : {"Zero", "One", "Two", "Three"})
+    producer.Send(kTopic, 0, MakeRecord(name));
+  producer.Flush();
+  listener_.starts = {{kTopic, 0, 2}};
+  auto source = Source(Options());
+
+  ASSERT_TRUE(Consume(*source, 2));
+
+  EXPECT_EQ(ReceivedNames(), (std::vector<std::string>{"Two", "Three"}));
+  ASSERT_EQ(listener_.assigned.size(), 1u);
+  EXPECT_EQ(listener_.assigned[0], (std::vector<PartitionOffset>{{kTopic, 0, kUnknownOffset}}));
+}
+
+TEST_F(KafkaSourceTest, CloseRevokesWithPositionsSoTheAppCanCommit) {
+  Producer producer(cluster_.brokers());
+  for (int i = 0; i < 3; ++i) producer.Send(kTopic, 0, MakeRecord("RunInstances"));
+  producer.Flush();
+  auto source = Source(Options());
+  common::Status commit_in_revoke;
+  listener_.on_revoke = [&](const std::vector<PartitionOffset>& partitions) {
+    commit_in_revoke = source->Commit(partitions);
+  };
+  ASSERT_TRUE(Consume(*source, 3));
+
+  source->Close();
+  source->Close();  // idempotent
+
+  ASSERT_EQ(listener_.revoked.size(), 1u);
+  EXPECT_EQ(listener_.revoked[0], (std::vector<PartitionOffset>{{kTopic, 0, 3}}));
+  EXPECT_TRUE(commit_in_revoke.ok()) << commit_in_revoke.error().message;
+  EXPECT_EQ(source->Poll(receiver_, std::chrono::milliseconds(10)), 0u);
+}
+
+TEST_F(KafkaSourceTest, ACommitTheBrokerRefusesIsAnErrorAndCounted) {
+  Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, MakeRecord("RunInstances"));
+  producer.Flush();
+  auto source = Source(Options());
+  ASSERT_TRUE(Consume(*source, 1));
+  rd_kafka_mock_push_request_errors(cluster_.get(), kOffsetCommitApiKey, 1,
+                                    RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+
+  const common::Status refused = source->Commit(source->Positions());
+  const common::Status retried = source->Commit(source->Positions());
+
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, common::ErrorCode::kIo);
+  EXPECT_NE(refused.error().message.find("GROUP_AUTHORIZATION_FAILED"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(source->counters().commit_errors, 1u);
+  EXPECT_TRUE(retried.ok()) << retried.error().message;
+}
+
+TEST_F(KafkaSourceTest, ACommitWhileTheBrokerIsDownFailsAndALaterOneSucceeds) {
+  Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, MakeRecord("RunInstances"));
+  producer.Flush();
+  auto source = Source(Options());
+  ASSERT_TRUE(Consume(*source, 1));
+  ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster_.get(), kBrokerId), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  const common::Status down = source->Commit(source->Positions());
+
+  EXPECT_FALSE(down.ok());
+  EXPECT_EQ(source->counters().commit_errors, 1u);
+  ASSERT_EQ(rd_kafka_mock_broker_set_up(cluster_.get(), kBrokerId), RD_KAFKA_RESP_ERR_NO_ERROR);
+  common::Status up = source->Commit(source->Positions());
+  for (int attempt = 0; attempt < 20 && !up.ok(); ++attempt) {  // the coordinator comes back
+    source->Poll(receiver_, std::chrono::milliseconds(500));
+    up = source->Commit(source->Positions());
+  }
+  EXPECT_TRUE(up.ok()) << up.error().message;
+}
+
+TEST_F(KafkaSourceTest, ConsumingGoesOnAfterTheBrokerGoesDownAndComesBack) {
+  ConsumeAcrossOutage(std::chrono::seconds(2));
+
+  EXPECT_GT(broker_errors_, 0u);
+}
+
+// Down for longer than session.timeout.ms (6 s): librdkafka declares the assignment lost,
+// revokes it and rejoins; the partition resumes from the committed offset.
+TEST_F(KafkaSourceTest, AnOutageLongerThanTheSessionResumesFromTheCommittedOffset) {
+  ConsumeAcrossOutage(std::chrono::seconds(9));
+
+  ASSERT_FALSE(listener_.revoked.empty());
+  EXPECT_EQ(listener_.revoked[0], (std::vector<PartitionOffset>{{kTopic, 0, 5}}));
+  EXPECT_GE(listener_.assigned.size(), 2u);
+}
+
+TEST_F(KafkaSourceTest, RejectsAPropertyLibrdkafkaRefusesByName) {
+  KafkaSourceOptions options = Options();
+  options.properties["session.timeout.ms"] = "soon";
+
+  auto source = KafkaSource::Create(options, interner_, dead_letters_, listener_);
+
+  ASSERT_FALSE(source.has_value());
+  EXPECT_EQ(source.error().code, common::ErrorCode::kInvalidConfig);
+  EXPECT_NE(source.error().message.find("session.timeout.ms=soon"), std::string::npos)
+      << source.error().message;
+}
+
+TEST_F(KafkaSourceTest, RejectsOptionsWithoutBrokersOrTopics) {
+  KafkaSourceOptions no_brokers = Options();
+  no_brokers.brokers.clear();
+  KafkaSourceOptions no_topics = Options();
+  no_topics.topics.clear();
+
+  auto without_brokers = KafkaSource::Create(no_brokers, interner_, dead_letters_, listener_);
+  auto without_topics = KafkaSource::Create(no_topics, interner_, dead_letters_, listener_);
+
+  ASSERT_FALSE(without_brokers.has_value());
+  EXPECT_EQ(without_brokers.error().code, common::ErrorCode::kInvalidConfig);
+  ASSERT_FALSE(without_topics.has_value());
+  EXPECT_EQ(without_topics.error().code, common::ErrorCode::kInvalidConfig);
+}
+
+}  // namespace
+}  // namespace trailsight::consumers
