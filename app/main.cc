@@ -6,6 +6,7 @@
 
 #include "app/generate_command.h"
 #include "app/replay_command.h"
+#include "app/run_command.h"
 #include "app/validate_config_command.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   CLI::App* replay = trailsight::app::AddReplayCommand(app, replay_flags);
   trailsight::app::GenerateFlags generate_flags;
   CLI::App* generate = trailsight::app::AddGenerateCommand(app, generate_flags);
+  trailsight::app::RunFlags run_flags;
+  CLI::App* run = trailsight::app::AddRunCommand(app, run_flags);
   trailsight::app::ValidateConfigFlags validate_flags;
   CLI::App* validate = trailsight::app::AddValidateConfigCommand(app, validate_flags);
 
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
     const int status = app.exit(error);
     return status == 0 ? 0 : 2;
   }
+  if (run->parsed()) return trailsight::app::RunService(run_flags);
   if (replay->parsed()) return trailsight::app::RunReplay(replay_flags);
   if (generate->parsed()) return trailsight::app::RunGenerate(generate_flags);
   if (validate->parsed()) return trailsight::app::RunValidateConfig(validate_flags);

@@ -4,6 +4,7 @@
 
 #include "alerts/insight_sink.h"
 #include "app/progress.h"
+#include "app/snapshot_store.h"
 #include "config/config.h"
 #include "consumers/dead_letter_file.h"
 #include "consumers/replay_reader.h"
@@ -43,6 +44,9 @@ CLI::App* AddReplayCommand(CLI::App& app, ReplayFlags& flags) {
                      "(S3 layout AWSLogs/<acct>/CloudTrail-Insight/...)");
   replay->add_option("--dead-letter-out", flags.dead_letter_out,
                      "JSON-lines file for rejected records (default from config)");
+  replay->add_option("--state-out", flags.state_out,
+                     "Write the learned state as a snapshot in this folder, so `trailsight run` "
+                     "with state.dir there starts warm");
   return replay;
 }
 
@@ -87,6 +91,21 @@ int RunReplay(const ReplayFlags& flags) {
         spdlog::error("replay: {}", read.error().message);
         status = 1;
       }
+    }
+  }
+  if (!flags.state_out.empty()) {
+    // Saved before the end-of-input close, so minutes still open stay open for the live
+    // stream that continues this history.
+    auto store = SnapshotStore::Open(flags.state_out, config.state.keep);
+    common::Status written =
+        store ? (*store)->Write({.offsets = {}, .detector_state = detector.SaveState()})
+              : common::Status(store.error());
+    if (!written) {
+      spdlog::error("replay: {}", written.error().message);
+      status = 1;
+    } else {
+      spdlog::info("replay: state for {} keys written to {}", detector.key_count(),
+                   flags.state_out);
     }
   }
   detector.FinishInput();

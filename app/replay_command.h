@@ -14,6 +14,7 @@ struct ReplayFlags {
   std::string config_path;                     // empty: built-in defaults
   std::optional<std::string> insights_out;     // overrides outputs.insights
   std::optional<std::string> dead_letter_out;  // overrides input.dead_letter_path
+  std::string state_out;  // non-empty: write a snapshot there for `trailsight run` to start from
 };
 
 // Registers the subcommand and its flags on `app`; `flags` must outlive parsing.

@@ -1,0 +1,248 @@
+#include "app/run_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <optional>
+
+#include "alerts/kafka_publisher.h"
+#include "app/snapshot_store.h"
+#include "config/config.h"
+#include "consumers/dead_letter_file.h"
+#include "consumers/kafka_source.h"
+#include "detector/detector.h"
+
+namespace trailsight::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kPollTimeout{100};
+constexpr std::chrono::milliseconds kDrainedAfter{500};  // --until-caught-up: quiet this long
+
+volatile std::sig_atomic_t stop_requested = 0;
+extern "C" void RequestStop(int /*signal*/) { stop_requested = 1; }
+
+common::Seconds WallClock() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+class DetectorFeed final : public consumers::EventReceiver {
+ public:
+  explicit DetectorFeed(detector::Detector& detector) : detector_(detector) {}
+  void OnEvent(const common::Event& event) override { detector_.OnEvent(event); }
+
+ private:
+  detector::Detector& detector_;  // outlives the feed; both live in RunService
+};
+
+// Snapshots and their completion, by the rule of DESIGN.md "Delivery and state": a
+// snapshot is taken between two polls with the offsets it reflects, becomes complete once
+// every finding published before it is acknowledged, and only then is written and are
+// its offsets committed.
+class Checkpointer final : public consumers::RebalanceListener {
+ public:
+  Checkpointer(detector::Detector& detector, alerts::KafkaFindingPublisher& publisher,
+               SnapshotStore& store, std::vector<consumers::PartitionOffset> resume_offsets)
+      : detector_(detector),
+        publisher_(publisher),
+        store_(store),
+        resume_offsets_(std::move(resume_offsets)) {}
+
+  void set_source(consumers::KafkaSource* source) { source_ = source; }
+
+  // Starts a snapshot unless one is pending.
+  void Begin() {
+    if (pending_ || source_ == nullptr) return;
+    pending_ =
+        Pending{Snapshot{source_->Positions(), detector_.SaveState()}, publisher_.published()};
+  }
+
+  // Completes the pending snapshot if its findings are all acknowledged. Returns true
+  // when nothing is pending any more.
+  bool TryComplete() {
+    if (!pending_) return true;
+    if (publisher_.AckedThrough() < pending_->published) return false;
+    if (common::Status written = store_.Write(pending_->snapshot); !written) {
+      spdlog::error("state: {}", written.error().message);
+      pending_.reset();  // try again with the next snapshot
+      return false;
+    }
+    if (!pending_->snapshot.offsets.empty()) {
+      if (common::Status committed = source_->Commit(pending_->snapshot.offsets); !committed) {
+        spdlog::warn("state: snapshot written, commit failed: {}", committed.error().message);
+      }
+    }
+    ++completed_;
+    pending_.reset();
+    return true;
+  }
+
+  // Takes a snapshot now and waits (flushing) until it is complete.
+  bool CompleteNow() {
+    Begin();
+    if (common::Status flushed = publisher_.Flush(); !flushed) {
+      spdlog::error("state: {}", flushed.error().message);
+      return false;
+    }
+    return TryComplete();
+  }
+
+  std::vector<consumers::PartitionOffset> OnAssign(
+      const std::vector<consumers::PartitionOffset>& partitions) override {
+    std::vector<consumers::PartitionOffset> starts;
+    for (const consumers::PartitionOffset& partition : partitions) {
+      for (const consumers::PartitionOffset& resume : resume_offsets_) {
+        if (resume.topic == partition.topic && resume.partition == partition.partition) {
+          starts.push_back(resume);
+        }
+      }
+    }
+    spdlog::info("kafka: assigned {} partitions, {} resumed from the snapshot", partitions.size(),
+                 starts.size());
+    return starts;
+  }
+
+  void OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) override {
+    spdlog::info("kafka: {} partitions revoked; snapshotting first", partitions.size());
+    pending_.reset();  // positions must be taken now, before the partitions go
+    if (!CompleteNow()) spdlog::warn("state: snapshot on revoke did not complete");
+    // What was committed is what the next owner resumes from; our own resume offsets are
+    // stale once partitions move.
+    resume_offsets_.clear();
+  }
+
+  std::uint64_t completed() const { return completed_; }
+
+ private:
+  struct Pending {
+    Snapshot snapshot;
+    std::uint64_t published = 0;  // every finding up to this sequence must be acknowledged
+  };
+
+  detector::Detector& detector_;  // all four outlive the Checkpointer: RunService
+  alerts::KafkaFindingPublisher& publisher_;
+  SnapshotStore& store_;
+  consumers::KafkaSource* source_ = nullptr;
+  std::vector<consumers::PartitionOffset> resume_offsets_;
+  std::optional<Pending> pending_;
+  std::uint64_t completed_ = 0;
+};
+
+}  // namespace
+
+CLI::App* AddRunCommand(CLI::App& app, RunFlags& flags) {
+  CLI::App* run =
+      app.add_subcommand("run", "Consume CloudTrail from Kafka and publish insights until SIGTERM");
+  run->add_option("--config", flags.config_path, "YAML config file (kafka:, state:, ...)")
+      ->required();
+  run->add_option("--brokers", flags.brokers, "Kafka bootstrap servers (overrides kafka.brokers)");
+  run->add_option("--state-dir", flags.state_dir, "Snapshot folder (overrides state.dir)");
+  run->add_flag("--until-caught-up", flags.until_caught_up,
+                "Stop (flush, snapshot, commit) once the input topics are drained: for backfills "
+                "and benchmarks");
+  return run;
+}
+
+int RunService(const RunFlags& flags) {
+  common::Result<config::Config> loaded = config::LoadConfigFile(flags.config_path);
+  if (!loaded) {
+    fmt::print(stderr, "{}\n", loaded.error().message);
+    return 2;
+  }
+  config::Config config = *std::move(loaded);
+  if (flags.brokers) config.kafka.brokers = *flags.brokers;
+  if (flags.state_dir) config.state.dir = *flags.state_dir;
+  if (config.kafka.brokers.empty()) {
+    fmt::print(stderr, "{}: kafka.brokers is required for trailsight run (or --brokers)\n",
+               flags.config_path);
+    return 2;
+  }
+
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGINT, RequestStop);
+
+  auto store = SnapshotStore::Open(config.state.dir, config.state.keep);
+  auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
+  auto publisher = alerts::KafkaFindingPublisher::Create({.brokers = config.kafka.brokers,
+                                                          .topic = config.kafka.insights_topic,
+                                                          .properties = config.kafka.properties});
+  for (const common::Error* error :
+       {store ? nullptr : &store.error(), dead_letters ? nullptr : &dead_letters.error(),
+        publisher ? nullptr : &publisher.error()}) {
+    if (error != nullptr) {
+      spdlog::error("run: {}", error->message);
+      return 1;
+    }
+  }
+
+  common::StringInterner interner;
+  detector::Detector detector(config.detector, interner, **publisher);
+  std::vector<consumers::PartitionOffset> resume;
+  if (std::optional<Snapshot> snapshot = (*store)->LoadNewest()) {
+    if (common::Status restored = detector.LoadState(snapshot->detector_state); restored) {
+      resume = std::move(snapshot->offsets);
+      spdlog::info("state: restored {} keys, resuming {} partitions", detector.key_count(),
+                   resume.size());
+    } else {
+      spdlog::warn("state: {}; starting fresh", restored.error().message);
+    }
+  } else {
+    spdlog::info("state: no snapshot in {}; starting fresh", config.state.dir);
+  }
+
+  Checkpointer checkpointer(detector, **publisher, **store, std::move(resume));
+  auto source = consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
+                                                .group_id = config.kafka.group_id,
+                                                .topics = config.kafka.topics,
+                                                .dead_letter_topic = config.kafka.dead_letter_topic,
+                                                .properties = config.kafka.properties,
+                                                .max_record_bytes = config.input.max_record_bytes,
+                                                .future_skew = config.kafka.future_skew},
+                                               interner, **dead_letters, checkpointer);
+  if (!source) {
+    spdlog::error("run: {}", source.error().message);
+    return 1;
+  }
+  checkpointer.set_source(source->get());
+  spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
+               config.kafka.brokers);
+
+  DetectorFeed feed(detector);
+  Clock::time_point last_message = Clock::now();
+  Clock::time_point last_idle_tick = Clock::now();
+  Clock::time_point last_snapshot = Clock::now();
+  while (stop_requested == 0) {
+    const std::size_t handled = (*source)->Poll(feed, kPollTimeout);
+    (*publisher)->Poll();
+    const Clock::time_point now = Clock::now();
+    if (handled > 0) last_message = now;
+    if (flags.until_caught_up && handled == 0 && now - last_message >= kDrainedAfter &&
+        (*source)->Lag() == 0 && !(*source)->Positions().empty()) {
+      spdlog::info("run: input drained");
+      break;
+    }
+    // Caught up and quiet: the wall clock closes minutes, so insights end on time when
+    // traffic stops. Never while behind: buffered records would become late.
+    if (now - last_message >= config.kafka.idle_after &&
+        now - last_idle_tick >= config.kafka.idle_after && (*source)->Lag() == 0) {
+      detector.OnIdle(WallClock());
+      last_idle_tick = now;
+    }
+    if (now - last_snapshot >= config.state.snapshot_interval) {
+      checkpointer.Begin();
+      last_snapshot = now;
+    }
+    checkpointer.TryComplete();
+  }
+
+  spdlog::info("run: stopping: flushing findings and taking a final snapshot");
+  const bool completed = checkpointer.CompleteNow();
+  (*source)->Close();
+  const detector::DetectorCounters& counts = detector.counters();
+  spdlog::info("run: {} events, {} late dropped, {} keys, {} findings, {} snapshots", counts.events,
+               counts.late_dropped, detector.key_count(), counts.findings,
+               checkpointer.completed());
+  return completed ? 0 : 1;
+}
+
+}  // namespace trailsight::app

@@ -1,0 +1,367 @@
+// The Kafka service end to end on a real broker (KAFKA_BROKERS): parity with replay, a
+// crash and restart, a broker outage, bad messages, and a warm start from a replay.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+const fs::path kBinary = TRAILSIGHT_BINARY;
+const fs::path kKafkaScript = fs::path(TRAILSIGHT_SOURCE_DIR) / "scripts" / "kafka";
+
+std::string Brokers() {
+  const char* brokers = std::getenv("KAFKA_BROKERS");
+  return brokers == nullptr ? "" : brokers;
+}
+
+int Shell(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> ReadLines(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+void WriteLines(const fs::path& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::binary);
+  for (const std::string& line : lines) out << line << '\n';
+}
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(250ms);
+  }
+  return condition();
+}
+
+// A `trailsight run` process, its output in a log file.
+class Service {
+ public:
+  Service(const fs::path& config, fs::path log) : log_(std::move(log)) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string out = log_.string();
+      std::FILE* file = std::fopen(out.c_str(), "a");
+      ::dup2(::fileno(file), STDOUT_FILENO);
+      ::dup2(::fileno(file), STDERR_FILENO);
+      const std::string binary = kBinary.string(), config_path = config.string();
+      ::execl(binary.c_str(), binary.c_str(), "run", "--config", config_path.c_str(), nullptr);
+      std::_Exit(127);
+    }
+  }
+  ~Service() {
+    if (pid_ > 0) Kill();
+  }
+  // SIGTERM, then the exit status (or -1 if it did not exit within a minute).
+  int Stop() {
+    ::kill(pid_, SIGTERM);
+    return Wait(60s);
+  }
+  void Kill() {
+    ::kill(pid_, SIGKILL);
+    Wait(30s);
+  }
+  std::string Log() const { return ReadFile(log_); }
+
+ private:
+  int Wait(std::chrono::seconds timeout) {
+    int status = 0;
+    const bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    pid_ = -1;
+    return exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  fs::path log_;
+  pid_t pid_ = -1;
+};
+
+class ServiceIntegrationTest : public ::testing::Test {
+ protected:
+  // A generated week, split at day boundaries, and what `trailsight replay` finds in it.
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / fmt::format("trailsight-service-{}", ::getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_EQ(
+        Shell(fmt::format("'{}' generate --format jsonl --out '{}' --seed 1 --days 7 2>/dev/null",
+                          kBinary.string(), (dir_ / "week.jsonl").string())),
+        0);
+    records_ = new std::vector<std::string>(ReadLines(dir_ / "week.jsonl"));
+    ASSERT_EQ(
+        Shell(fmt::format(
+            "'{}' replay '{}' --insights-out '{}' --dead-letter-out /dev/null 2>/dev/null",
+            kBinary.string(), (dir_ / "week.jsonl").string(), (dir_ / "expected.jsonl").string())),
+        0);
+    expected_ = new std::vector<std::string>(ReadLines(dir_ / "expected.jsonl"));
+    ASSERT_EQ(expected_->size(), 2u);  // the injected burst's Start and End
+  }
+  static void TearDownTestSuite() {
+    delete records_;
+    delete expected_;
+    fs::remove_all(dir_);
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(Brokers().empty()) << "KAFKA_BROKERS is not set: start a broker with "
+                                       "scripts/kafka start (scripts/test does)";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    name_ = fmt::format("{}-{}-{}", info->name(), ::getpid(), std::rand());
+  }
+
+  // Records whose eventTime is in [from, to) (ISO dates compare as text).
+  static std::vector<std::string> Between(std::string_view from, std::string_view to) {
+    std::vector<std::string> selected;
+    for (const std::string& record : *records_) {
+      const std::size_t at = record.find("\"eventTime\":\"");
+      const std::string_view time = std::string_view(record).substr(at + 13, 20);
+      if (time >= from && time < to) selected.push_back(record);
+    }
+    return selected;
+  }
+
+  std::string Topic(std::string_view role) const { return fmt::format("{}-{}", name_, role); }
+
+  void Produce(const std::string& topic, const std::vector<std::string>& messages) {
+    const fs::path file = dir_ / (topic + ".messages");
+    WriteLines(file, messages);
+    ASSERT_EQ(
+        Shell(fmt::format("kcat -P -b '{}' -t '{}' -l '{}'", Brokers(), topic, file.string())), 0);
+  }
+
+  // Every message of `topic` so far, formatted by kcat's `format`.
+  std::vector<std::string> Consume(const std::string& topic, std::string_view format = "%s\\n") {
+    const fs::path out = dir_ / (topic + ".consumed");
+    Shell(fmt::format("kcat -C -b '{}' -t '{}' -e -q -f '{}' > '{}' 2>/dev/null", Brokers(), topic,
+                      format, out.string()));
+    return ReadLines(out);
+  }
+
+  // Writes a service config; returns its path.
+  // `role` names this service's topics and group, so two services can run side by side.
+  fs::path Config(const std::string& state_dir, std::string_view role = "",
+                  std::size_t max_record_bytes = 50u << 20) {
+    const fs::path path = dir_ / fmt::format("{}{}.yaml", name_, role);
+    std::ofstream(path) << fmt::format(
+        "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
+        "  dead_letter_topic: {}\n  idle_after_seconds: 3600\n"
+        // A killed member's partitions move after the session timeout: keep it short.
+        "  properties: {{session.timeout.ms: 6000, heartbeat.interval.ms: 1000}}\n"
+        "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
+        "input:\n  dead_letter_path: {}\n  max_record_bytes: {}\n",
+        Brokers(), Topic(fmt::format("group{}", role)), Topic("in"),
+        Topic(fmt::format("insights{}", role)), Topic("dead"), state_dir,
+        state_dir + "/dead-letters.jsonl", max_record_bytes);
+    return path;
+  }
+
+  // Sum of the input offsets in the newest snapshot of `state_dir` (0 when none).
+  static std::int64_t SnapshotOffsets(const fs::path& state_dir) {
+    std::vector<fs::path> files;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(state_dir, error)) {
+      if (entry.path().filename().string().starts_with("snapshot-")) files.push_back(entry.path());
+    }
+    if (files.empty()) return 0;
+    std::sort(files.begin(), files.end());
+    const std::string content = ReadFile(files.back());
+    const std::string payload = content.substr(content.find('\n') + 1);
+    std::int64_t sum = 0;
+    const Json snapshot = Json::from_msgpack(payload);  // kept: the loop refers into it
+    for (const Json& row : snapshot.at("offsets")) sum += row.at(2).get<std::int64_t>();
+    return sum;
+  }
+
+  // State, API, time and insight ID of each record.
+  static std::set<std::string> Identities(const std::vector<std::string>& lines) {
+    std::set<std::string> identities;
+    for (const std::string& line : lines) {
+      const Json record = Json::parse(line);
+      identities.insert(fmt::format(
+          "{} {} {} {}", record["insightDetails"]["state"].get<std::string>(),
+          record["insightDetails"]["eventName"].get<std::string>(),
+          record["eventTime"].get<std::string>(), record["sharedEventID"].get<std::string>()));
+    }
+    return identities;
+  }
+
+  static std::set<std::string> Set(const std::vector<std::string>& lines) {
+    return {lines.begin(), lines.end()};
+  }
+
+  static inline fs::path dir_;
+  static inline std::vector<std::string>* records_ = nullptr;
+  static inline std::vector<std::string>* expected_ = nullptr;
+  std::string name_;
+};
+
+TEST_F(ServiceIntegrationTest, GivesExactlyTheFindingsOfReplay) {
+  Produce(Topic("in"), *records_);
+  Service service(Config((dir_ / (name_ + "-state")).string()), dir_ / (name_ + ".log"));
+
+  ASSERT_TRUE(WaitFor([&] { return Consume(Topic("insights")).size() >= expected_->size(); }, 120s))
+      << service.Log();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return SnapshotOffsets(dir_ / (name_ + "-state")) ==
+               static_cast<std::int64_t>(records_->size());
+      },
+      60s))
+      << service.Log();
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
+
+  std::vector<std::string> published = Consume(Topic("insights"));
+  std::vector<std::string> expected = *expected_;
+  std::sort(published.begin(), published.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(published, expected);  // same IDs, same JSON, each once
+}
+
+TEST_F(ServiceIntegrationTest, KillNineThenRestartLosesNoFindingAndResumesFromTheSnapshot) {
+  const std::vector<std::string> first = Between("2026-11-02", "2026-11-06T00:00:00Z");
+  const std::vector<std::string> second = Between("2026-11-06T00:00:00Z", "2026-12");
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  Produce(Topic("in"), first);
+  {
+    Service service(Config(state), dir_ / (name_ + "-1.log"));
+    ASSERT_TRUE(WaitFor(
+        [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size()); }, 120s))
+        << service.Log();
+    Produce(Topic("in"), std::vector<std::string>(second.begin(), second.begin() + 1000));
+    service.Kill();  // kill -9 mid-stream: no shutdown snapshot, no flush
+  }
+  Produce(Topic("in"), std::vector<std::string>(second.begin() + 1000, second.end()));
+  Service restarted(Config(state), dir_ / (name_ + "-2.log"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size() + second.size());
+      },
+      120s))
+      << restarted.Log();
+  EXPECT_EQ(restarted.Stop(), 0);
+
+  const std::string log = restarted.Log();
+  EXPECT_NE(log.find("state: restored"), std::string::npos) << log;
+  const std::vector<std::string> published = Consume(Topic("insights"));
+  for (const std::string& finding : *expected_) {
+    EXPECT_NE(std::find(published.begin(), published.end(), finding), published.end()) << finding;
+  }
+  for (const std::string& finding : published) {  // duplicates only as identical records
+    EXPECT_TRUE(Set(*expected_).contains(finding)) << finding;
+  }
+}
+
+TEST_F(ServiceIntegrationTest, RecoversFromABrokerOutageWithoutLosingAFinding) {
+  const std::vector<std::string> first = Between("2026-11-02", "2026-11-07T14:00:00Z");
+  const std::vector<std::string> second = Between("2026-11-07T14:00:00Z", "2026-12");
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  Produce(Topic("in"), first);
+  Service service(Config(state), dir_ / (name_ + ".log"));
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size()); }, 120s))
+      << service.Log();
+
+  ASSERT_EQ(Shell(fmt::format("'{}' pause >/dev/null", kKafkaScript.string())), 0);
+  std::this_thread::sleep_for(30s);
+  ASSERT_EQ(Shell(fmt::format("'{}' start >/dev/null", kKafkaScript.string())), 0);
+  Produce(Topic("in"), second);
+
+  ASSERT_TRUE(WaitFor([&] { return Consume(Topic("insights")).size() >= expected_->size(); }, 180s))
+      << service.Log();
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
+  EXPECT_EQ(Set(Consume(Topic("insights"))), Set(*expected_));
+}
+
+TEST_F(ServiceIntegrationTest, BadMessagesGoToTheDeadLetterTopicAndTheRestIsProcessed) {
+  const std::string oversized =
+      R"({"eventTime":"2026-11-03T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-east-1","recipientAccountId":"111122223333","requestParameters":{"padding":")" +
+      std::string(200'000, 'x') + "\"}}";
+  const std::vector<std::string> bad = {
+      "this is not json", "[1, 2, 3]", R"({"Records": 5})", oversized,
+      R"({"eventTime":"2026-11-03T10:00:00Z","awsRegion":"us-east-1","eventSource":"ec2.amazonaws.com","recipientAccountId":"111122223333"})"};
+  std::vector<std::string> messages = *records_;
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    messages.insert(messages.begin() + static_cast<std::ptrdiff_t>((i + 1) * messages.size() / 6),
+                    bad[i]);
+  }
+  Produce(Topic("in"), messages);
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  Service service(Config(state, "", 100'000), dir_ / (name_ + ".log"));
+
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(messages.size()); }, 120s))
+      << service.Log();
+  EXPECT_EQ(service.Stop(), 0);
+
+  EXPECT_EQ(Set(Consume(Topic("insights"))), Set(*expected_));  // every good record counted
+  const std::vector<std::string> letters = Consume(Topic("dead"), "%h\\t%S\\n");
+  ASSERT_EQ(letters.size(), bad.size()) << fmt::format("{}", fmt::join(letters, "\n"));
+  for (const std::string& letter : letters) {
+    EXPECT_NE(letter.find("trailsight.reason="), std::string::npos) << letter;
+    EXPECT_NE(letter.find("trailsight.source.topic=" + Topic("in")), std::string::npos) << letter;
+    EXPECT_NE(letter.find("trailsight.source.offset="), std::string::npos) << letter;
+  }
+  EXPECT_NE(letters[3].find("100000"), std::string::npos) << letters[3];  // names the limit
+  EXPECT_NE(letters[4].find("eventName"), std::string::npos) << letters[4];
+}
+
+TEST_F(ServiceIntegrationTest, StartsWarmFromAReplaySnapshotAndFindsWhatAColdStartCannot) {
+  WriteLines(dir_ / (name_ + "-history.jsonl"), Between("2026-11-02", "2026-11-06T00:00:00Z"));
+  const std::string warm_state = (dir_ / (name_ + "-warm")).string();
+  ASSERT_EQ(Shell(fmt::format("'{}' replay '{}' --state-out '{}' --insights-out /dev/null "
+                              "--dead-letter-out /dev/null 2>/dev/null",
+                              kBinary.string(), (dir_ / (name_ + "-history.jsonl")).string(),
+                              warm_state)),
+            0);
+  const std::vector<std::string> live = Between("2026-11-07T00:00:00Z", "2026-12");
+  Produce(Topic("in"), live);
+
+  const std::string cold_state = (dir_ / (name_ + "-cold")).string();
+  Service warm(Config(warm_state, "-warm"), dir_ / (name_ + "-warm.log"));
+  Service cold(Config(cold_state, "-cold"), dir_ / (name_ + "-cold.log"));
+  const auto consumed_all = [&](const std::string& state) {
+    return SnapshotOffsets(state) == static_cast<std::int64_t>(live.size());
+  };
+  ASSERT_TRUE(WaitFor([&] { return consumed_all(warm_state) && consumed_all(cold_state); }, 180s))
+      << warm.Log() << cold.Log();
+  EXPECT_EQ(warm.Stop(), 0);
+  EXPECT_EQ(cold.Stop(), 0);
+
+  // The same insight (its statistics differ: the warm start missed a day of history).
+  EXPECT_EQ(Identities(Consume(Topic("insights-warm"))), Identities(*expected_)) << warm.Log();
+  EXPECT_TRUE(Consume(Topic("insights-cold")).empty()) << cold.Log();
+}
+
+}  // namespace
