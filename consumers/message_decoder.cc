@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "consumers/json_type_name.h"
+
 namespace trailsight::consumers {
 namespace {
 
@@ -22,24 +24,6 @@ bool IsCloudTrailDetailType(std::string_view detail_type) {
   return detail_type == "AWS API Call via CloudTrail" ||
          detail_type == "AWS Console Sign In via CloudTrail" ||
          detail_type == "AWS Service Event via CloudTrail";
-}
-
-std::string_view TypeName(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "an unknown value";
 }
 
 std::string InvalidJson(simdjson::error_code code) {
@@ -145,7 +129,7 @@ void MessageDecoder::State::DecodeBatch(od::value& value, std::string_view paylo
     return handler.OnBadRecord(InvalidJson(error), 0, payload);
   if (type != od::json_type::array) {
     return handler.OnBadRecord(
-        fmt::format("field Records must be an array, not {}", TypeName(type)), 0, payload);
+        fmt::format("field Records must be an array, not {}", JsonTypeName(type)), 0, payload);
   }
   od::array array;
   if (auto error = value.get_array().get(array)) {
@@ -190,9 +174,9 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
     if (auto error = CheckScalar(document, type)) {
       return handler.OnBadRecord(InvalidJson(error), 0, payload);
     }
-    return handler.OnBadRecord(
-        fmt::format("message is not a JSON object (found {}); {}", TypeName(type), kExpectedShapes),
-        0, payload);
+    return handler.OnBadRecord(fmt::format("message is not a JSON object (found {}); {}",
+                                           JsonTypeName(type), kExpectedShapes),
+                               0, payload);
   }
   od::object object;
   if (auto error = document.get_object().get(object)) {
@@ -217,7 +201,8 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
       }
       if (kind != od::json_type::string) {
         return handler.OnBadRecord(
-            fmt::format("field detail-type must be a string, not {}", TypeName(kind)), 0, payload);
+            fmt::format("field detail-type must be a string, not {}", JsonTypeName(kind)), 0,
+            payload);
       }
       std::string_view text;
       if (auto text_error = field.value().get_string().get(text)) {
@@ -252,7 +237,8 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
   if (!detail) return handler.OnBadRecord("EventBridge envelope without a detail", 0, payload);
   if (detail_kind != od::json_type::object) {
     return handler.OnBadRecord(
-        fmt::format("field detail must be an object, not {}", TypeName(*detail_kind)), 0, payload);
+        fmt::format("field detail must be an object, not {}", JsonTypeName(*detail_kind)), 0,
+        payload);
   }
   state.Record(*detail, 0, payload, "detail: ", handler);
 }

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "consumers/json_type_name.h"
+
 namespace trailsight::consumers {
 namespace {
 
@@ -71,24 +73,6 @@ Error InvalidJson(simdjson::error_code code) {
   return Malformed(fmt::format("truncated or invalid JSON: {}", simdjson::error_message(code)));
 }
 
-std::string_view TypeName(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "an unknown value";
-}
-
 // Views of the fields that matter, into the simdjson parser's string buffer; they stay valid
 // until the next document is iterated. An absent or null field is an empty optional.
 struct Fields {
@@ -106,7 +90,7 @@ std::optional<Error> ReadString(od::value& value, std::string_view field,
   if (auto error = value.type().get(type)) return InvalidJson(error);
   if (type == od::json_type::null) return std::nullopt;
   if (type != od::json_type::string) {
-    return Malformed(fmt::format("field {} must be a string, not {}", field, TypeName(type)));
+    return Malformed(fmt::format("field {} must be a string, not {}", field, JsonTypeName(type)));
   }
   std::string_view text;
   if (auto error = value.get_string().get(text)) return InvalidJson(error);
@@ -120,7 +104,7 @@ std::optional<Error> ReadBool(od::value& value, std::string_view field, std::opt
   if (auto error = value.type().get(type)) return InvalidJson(error);
   if (type == od::json_type::null) return std::nullopt;
   if (type != od::json_type::boolean) {
-    return Malformed(fmt::format("field {} must be a boolean, not {}", field, TypeName(type)));
+    return Malformed(fmt::format("field {} must be a boolean, not {}", field, JsonTypeName(type)));
   }
   bool flag = false;
   if (auto error = value.get_bool().get(flag)) return InvalidJson(error);
@@ -134,7 +118,8 @@ std::optional<Error> ReadUserIdentity(od::value& value, Fields& fields) {
   if (auto error = value.type().get(type)) return InvalidJson(error);
   if (type == od::json_type::null) return std::nullopt;
   if (type != od::json_type::object) {
-    return Malformed(fmt::format("field userIdentity must be an object, not {}", TypeName(type)));
+    return Malformed(
+        fmt::format("field userIdentity must be an object, not {}", JsonTypeName(type)));
   }
   od::object identity;
   if (auto error = value.get_object().get(identity)) return InvalidJson(error);
@@ -240,7 +225,7 @@ common::Result<common::Event> RecordParser::Parse(std::string_view record_json) 
   od::json_type type;
   if (auto error = document.type().get(type)) return InvalidJson(error);
   if (type != od::json_type::object) {
-    return Malformed(fmt::format("not a JSON object (found {})", TypeName(type)));
+    return Malformed(fmt::format("not a JSON object (found {})", JsonTypeName(type)));
   }
   od::object object;
   if (auto error = document.get_object().get(object)) return InvalidJson(error);

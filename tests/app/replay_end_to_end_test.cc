@@ -16,11 +16,15 @@
 #include <vector>
 
 #include "common/time.h"
+#include "tests/support/files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
+using trailsight::test_support::ReadFile;
+using trailsight::test_support::ReadLines;
+using trailsight::test_support::WriteLines;
 
 const fs::path kBinary = TRAILSIGHT_BINARY;
 
@@ -33,27 +37,6 @@ int RunTrailsight(const std::string& arguments) {
 
 // Quotes a path for the shell (test paths hold no quotes).
 std::string Quote(const fs::path& path) { return fmt::format("'{}'", path.string()); }
-
-std::vector<std::string> ReadLines(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-void WriteLines(const fs::path& path, const std::vector<std::string>& lines) {
-  std::ofstream out(path, std::ios::binary);
-  for (const std::string& line : lines) out << line << '\n';
-}
 
 // What must not change when input order changes: which record, about what, when, and the
 // insight it belongs to.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <random>
 
+#include "tests/detector/collecting_sink.h"
+
 namespace trailsight::detector {
 namespace {
 
@@ -13,16 +15,6 @@ using common::Event;
 using common::Finding;
 using common::InsightState;
 using common::Seconds;
-
-class CollectingSink final : public common::FindingSink {
- public:
-  common::Status Publish(const Finding& finding) override {
-    findings.push_back(finding);
-    return common::Ok();
-  }
-  common::Status Flush() override { return common::Ok(); }
-  std::vector<Finding> findings;
-};
 
 Seconds At(std::string_view text) { return *common::ParseUtcTimestamp(text); }
 

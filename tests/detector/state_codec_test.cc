@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/detector.h"
+#include "tests/detector/collecting_sink.h"
 
 namespace trailsight::detector {
 namespace {
@@ -13,16 +14,6 @@ using namespace std::chrono_literals;
 using common::Event;
 using common::Finding;
 using common::Seconds;
-
-class CollectingSink final : public common::FindingSink {
- public:
-  common::Status Publish(const Finding& finding) override {
-    findings.push_back(finding);
-    return common::Ok();
-  }
-  common::Status Flush() override { return common::Ok(); }
-  std::vector<Finding> findings;
-};
 
 // Everything a rendered record is made of, as one comparable value.
 std::string Describe(const Finding& finding) {

@@ -19,11 +19,16 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/files.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
+using trailsight::test_support::ReadFile;
+using trailsight::test_support::ReadLines;
+using trailsight::test_support::WriteLines;
 
 const fs::path kBinary = TRAILSIGHT_BINARY;
 const fs::path kKafkaScript = fs::path(TRAILSIGHT_SOURCE_DIR) / "scripts" / "kafka";
@@ -36,27 +41,6 @@ std::string Brokers() {
 int Shell(const std::string& command) {
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::vector<std::string> ReadLines(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-void WriteLines(const fs::path& path, const std::vector<std::string>& lines) {
-  std::ofstream out(path, std::ios::binary);
-  for (const std::string& line : lines) out << line << '\n';
 }
 
 bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
