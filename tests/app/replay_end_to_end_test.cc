@@ -160,11 +160,12 @@ TEST_F(ReplayEndToEndTest, ReorderingWithinTheLatenessChangesNoInsight) {
 }
 
 TEST_F(ReplayEndToEndTest, BadRecordsAreDeadLetteredAndNothingElseIsLost) {
+  static constexpr char kBinaryJunk[] = "\x01\x02\xff\xfe binary\x00junk";  // NUL inside
   std::vector<std::string> records = ReadLines(dir_ / "week.jsonl");
   const std::vector<std::pair<std::string, std::string>> bad = {
       {R"({"eventVersion":"1.09","eventTime":"2026-11-03T10:00:00Z","eventSource":"ec2.amaz)",
        "truncated or invalid JSON"},
-      {std::string("\x01\x02\xff\xfe binary\x00junk", 20), "invalid JSON"},
+      {std::string(kBinaryJunk, sizeof(kBinaryJunk) - 1), "invalid JSON"},
       {R"({"eventTime":"2026-11-03T10:00:00Z","eventSource":"ec2.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333"})",
        "eventName"},
       {R"({"eventTime":"2026-11-03T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":7,"awsRegion":"us-east-1","recipientAccountId":"111122223333"})",

@@ -1,6 +1,6 @@
 // Checks the hot path's promise: once warm, parsing and reading records allocates nothing per
-// record. Counts calls to the global operator new, which this file replaces for the whole test
-// binary (sanitizer builds keep their own allocator and skip these tests).
+// record. Counts calls to the global operator new, which this file replaces for its whole
+// test binary; sanitizer builds own operator new, so they do not build this test.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,17 +14,10 @@
 #include "consumers/replay_reader.h"
 #include "tests/consumers/test_inputs.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TRAILSIGHT_COUNT_ALLOCATIONS 0
-#else
-#define TRAILSIGHT_COUNT_ALLOCATIONS 1
-#endif
-
 namespace {
 std::atomic<std::size_t> allocations{0};
 }  // namespace
 
-#if TRAILSIGHT_COUNT_ALLOCATIONS
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
@@ -35,7 +28,6 @@ void operator delete(void* memory) noexcept { std::free(memory); }
 void operator delete[](void* memory) noexcept { std::free(memory); }
 void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
 void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
-#endif
 
 namespace trailsight::consumers {
 namespace {
@@ -43,13 +35,7 @@ namespace {
 using test_support::Cat;
 using test_support::MakeRecord;
 
-class AllocationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!TRAILSIGHT_COUNT_ALLOCATIONS)
-      GTEST_SKIP() << "allocations are not counted under sanitizers";
-  }
-};
+class AllocationTest : public ::testing::Test {};
 
 // Records with new values in every field the parser keeps, once interned.
 std::vector<std::string> Records() {
