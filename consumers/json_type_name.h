@@ -1,8 +1,8 @@
 #pragma once
 
-#include <string_view>
-
 #include <simdjson.h>
+
+#include <string_view>
 
 namespace trailsight::consumers {
 
