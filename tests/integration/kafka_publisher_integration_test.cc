@@ -19,6 +19,7 @@
 #include "alerts/insight_record.h"
 #include "alerts/kafka_publisher.h"
 #include "tests/alerts/kafka_test_support.h"
+#include "tests/consumers/kafka_test_support.h"
 
 namespace trailsight::alerts {
 namespace {
@@ -28,45 +29,9 @@ using test_support::ConsumedRecord;
 
 constexpr int kPartitions = 3;
 
-struct AdminDeleter {
-  void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
-  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
-  void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
-};
-
 std::string Brokers() {
   const char* brokers = std::getenv("KAFKA_BROKERS");
   return brokers == nullptr ? "" : brokers;
-}
-
-// Creates `topic` with kPartitions partitions (replication 1) through the admin API.
-void CreateTopic(const std::string& brokers, const std::string& topic) {
-  std::array<char, 512> why{};
-  test_support::TestConf conf(rd_kafka_conf_new());
-  ASSERT_EQ(
-      rd_kafka_conf_set(conf.get(), "bootstrap.servers", brokers.c_str(), why.data(), why.size()),
-      RD_KAFKA_CONF_OK)
-      << why.data();
-  test_support::TestKafka admin(
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why.data(), why.size()));
-  ASSERT_NE(admin, nullptr) << why.data();
-  conf.release();
-  std::unique_ptr<rd_kafka_NewTopic_t, AdminDeleter> new_topic(
-      rd_kafka_NewTopic_new(topic.c_str(), kPartitions, 1, why.data(), why.size()));
-  ASSERT_NE(new_topic, nullptr) << why.data();
-  std::unique_ptr<rd_kafka_queue_t, AdminDeleter> queue(rd_kafka_queue_new(admin.get()));
-  rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
-  rd_kafka_CreateTopics(admin.get(), topics, 1, nullptr, queue.get());
-  std::unique_ptr<rd_kafka_event_t, AdminDeleter> event(rd_kafka_queue_poll(queue.get(), 30000));
-  ASSERT_NE(event, nullptr) << "CreateTopics timed out";
-  ASSERT_EQ(rd_kafka_event_error(event.get()), RD_KAFKA_RESP_ERR_NO_ERROR)
-      << rd_kafka_event_error_string(event.get());
-  std::size_t count = 0;
-  const rd_kafka_topic_result_t** results =
-      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
-  ASSERT_EQ(count, 1u);
-  ASSERT_EQ(rd_kafka_topic_result_error(results[0]), RD_KAFKA_RESP_ERR_NO_ERROR)
-      << rd_kafka_topic_result_error_string(results[0]);
 }
 
 TEST(KafkaPublisherIntegrationTest, FindingsArriveOnceInOrderPerKeyOnARealBroker) {
@@ -76,7 +41,7 @@ TEST(KafkaPublisherIntegrationTest, FindingsArriveOnceInOrderPerKeyOnARealBroker
   const std::string topic =
       fmt::format("trailsight-publisher-it-{}-{}", getpid(),
                   std::chrono::system_clock::now().time_since_epoch().count());
-  ASSERT_NO_FATAL_FAILURE(CreateTopic(brokers, topic));
+  ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers, topic, kPartitions));
   const std::vector<common::Finding> findings = test_support::MakeFindings(20, 5);  // 200
   auto publisher = KafkaFindingPublisher::Create({.brokers = brokers, .topic = topic});
   ASSERT_TRUE(publisher.has_value()) << publisher.error().message;
