@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "common/inline_text.h"
 #include "common/interner.h"
 #include "common/time.h"
 
@@ -11,7 +12,9 @@ namespace trailsight::common {
 enum class EventCategory : std::uint8_t { kManagement, kData, kNetworkActivity, kInsight };
 
 // One CloudTrail record, reduced to what detection needs. Strings are symbols of the
-// StringInterner that parsed the record, so an Event is small and trivially copyable.
+// StringInterner that parsed the record, so an Event is small and trivially copyable;
+// values unique to one record (eventID, sourceIPAddress) are kept inline instead, so that
+// the interner only grows with values that repeat.
 struct Event {
   Seconds time;                   // eventTime (or `@timestamp`), never arrival time
   Symbol account = kNoSymbol;     // recipientAccountId, else userIdentity.accountId
@@ -23,6 +26,12 @@ struct Event {
   Symbol user_agent = kNoSymbol;  // userAgent
   bool read_only = false;         // readOnly, else inferred from the name (Get*, List*, ...)
   EventCategory category = EventCategory::kManagement;
+  // The S3 bucket the call named: requestParameters.s3BucketName (the trail's bucket in
+  // CreateTrail and UpdateTrail), else requestParameters.bucketName (S3 bucket calls).
+  // Interned like the other strings: a stream names the same buckets over and over.
+  Symbol resource = kNoSymbol;
+  InlineText<40> event_id;   // eventID, a UUID (36 bytes); empty when the record had none
+  InlineText<64> source_ip;  // sourceIPAddress: an address, or a service's host name
 };
 
 }  // namespace trailsight::common

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/alert.h"
 #include "common/event.h"
 #include "common/result.h"
 #include "common/time.h"
@@ -43,13 +44,16 @@ struct Attribution {
 struct Finding {
   InsightKey key;
   InsightState state = InsightState::kStart;
-  Minute start;                   // the first anomalous minute: the identity of the episode
-  Minute event_time;              // Start: `start`; End: the first minute back to normal
+  Minute start;        // the first anomalous minute: the identity of the episode
+  Minute event_time;   // Start: `start`; End: the first minute back to normal
+  Seconds fired_at{};  // event time of the record that produced this finding (not rendered):
+                       // how soon, in event time, the engine knew; for latency measurements
   double baseline_average = 0.0;  // calls (or errors) per minute over the baseline window
   double insight_average = 0.0;   // Start: the first minute's count; End: the episode mean
   int insight_duration_minutes = 1;
   int baseline_duration_minutes = 0;  // AWS's rule: start - floor_to_day(start - 7 days)
   std::vector<Attribution> attributions;
+  Severity severity = Severity::kMedium;  // from the API's criticality; for the OCSF mirror
 };
 
 // Where findings go: a file, stdout, a Kafka topic. Publish() may be called from the
