@@ -25,11 +25,27 @@ struct CountBaselineOptions {
   int window_days = 7;          // days of history used, 1 to 7
 };
 
+// The windows every key is judged over, in minutes: a one-minute spike, and rises sustained
+// over 5, 15 and 60 minutes that no single minute reveals.
+inline constexpr std::size_t kWindowCount = 4;
+inline constexpr std::array<int, kWindowCount> kWindowMinutes = {1, 5, 15, 60};
+
+// The levels of one window: the sum of its minutes' calls is compared with them.
+struct WindowLevels {
+  double expected = 0.0;         // calls expected in the window
+  std::uint32_t fire_at = 1;     // a window with at least this many calls is anomalous
+  std::uint32_t calm_below = 1;  // an insight fired on this window calms below this
+};
+
 // The levels one key is judged against for one minute.
 struct Thresholds {
-  double expected = 0.0;         // calls per minute expected at this time of day
-  std::uint32_t fire_at = 1;     // a minute with at least this many calls is anomalous
-  std::uint32_t calm_below = 1;  // an insight ends once minutes fall below this
+  double expected = 0.0;  // calls per minute expected at this time of day
+  std::array<WindowLevels, kWindowCount> windows{};  // in kWindowMinutes order
+  // A 60-minute window with fewer calls than this is a meaningful drop; 0 when the
+  // baseline is too thin for any drop to mean something.
+  std::uint32_t drop_below = 0;
+
+  const WindowLevels& minute() const { return windows[0]; }
 };
 
 // Count-aware, time-of-day-aware baseline for per-minute API call counts.
@@ -37,15 +53,28 @@ struct Thresholds {
 // Contract: from a week of hourly history it derives, for a minute in hour-of-day `h`,
 // - `expected`: the median per-minute rate of hours h-1, h, h+1 over the window's days, so
 //   a single anomalous day cannot move it;
-// - `fire_at`: the largest of `min_calls`, the Poisson upper quantile of `expected` at
-//   `p_value` (count statistics, so a 0.03/min API and a 300/min API are judged alike), and
-//   `peak_margin` times the second-busiest daily peak minute around hour h (scheduled
-//   automation bursts seen on more than one day are normal; one attack is not);
-// - `calm_below`: the Poisson quantile at `calm_p_value`, above the robust peak (a minute
-//   as busy as a usual peak is calm), and never above `fire_at`.
+// - one-minute `fire_at`: the largest of `min_calls`, the Poisson upper quantile of
+//   `expected` at `p_value` (count statistics, so a 0.03/min API and a 300/min API are
+//   judged alike), and `peak_margin` times the second-busiest daily peak minute around
+//   hour h (scheduled automation bursts seen on more than one day are normal; one attack
+//   is not);
+// - for the 5, 15 and 60 minute windows: the Poisson quantile of the window's expected
+//   calls at the rate of the second-busiest day around hour h (day-to-day swings and
+//   organic growth are normal), never below `min_calls` times a floor that grows with the
+//   window, and above what the second-busiest day's clumps could put in one window (an
+//   hour whose busiest minute is far beyond its Poisson rate holds a scheduled burst; the
+//   window may hold all of it);
+// - `calm_below` per window: the Poisson quantile at `calm_p_value` (above the robust peak
+//   for one minute), and never above the window's `fire_at`;
+// - `drop_below`: the Poisson lower bound at `p_value` of the 60-minute window at the
+//   smaller of the median rate and the rate of the same hours a week earlier (a quiet
+//   weekday is compared with its kind), when that expects at least `kDropMinimum` calls.
 // Pure math: no I/O, no clock, no state; the same history always gives the same levels.
 class CountBaseline {
  public:
+  // Fewest calls a 60-minute window must expect before a drop below it is meaningful.
+  static constexpr double kDropMinimum = 300.0;
+
   explicit CountBaseline(CountBaselineOptions options) : options_(options) {}
 
   // Returns the levels for a minute in the hour that follows the last entry of `week` by
@@ -53,6 +82,11 @@ class CountBaseline {
   // `days_observed` days of `week` (at least 1, at most options.window_days) hold history;
   // older entries are ignored, so a young key is judged on what it has.
   Thresholds Compute(const WeekOfHours& week, int hours_ahead, int days_observed) const;
+
+  // Scores `calls` in a window against its levels: 0 for what the baseline expects or
+  // less, rising with the Poisson improbability of the count (log scale, relative to that
+  // of `fire_at`), below 1 for any count under `fire_at` and 1 from `fire_at` on.
+  double Score(const WindowLevels& levels, std::uint32_t calls) const;
 
   const CountBaselineOptions& options() const { return options_; }
 
@@ -62,5 +96,9 @@ class CountBaseline {
 
 // Returns the smallest k with P(X >= k) <= tail for X ~ Poisson(mean); 1 when mean is 0.
 std::uint32_t PoissonUpperQuantile(double mean, double tail);
+
+// Returns how many of the counts 0, 1, 2, ... have P(X <= k) <= tail for X ~ Poisson(mean):
+// a count below the result is improbably low. 0 when even P(X = 0) exceeds `tail`.
+std::uint32_t PoissonLowerBound(double mean, double tail);
 
 }  // namespace trailsight::models

@@ -28,8 +28,8 @@ TEST(CountBaselineTest, SparseApiFiresAtMinimumCalls) {
   const Thresholds levels = baseline.Compute(FlatWeek(2, 1), 0, 7);  // 0.033 calls/min
 
   EXPECT_NEAR(levels.expected, 2.0 / 60.0, 1e-9);
-  EXPECT_EQ(levels.fire_at, 5u);
-  EXPECT_LE(levels.calm_below, levels.fire_at);
+  EXPECT_EQ(levels.minute().fire_at, 5u);
+  EXPECT_LE(levels.minute().calm_below, levels.minute().fire_at);
 }
 
 TEST(CountBaselineTest, BusyApiNeedsARiseBeyondItsNoiseAndPeaks) {
@@ -37,9 +37,9 @@ TEST(CountBaselineTest, BusyApiNeedsARiseBeyondItsNoiseAndPeaks) {
   const Thresholds levels = baseline.Compute(FlatWeek(300 * 60, 330), 0, 7);
 
   EXPECT_DOUBLE_EQ(levels.expected, 300.0);
-  EXPECT_GE(levels.fire_at, 496u);  // 1.5 x the usual busiest minute, plus one
-  EXPECT_LT(levels.fire_at, 600u);
-  EXPECT_GT(levels.calm_below, 330u);  // a minute as busy as a usual peak is calm
+  EXPECT_GE(levels.minute().fire_at, 496u);  // 1.5 x the usual busiest minute, plus one
+  EXPECT_LT(levels.minute().fire_at, 600u);
+  EXPECT_GT(levels.minute().calm_below, 330u);  // a minute as busy as a usual peak is calm
 }
 
 TEST(CountBaselineTest, OneAnomalousDayDoesNotRaiseTheBar) {
@@ -51,7 +51,7 @@ TEST(CountBaselineTest, OneAnomalousDayDoesNotRaiseTheBar) {
   const Thresholds clean = baseline.Compute(FlatWeek(60, 3), 1, 7);
   const Thresholds after_attack = baseline.Compute(attacked, 1, 7);
 
-  EXPECT_EQ(after_attack.fire_at, clean.fire_at);
+  EXPECT_EQ(after_attack.minute().fire_at, clean.minute().fire_at);
   EXPECT_DOUBLE_EQ(after_attack.expected, clean.expected);
 }
 
@@ -62,7 +62,7 @@ TEST(CountBaselineTest, BurstsRecurringDailyBecomeNormal) {
 
   const Thresholds levels = baseline.Compute(nightly, 0, 7);
 
-  EXPECT_GT(levels.fire_at, 45u);  // above 1.5 x the nightly burst
+  EXPECT_GT(levels.minute().fire_at, 45u);  // above 1.5 x the nightly burst
 }
 
 TEST(CountBaselineTest, QuietHoursOfABusinessApiHaveALowerBar) {
@@ -78,8 +78,8 @@ TEST(CountBaselineTest, QuietHoursOfABusinessApiHaveALowerBar) {
   for (std::size_t i = 0; i < kHoursPerWeek; ++i) shifted[i] = week[(i + 12) % kHoursPerWeek];
   const Thresholds midday = baseline.Compute(shifted, 0, 7);
 
-  EXPECT_GT(midday.fire_at, night.fire_at);
-  EXPECT_EQ(night.fire_at, 5u);
+  EXPECT_GT(midday.minute().fire_at, night.minute().fire_at);
+  EXPECT_EQ(night.minute().fire_at, 5u);
 }
 
 TEST(CountBaselineTest, UsesOnlyTheDaysObserved) {
@@ -90,8 +90,120 @@ TEST(CountBaselineTest, UsesOnlyTheDaysObserved) {
   const Thresholds young = baseline.Compute(week, 0, 1);
   const Thresholds full = baseline.Compute(week, 0, 7);
 
-  EXPECT_EQ(young.fire_at, 5u);  // only yesterday, which was quiet, counts
-  EXPECT_GT(full.fire_at, 100u);
+  EXPECT_EQ(young.minute().fire_at, 5u);  // only yesterday, which was quiet, counts
+  EXPECT_GT(full.minute().fire_at, 100u);
+}
+
+TEST(PoissonLowerBoundTest, CountsTheImprobablyLowCounts) {
+  // P(X = 0) = e^-14 = 8.3e-7 <= 1e-6 < P(X <= 1) = 15 e^-14: only zero is improbably low.
+  EXPECT_EQ(PoissonLowerBound(14.0, 1e-6), 1u);
+  EXPECT_EQ(PoissonLowerBound(13.0, 1e-6), 0u);  // e^-13 = 2.3e-6: even zero is plausible
+  EXPECT_EQ(PoissonLowerBound(0.0, 1e-6), 0u);
+}
+
+TEST(CountBaselineTest, ASustainedTripleRateIsCaughtByALongerWindowNotByOneMinute) {
+  const CountBaseline baseline({});
+  const Thresholds levels = baseline.Compute(FlatWeek(120, 6), 0, 7);  // 2 calls a minute
+
+  EXPECT_GT(levels.minute().fire_at, 6u);     // 6 calls in a minute is not anomalous
+  EXPECT_LE(levels.windows[2].fire_at, 90u);  // 15 minutes at 6 a minute is
+  EXPECT_LE(levels.windows[3].fire_at, 360u);
+  EXPECT_GT(levels.windows[2].fire_at, 30u);  // 15 ordinary minutes are not
+}
+
+TEST(CountBaselineTest, ABurstRecurringDailyIsNormalInEveryWindow) {
+  const CountBaseline baseline({});
+  WeekOfHours nightly = FlatWeek(0, 0);
+  for (int day = 1; day <= 7; ++day) nightly[168 - 24 * day] = {30, 30};  // a backup job
+
+  const Thresholds levels = baseline.Compute(nightly, 0, 7);
+
+  for (const WindowLevels& window : levels.windows) EXPECT_GT(window.fire_at, 30u);
+}
+
+TEST(CountBaselineTest, OneAnomalousDayRaisesNoWindow) {
+  const CountBaseline baseline({});
+  WeekOfHours attacked = FlatWeek(120, 6);
+  attacked[168 - 24 * 3] = {1500, 200};  // three days ago, same hour: an attack
+
+  const Thresholds clean = baseline.Compute(FlatWeek(120, 6), 0, 7);
+  const Thresholds after_attack = baseline.Compute(attacked, 0, 7);
+
+  for (std::size_t w = 0; w < kWindowCount; ++w) {
+    EXPECT_EQ(after_attack.windows[w].fire_at, clean.windows[w].fire_at) << kWindowMinutes[w];
+  }
+}
+
+TEST(CountBaselineTest, OrganicGrowthStaysBelowEveryWindow) {
+  const CountBaseline baseline({});
+  WeekOfHours growing = FlatWeek(0, 0);
+  double rate = 2.0;  // calls a minute seven days ago, 4% more each day since
+  for (int day = 7; day >= 1; --day, rate *= 1.04) {
+    for (int hour = 0; hour < 24; ++hour) {
+      growing[168 - 24 * day + hour] = {static_cast<std::uint32_t>(rate * 60), 6};
+    }
+  }
+  const Thresholds levels = baseline.Compute(growing, 0, 7);
+
+  // Today runs 4% above yesterday: no window of ordinary minutes at today's rate fires.
+  for (std::size_t w = 1; w < kWindowCount; ++w) {
+    EXPECT_GT(levels.windows[w].fire_at, rate * 1.2 * kWindowMinutes[w]) << kWindowMinutes[w];
+  }
+}
+
+TEST(CountBaselineTest, SparseApisNeedMoreCallsInLongerWindows) {
+  const CountBaseline baseline({.min_calls = 5});
+  const Thresholds levels = baseline.Compute(FlatWeek(2, 1), 0, 7);
+
+  EXPECT_EQ(levels.minute().fire_at, 5u);
+  EXPECT_EQ(levels.windows[1].fire_at, 15u);
+  EXPECT_EQ(levels.windows[2].fire_at, 20u);
+  EXPECT_EQ(levels.windows[3].fire_at, 40u);
+}
+
+TEST(CountBaselineTest, DropsAreMeaningfulOnlyOnABusyBaseline) {
+  const CountBaseline baseline({});
+  const Thresholds busy = baseline.Compute(FlatWeek(600, 16), 0, 7);  // 10 calls a minute
+  const Thresholds thin = baseline.Compute(FlatWeek(60, 4), 0, 7);
+
+  EXPECT_GT(busy.drop_below, 400u);  // an hour at two thirds of the usual 600 is a drop
+  EXPECT_LT(busy.drop_below, 600u);
+  EXPECT_EQ(thin.drop_below, 0u);
+}
+
+TEST(CountBaselineTest, ADropIsJudgedAgainstTheSameDayAWeekEarlier) {
+  const CountBaseline baseline({});
+  WeekOfHours week = FlatWeek(600, 16);
+  week[0] = week[1] = {330, 9};  // a week ago, this hour and the next: a quiet day
+
+  const Thresholds weekday = baseline.Compute(FlatWeek(600, 16), 0, 7);
+  const Thresholds like_last_week = baseline.Compute(week, 0, 7);
+
+  EXPECT_LT(like_last_week.drop_below, weekday.drop_below);
+  EXPECT_LT(like_last_week.drop_below, 330u);  // last week's quiet hour is no drop
+}
+
+TEST(CountBaselineTest, ScoreRisesFromExpectedToFiring) {
+  const CountBaseline baseline({});
+  const Thresholds levels = baseline.Compute(FlatWeek(120, 6), 0, 7);
+  const WindowLevels& quarter = levels.windows[2];
+
+  EXPECT_EQ(baseline.Score(quarter, 30), 0.0);
+  const double halfway = baseline.Score(quarter, (30 + quarter.fire_at) / 2);
+  EXPECT_GT(halfway, 0.0);
+  EXPECT_LT(halfway, 1.0);
+  EXPECT_LT(halfway, baseline.Score(quarter, quarter.fire_at - 1));
+  EXPECT_EQ(baseline.Score(quarter, quarter.fire_at), 1.0);
+}
+
+TEST(CountBaselineTest, ScoreStaysBelowOneUnderAThresholdRaisedByPeaks) {
+  const CountBaseline baseline({});
+  const Thresholds levels = baseline.Compute(FlatWeek(60, 12), 0, 7);  // peaks raise fire_at
+  const WindowLevels& minute = levels.minute();
+  ASSERT_GT(minute.fire_at, PoissonUpperQuantile(minute.expected, 1e-6));
+
+  EXPECT_LT(baseline.Score(minute, minute.fire_at - 1), 1.0);
+  EXPECT_GT(baseline.Score(minute, minute.fire_at - 1), baseline.Score(minute, 6));
 }
 
 }  // namespace
