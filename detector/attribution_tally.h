@@ -35,6 +35,8 @@ class AttributionTally {
   // Forgets all entries but keeps the memory, so a reused tally does not allocate.
   void Clear() { entries_.clear(); }
   bool empty() const { return entries_.empty(); }
+  // The entries in the order they were first added; for compact copies (KeyHistory).
+  const std::vector<TallyEntry>& entries() const { return entries_; }
 
   // Returns up to `limit` entries of `attribute`, by count descending, ties by the
   // resolved value ascending so that output never depends on interning order.

@@ -1,8 +1,10 @@
 #include "detector/detector.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace trailsight::detector {
 namespace {
@@ -14,9 +16,32 @@ using std::chrono::minutes;
 
 constexpr std::size_t kTopValues = 5;  // AWS lists the top five per attribute
 constexpr minutes kOneMinute{1};
+constexpr std::size_t kHourWindow = 3;  // index of the 60-minute window in kWindowMinutes
 
-bool CountsTowardCallRate(const common::Event& event) {
-  return !event.read_only && event.category == common::EventCategory::kManagement;
+bool CountsTowardCallRate(const common::Event& event, const Tuning& tuning) {
+  if (!tuning.call_rate || (event.read_only && !tuning.read_call_rate)) return false;
+  return event.category == common::EventCategory::kManagement ||
+         (event.category == common::EventCategory::kData && tuning.data_events);
+}
+
+bool CountsTowardErrorRate(const common::Event& event, const Tuning& tuning) {
+  return tuning.error_rate && event.error_code != common::kNoSymbol &&
+         (event.category == common::EventCategory::kManagement ||
+          (event.category == common::EventCategory::kData && tuning.data_events));
+}
+
+CompiledTuning DefaultTuning(const models::CountBaselineOptions& baseline) {
+  Tuning tuning;
+  tuning.p_value = baseline.p_value;
+  tuning.min_calls = baseline.min_calls;
+  common::Result<CompiledTuning> compiled = CompiledTuning::Compile(std::move(tuning));
+  if (!compiled) throw std::invalid_argument(compiled.error().message);
+  return std::move(*compiled);
+}
+
+// The attributes an insight of `type` lists: error-rate insights leave out errorCode.
+std::size_t AttributeCount(common::InsightType type) {
+  return type == common::InsightType::kApiErrorRate ? 2 : 3;
 }
 
 }  // namespace
@@ -28,7 +53,42 @@ Detector::Detector(DetectorOptions options, common::StringInterner& interner,
       interner_(interner),
       sink_(sink),
       null_symbol_(interner.Intern("null")),
-      open_slots_(static_cast<std::size_t>((options.allowed_lateness.count() + 59) / 60 + 2)) {}
+      open_slots_(static_cast<std::size_t>((options.allowed_lateness.count() + 59) / 60 + 2)),
+      tuning_(DefaultTuning(options.baseline)) {}
+
+void Detector::Retune(CompiledTuning tuning) {
+  tuning_ = std::move(tuning);
+  exclusion_cache_.clear();
+  for (KeyState& key : keys_) {
+    key.tuning = TuningFor(key);
+    key.cache_valid = false;
+  }
+}
+
+models::CountBaselineOptions Detector::BaselineFor(const KeyState& key) const {
+  models::CountBaselineOptions options = options_.baseline;
+  options.p_value = key.tuning.p_value;
+  options.min_calls = key.tuning.min_calls;
+  return options;
+}
+
+KeyTuning Detector::TuningFor(const KeyState& key) const {
+  return tuning_.ForKey(interner_.Resolve(key.source), interner_.Resolve(key.name),
+                        interner_.Resolve(key.account), interner_.Resolve(key.region));
+}
+
+std::optional<ExclusionMode> Detector::ExclusionFor(const common::Event& event) {
+  if (tuning_.tuning().exclusions.empty()) return std::nullopt;
+  const std::uint64_t caller = (std::uint64_t{event.principal} << 32) | event.user_agent;
+  auto [it, inserted] = exclusion_cache_.try_emplace(caller, 0);
+  if (inserted) {
+    const std::optional<ExclusionMode> mode =
+        tuning_.ForCaller(interner_.Resolve(event.principal), interner_.Resolve(event.user_agent));
+    it->second = mode ? static_cast<std::uint8_t>(1 + static_cast<int>(*mode)) : 0;
+  }
+  if (it->second == 0) return std::nullopt;
+  return static_cast<ExclusionMode>(it->second - 1);
+}
 
 void Detector::OnEvent(const common::Event& event) {
   ++counters_.events;
@@ -37,6 +97,7 @@ void Detector::OnEvent(const common::Event& event) {
   {
     Region& region = regions_[region_index];
     if (event.time > region.newest) {
+      if (event.time - region.newest >= options_.silent_after) CheckSilence(region, event.time);
       region.newest = event.time;
       AdvanceWatermark(region, event.time - options_.allowed_lateness);
     }
@@ -47,33 +108,119 @@ void Detector::OnEvent(const common::Event& event) {
     return;
   }
   region.first_minute = std::min(region.first_minute, minute);
-  if (!CountsTowardCallRate(event)) {
+  ++region.totals[Slot(minute)];
+  const bool call_rate = CountsTowardCallRate(event, tuning_.tuning());
+  const bool error_rate = CountsTowardErrorRate(event, tuning_.tuning());
+  if (!call_rate && !error_rate) {
     ++counters_.out_of_scope;
     return;
   }
-  ++counters_.counted;
-
-  const std::uint32_t key_index = KeyFor(event, region_index);
-  const std::size_t slot = Slot(minute);
-  OpenCell& cell = keys_[key_index].open[slot];
-  if (!cell.used || cell.minute != minute) {
-    cell.minute = minute;
-    cell.count = 0;
-    cell.used = true;
-    cell.tally.Clear();
-    region.touched[slot].push_back(key_index);
+  const std::optional<ExclusionMode> exclusion = ExclusionFor(event);
+  if (exclusion == ExclusionMode::kNotCounted) {
+    ++counters_.excluded;
+    return;
   }
+  ++counters_.counted;
+  const bool muted = exclusion == ExclusionMode::kNotAlerted;
+  if (call_rate) {
+    Count(KeyFor(event, region_index, common::InsightType::kApiCallRate), event, minute, muted);
+  }
+  if (error_rate) {
+    Count(KeyFor(event, region_index, common::InsightType::kApiErrorRate), event, minute, muted);
+  }
+}
+
+void Detector::ReportKeyCap(const common::Event& event) {
+  ++counters_.keys_refused;
+  const common::Hour hour = floor<hours>(event.time);
+  if (alerts_ == nullptr || hour == cap_reported_) return;
+  cap_reported_ = hour;
+  common::Alert alert;
+  alert.kind = common::AlertKind::kCapReached;
+  alert.rule = "key-cap";
+  alert.severity = common::Severity::kHigh;
+  alert.time = event.time;
+  alert.account = interner_.Resolve(event.account);
+  alert.region = interner_.Resolve(event.region);
+  alert.event_source = interner_.Resolve(event.source);
+  alert.event_name = interner_.Resolve(event.name);
+  alert.message = fmt::format(
+      "the detector tracks its maximum of {} keys; calls of new APIs (like this one) are "
+      "counted as refused and not judged: a flood of fake event names looks like this",
+      options_.max_keys);
+  ++counters_.alerts;
+  if (common::Status status = alerts_->Publish(alert); !status) {
+    ++counters_.publish_errors;
+    spdlog::error("alert sink: {}", status.error().message);
+  }
+}
+
+void Detector::Count(std::uint32_t key_index, const common::Event& event, common::Minute minute,
+                     bool muted) {
+  if (key_index == kNoKey) return;
+  KeyState& key = keys_[key_index];
+  OpenCell& cell = CellFor(key_index, minute);
   ++cell.count;
+  if (muted) {
+    ++cell.muted;
+  } else {
+    ++key.open_calls;
+  }
   const std::size_t cap = options_.attribution_values;
   cell.tally.Add(Attribute::kUserIdentityArn, event.principal, 1, cap);
   cell.tally.Add(Attribute::kUserAgent, event.user_agent, 1, cap);
-  cell.tally.Add(Attribute::kErrorCode,
-                 event.error_code == common::kNoSymbol ? null_symbol_ : event.error_code, 1, cap);
-  if (minute == region.next_close) MaybeStart(key_index, minute);
+  if (key.type == common::InsightType::kApiCallRate) {
+    cell.tally.Add(Attribute::kErrorCode,
+                   event.error_code == common::kNoSymbol ? null_symbol_ : event.error_code, 1, cap);
+  }
+  if (!key.insight_open && !muted) MaybeStart(key_index, minute, event.time);
 }
 
 void Detector::OnIdle(common::Seconds wall_clock) {
-  for (Region& region : regions_) AdvanceWatermark(region, wall_clock - options_.allowed_lateness);
+  for (Region& region : regions_) {
+    if (wall_clock - region.newest >= options_.silent_after) CheckSilence(region, wall_clock);
+    AdvanceWatermark(region, wall_clock - options_.allowed_lateness);
+  }
+}
+
+void Detector::CheckSilence(Region& region, common::Seconds now) {
+  if (alerts_ == nullptr || region.silence_reported == region.newest) return;
+  const common::Minute silent_from = common::FloorMinute(region.newest);
+  if (!Warm(region, silent_from)) return;
+  const double gap_minutes = static_cast<double>((now - region.newest).count()) / 60.0;
+  const double expected = RegionRate(region, silent_from) * gap_minutes;
+  // No event at all in the gap: Poisson probability exp(-expected).
+  if (expected < options_.silent_minimum_events ||
+      expected < -std::log(options_.baseline.p_value)) {
+    return;
+  }
+  region.silence_reported = region.newest;
+  common::Alert alert;
+  alert.kind = common::AlertKind::kSilentSource;
+  alert.rule = "silent-source";
+  alert.severity = common::Severity::kHigh;
+  alert.time = region.newest;
+  alert.account = interner_.Resolve(region.account);
+  alert.region = interner_.Resolve(region.region);
+  alert.message = fmt::format(
+      "no CloudTrail record for {:.0f} minutes after {} while about {:.0f} were expected: a "
+      "stopped, redirected or broken trail looks like this",
+      gap_minutes, common::FormatUtcTimestamp(region.newest), expected);
+  ++counters_.alerts;
+  if (common::Status status = alerts_->Publish(alert); !status) {
+    ++counters_.publish_errors;
+    spdlog::error("alert sink: {}", status.error().message);
+  }
+}
+
+double Detector::RegionRate(const Region& region, common::Minute minute) {
+  const common::Hour epoch = Epoch(minute);
+  const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
+  region.history.WeekBefore(epoch, week_);
+  return baseline_
+      .Compute(week_, static_cast<int>((floor<hours>(minute) - epoch).count()),
+               static_cast<int>(std::max<std::int64_t>(1, observed)))
+      .expected;
 }
 
 void Detector::FinishInput() {
@@ -98,22 +245,38 @@ std::uint32_t Detector::RegionFor(const common::Event& event) {
     region.newest = event.time;
     region.first_minute = common::FloorMinute(event.time);
     region.next_close = common::FloorMinute(event.time - options_.allowed_lateness);
-    region.touched.resize(open_slots_);
+    region.slot_minute.resize(open_slots_);
+    region.cells.resize(open_slots_);
+    region.live.resize(open_slots_);
+    region.cell_of.resize(open_slots_);
+    region.totals.resize(open_slots_);
   }
   return it->second;
 }
 
-std::uint32_t Detector::KeyFor(const common::Event& event, std::uint32_t region_index) {
-  auto [it, inserted] = key_index_.try_emplace(KeyId{region_index, event.source, event.name},
-                                               static_cast<std::uint32_t>(keys_.size()));
+std::uint32_t Detector::KeyFor(const common::Event& event, std::uint32_t region_index,
+                               common::InsightType type) {
+  const common::Symbol error_code =
+      type == common::InsightType::kApiErrorRate ? event.error_code : common::kNoSymbol;
+  const KeyId id{region_index, event.source, event.name, error_code};
+  if (keys_.size() >= options_.max_keys) {
+    auto found = key_index_.find(id);
+    if (found != key_index_.end()) return found->second;
+    ReportKeyCap(event);
+    return kNoKey;
+  }
+  auto [it, inserted] = key_index_.try_emplace(id, static_cast<std::uint32_t>(keys_.size()));
   if (inserted) {
     KeyState& key = keys_.emplace_back();
+    key.type = type;
+    key.error_code = error_code;
     key.account = event.account;
     key.region = event.region;
     key.source = event.source;
     key.name = event.name;
     key.region_index = region_index;
-    key.open.resize(open_slots_);
+    key.tuning = TuningFor(key);
+    regions_[region_index].keys.push_back(it->second);
   }
   return it->second;
 }
@@ -122,72 +285,226 @@ std::size_t Detector::Slot(common::Minute minute) const {
   return static_cast<std::size_t>(minute.time_since_epoch().count()) % open_slots_;
 }
 
+const Detector::OpenCell* Detector::FindCell(std::uint32_t key_index, common::Minute minute) const {
+  const Region& region = regions_[keys_[key_index].region_index];
+  const std::size_t slot = Slot(minute);
+  if (region.live[slot] == 0 || region.slot_minute[slot] != minute) return nullptr;
+  const auto found = region.cell_of[slot].find(key_index);
+  return found == region.cell_of[slot].end() ? nullptr : &region.cells[slot][found->second];
+}
+
+Detector::OpenCell& Detector::CellFor(std::uint32_t key_index, common::Minute minute) {
+  if (const OpenCell* found = FindCell(key_index, minute)) return const_cast<OpenCell&>(*found);
+  Region& region = regions_[keys_[key_index].region_index];
+  const std::size_t slot = Slot(minute);
+  // Open minutes map to distinct slots, so an empty slot is the only case for a new minute.
+  if (region.live[slot] == 0) region.slot_minute[slot] = minute;
+  std::vector<OpenCell>& cells = region.cells[slot];
+  const std::uint32_t index = region.live[slot]++;
+  if (index == cells.size()) cells.emplace_back();
+  region.cell_of[slot].emplace(key_index, index);
+  OpenCell& cell = cells[index];
+  cell.key = key_index;
+  cell.count = 0;
+  cell.muted = 0;
+  cell.tally.Clear();
+  return cell;
+}
+
 void Detector::AdvanceWatermark(Region& region, common::Seconds watermark) {
   const auto region_index = static_cast<std::uint32_t>(&region - regions_.data());
   while (region.next_close + kOneMinute <= watermark) {
     const common::Minute closing = region.next_close;
     CloseMinute(region_index, closing);
     regions_[region_index].next_close = closing + kOneMinute;
-    // Every minute before the new oldest open minute is closed: it may start an insight.
-    for (std::uint32_t key_index : regions_[region_index].touched[Slot(closing + kOneMinute)]) {
-      MaybeStart(key_index, closing + kOneMinute);
-    }
   }
 }
 
 void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
   const std::size_t slot = Slot(minute);
-  // Keys with events in the minute, then keys with an open insight and no event in it.
-  std::vector<std::uint32_t>& touched = regions_[region_index].touched[slot];
-  for (std::uint32_t key_index : touched) {
-    OpenCell& cell = keys_[key_index].open[slot];
-    CloseKeyMinute(key_index, minute, cell.count, cell.tally);
-    cell.used = false;
+  {
+    Region& region = regions_[region_index];
+    scratch_.Clear();
+    region.history.AddMinute(minute, region.totals[slot], scratch_, 0);
+    region.totals[slot] = 0;
   }
-  touched.clear();
+  // Keys with events in the minute, then keys with an open insight and no event in it.
+  // The slot stops being live first: window sums then read the minute from the history.
+  Region& region = regions_[region_index];
+  const std::uint32_t live = std::exchange(region.live[slot], 0);
+  const std::vector<OpenCell>& cells = region.cells[slot];  // CloseKeyMinute adds no cell
+  for (std::uint32_t i = 0; i < live; ++i) {
+    CloseKeyMinute(cells[i].key, minute, cells[i].count, cells[i].muted, cells[i].tally);
+  }
+  // Keep cells for reuse only as many as the slot has lately needed: a slot that once held
+  // every key of a busy minute gives that memory back when its minutes turn quiet.
+  Region& closed = regions_[region_index];
+  closed.cell_of[slot].clear();
+  if (std::vector<OpenCell>& pool = closed.cells[slot]; live < pool.size() / 4) {
+    pool.resize(2 * static_cast<std::size_t>(live));
+    pool.shrink_to_fit();
+    closed.cell_of[slot].rehash(0);
+  }
   active_scratch_ = regions_[region_index].active;  // closing may end (erase) insights
   scratch_.Clear();
   for (std::uint32_t key_index : active_scratch_) {
-    if (keys_[key_index].last_closed != minute) CloseKeyMinute(key_index, minute, 0, scratch_);
+    if (keys_[key_index].last_closed != minute) CloseKeyMinute(key_index, minute, 0, 0, scratch_);
+  }
+  if (floor<hours>(minute + kOneMinute) == minute + kOneMinute) CheckDrops(region_index, minute);
+}
+
+void Detector::CheckDrops(std::uint32_t region_index, common::Minute minute) {
+  // Once an hour, every key of the region: a key whose traffic fell away gets no event to
+  // judge it by.
+  static const AttributionTally kNoCalls;
+  const Region& region = regions_[region_index];
+  if (!Warm(region, minute)) return;
+  for (std::uint32_t key_index : region.keys) {
+    KeyState& key = keys_[key_index];
+    if (key.insight_open || key.tuning.disabled || (key.tuning.window_mask & 8) == 0) continue;
+    if (minute - minutes{59} < key.rearmed) continue;  // a whole hour since the last insight
+    const std::uint32_t drop_below = ThresholdsFor(key, minute).drop_below;
+    if (drop_below == 0) continue;
+    const std::uint32_t calls = WindowCalls(key_index, minute, kHourWindow);
+    if (calls < drop_below) {
+      Start(key_index, minute, kHourWindow, calls, minute + kOneMinute, kNoCalls);
+      episodes_.at(key_index).drop = true;
+    }
   }
 }
 
 void Detector::CloseKeyMinute(std::uint32_t key_index, common::Minute minute, std::uint32_t count,
-                              const AttributionTally& tally) {
+                              std::uint32_t muted, const AttributionTally& tally) {
   KeyState& key = keys_[key_index];
+  // Baselines see every counted call; windows only those that may start an insight.
   key.history.AddMinute(minute, count, tally, options_.attribution_values);
+  key.recent.Add(minute, count - muted);
+  key.open_calls -= count - muted;
+  count -= muted;
   key.last_closed = minute;
-  auto it = episodes_.find(key_index);
-  if (it == episodes_.end()) return;
-
-  Episode& episode = it->second;
+  if (!key.insight_open) {
+    if (observer_ != nullptr) Observe(key_index, minute, count);
+    return;
+  }
+  Episode& episode = episodes_.at(key_index);
+  if (minute < episode.start) {  // an earlier minute, still open when a later one fired
+    if (observer_ != nullptr) Observe(key_index, minute, count);
+    return;
+  }
   episode.tally.Merge(tally, options_.attribution_values);
-  if (count >= ThresholdsFor(key, minute).calm_below) {
+  const std::size_t window = episode.window;
+  const std::uint32_t window_calls = window == 0 ? count : WindowCalls(key_index, minute, window);
+  const models::Thresholds& levels = ThresholdsFor(key, minute);
+  const bool unusual = episode.drop ? window_calls < levels.drop_below
+                                    : window_calls >= levels.windows[window].calm_below;
+  if (unusual) {
     episode.calls_through_last += episode.calls_pending + count;
     episode.calls_pending = 0;
     episode.quiet_minutes = 0;
     episode.last_unusual = minute;
-    return;
+  } else {
+    episode.calls_pending += count;
+    if (++episode.quiet_minutes >= options_.end_after_quiet_minutes) {
+      const Episode ended = std::move(episode);
+      episodes_.erase(key_index);
+      key.insight_open = false;
+      key.rearmed = minute + kOneMinute;
+      std::vector<std::uint32_t>& active = regions_[key.region_index].active;
+      active.erase(std::find(active.begin(), active.end(), key_index));
+      EndEpisode(key_index, ended);
+    }
   }
-  episode.calls_pending += count;
-  if (++episode.quiet_minutes < options_.end_after_quiet_minutes) return;
-  const Episode ended = std::move(episode);
-  episodes_.erase(it);
-  std::vector<std::uint32_t>& active = regions_[key.region_index].active;
-  active.erase(std::find(active.begin(), active.end(), key_index));
-  EndEpisode(key_index, ended);
+  if (observer_ != nullptr) Observe(key_index, minute, count);
 }
 
-void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute) {
+void Detector::Observe(std::uint32_t key_index, common::Minute minute, std::uint32_t count) {
   KeyState& key = keys_[key_index];
-  const OpenCell& cell = key.open[Slot(minute)];
-  if (!cell.used || cell.minute != minute || episodes_.contains(key_index)) return;
-  const Region& region = regions_[key.region_index];
-  if (!Warm(region, minute) || cell.count < ThresholdsFor(key, minute).fire_at) return;
+  const models::Thresholds& levels = ThresholdsFor(key, minute);
+  MinuteJudgement judgement;
+  judgement.type = key.type;
+  judgement.account = interner_.Resolve(key.account);
+  judgement.region = interner_.Resolve(key.region);
+  judgement.event_source = interner_.Resolve(key.source);
+  judgement.event_name = interner_.Resolve(key.name);
+  if (key.error_code != common::kNoSymbol) judgement.error_code = interner_.Resolve(key.error_code);
+  judgement.minute = minute;
+  judgement.calls = count;
+  judgement.warm = Warm(regions_[key.region_index], minute);
+  judgement.insight_open = key.insight_open;
+  judgement.calm_below = levels.windows[0].calm_below;
+  for (std::size_t w = 0; w < models::kWindowCount; ++w) {
+    WindowJudgement& out = judgements_[w];
+    out.minutes = models::kWindowMinutes[w];
+    out.calls = w == 0 ? count : WindowCalls(key_index, minute, w);
+    out.expected = levels.windows[w].expected;
+    out.fire_at = levels.windows[w].fire_at;
+    out.score = models::CountBaseline(BaselineFor(key)).Score(levels.windows[w], out.calls);
+    judgement.score = std::max(judgement.score, out.score);
+  }
+  judgement.windows = judgements_;
+  observer_->OnMinuteClosed(judgement);
+}
 
+std::uint32_t Detector::WindowCalls(std::uint32_t key_index, common::Minute minute,
+                                    std::size_t window) const {
+  const KeyState& key = keys_[key_index];
+  // An ended insight's minutes never count toward the next one.
+  const common::Minute from =
+      std::max(minute - minutes{models::kWindowMinutes[window] - 1}, key.rearmed);
+  std::uint32_t calls = key.recent.Sum(from, minute);
+  const common::Minute oldest_open = std::max(from, regions_[key.region_index].next_close);
+  for (common::Minute open = oldest_open; open <= minute; open += kOneMinute) {
+    if (const OpenCell* cell = FindCell(key_index, open)) calls += cell->count - cell->muted;
+  }
+  return calls;
+}
+
+void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute, common::Seconds time) {
+  KeyState& key = keys_[key_index];
+  if (key.tuning.disabled || !Warm(regions_[key.region_index], minute)) return;
+  const models::Thresholds& levels = ThresholdsFor(key, minute);
+  const std::uint8_t mask = key.tuning.window_mask;
+  const OpenCell& cell = *FindCell(key_index, minute);  // the event's own: live
+  if ((mask & 1) != 0 && cell.count - cell.muted >= levels.windows[0].fire_at) {
+    Start(key_index, minute, 0, cell.count - cell.muted, time, cell.tally);
+    return;
+  }
+  // Longer windows, only when the key's recent calls could reach the lowest of their levels.
+  std::uint32_t lowest = UINT32_MAX;
+  for (std::size_t w = 1; w < models::kWindowCount; ++w) {
+    if ((mask >> w & 1) != 0) lowest = std::min(lowest, levels.windows[w].fire_at);
+  }
+  if (key.open_calls + key.recent.RecentTotal() < lowest) return;
+  for (std::size_t w = 1; w < models::kWindowCount; ++w) {
+    if ((mask >> w & 1) == 0) continue;
+    const std::uint32_t calls = WindowCalls(key_index, minute, w);
+    if (calls >= levels.windows[w].fire_at) {
+      Start(key_index, minute, w, calls, time, cell.tally);
+      return;
+    }
+  }
+}
+
+void Detector::Start(std::uint32_t key_index, common::Minute minute, std::size_t window,
+                     std::uint32_t calls, common::Seconds time, const AttributionTally& tally) {
+  KeyState& key = keys_[key_index];
+  const Region& region = regions_[key.region_index];
   Episode& episode = episodes_[key_index];
+  // Inside a suppression window the episode runs silently: no Start, no End, and no
+  // re-firing on its tail.
+  if (!tuning_.tuning().suppressions.empty()) {
+    const std::vector<TallyEntry> top = tally.Top(Attribute::kUserIdentityArn, 1, interner_);
+    const std::string_view principal =
+        top.empty() ? std::string_view{} : interner_.Resolve(top.front().value);
+    episode.suppressed = tuning_.Suppressed(
+        interner_.Resolve(key.source), interner_.Resolve(key.name), interner_.Resolve(key.account),
+        interner_.Resolve(key.region), principal, time);
+    if (episode.suppressed) ++counters_.suppressed;
+  }
+  key.insight_open = true;
   episode.start = minute;
   episode.last_unusual = minute;
+  episode.window = window;
   // The baseline window: AWS's seven days floored to UTC midnight, up to the last hour
   // whose minutes are all closed, and never before the region's first event.
   const common::Hour epoch = Epoch(minute);
@@ -201,19 +518,20 @@ void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute) {
   episode.baseline_duration = static_cast<int>((minute - window_day).count());
   scratch_.Clear();
   key.history.TallyBetween(window_day, floor<days>(minute), scratch_, options_.attribution_values);
-  for (Attribute attribute :
-       {Attribute::kUserIdentityArn, Attribute::kUserAgent, Attribute::kErrorCode}) {
+  for (std::size_t i = 0; i < AttributeCount(key.type); ++i) {
     common::Attribution& attribution = episode.baseline_attributions.emplace_back();
-    attribution.baseline = Values(scratch_, attribute, window_minutes);
+    attribution.baseline = Values(scratch_, static_cast<Attribute>(i), window_minutes);
   }
   regions_[key.region_index].active.push_back(key_index);
 
   common::Finding start = NewFinding(key, episode, common::InsightState::kStart);
-  start.insight_average = cell.count;
+  start.fired_at = time;
+  start.insight_average =
+      static_cast<double>(calls) / static_cast<double>(models::kWindowMinutes[window]);
   for (std::size_t i = 0; i < start.attributions.size(); ++i) {
-    start.attributions[i].insight = Values(cell.tally, static_cast<Attribute>(i), 1.0);
+    start.attributions[i].insight = Values(tally, static_cast<Attribute>(i), 1.0);
   }
-  Publish(start);
+  if (!episode.suppressed) Publish(start);
 }
 
 void Detector::EndEpisode(std::uint32_t key_index, const Episode& episode) {
@@ -222,6 +540,7 @@ void Detector::EndEpisode(std::uint32_t key_index, const Episode& episode) {
   const common::Minute back_to_normal = episode.last_unusual + kOneMinute;
   const minutes duration = back_to_normal - episode.start;
   end.event_time = back_to_normal;
+  end.fired_at = regions_[key.region_index].newest;
   end.insight_duration_minutes = static_cast<int>(duration.count());
   end.insight_average =
       static_cast<double>(episode.calls_through_last) / static_cast<double>(duration.count());
@@ -229,20 +548,21 @@ void Detector::EndEpisode(std::uint32_t key_index, const Episode& episode) {
     end.attributions[i].insight =
         Values(episode.tally, static_cast<Attribute>(i), static_cast<double>(duration.count()));
   }
-  Publish(end);
+  if (!episode.suppressed) Publish(end);
 }
 
 const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute minute) {
   const common::Hour epoch = Epoch(minute);
   const common::Hour hour = floor<hours>(minute);
-  if (key.cache_valid && key.cache_epoch == epoch && key.cache_hour == hour) return key.cache;
+  const auto ahead = static_cast<std::int8_t>((hour - epoch).count());  // 0 or 1
+  if (key.cache_valid && key.cache_hour == hour && key.cache_ahead == ahead) return key.cache;
   const Region& region = regions_[key.region_index];
   const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
   key.history.WeekBefore(epoch, week_);
-  key.cache = baseline_.Compute(week_, static_cast<int>((hour - epoch).count()),
-                                static_cast<int>(std::max<std::int64_t>(1, observed)));
+  key.cache = models::CountBaseline(BaselineFor(key))
+                  .Compute(week_, ahead, static_cast<int>(std::max<std::int64_t>(1, observed)));
   key.cache_valid = true;
-  key.cache_epoch = epoch;
+  key.cache_ahead = ahead;
   key.cache_hour = hour;
   return key.cache;
 }
@@ -260,7 +580,10 @@ common::Hour Detector::Epoch(common::Minute minute) const {
 common::Finding Detector::NewFinding(const KeyState& key, const Episode& episode,
                                      common::InsightState state) const {
   common::Finding finding;
-  finding.key.type = common::InsightType::kApiCallRate;
+  finding.key.type = key.type;
+  finding.severity = key.tuning.severity;
+  if (key.error_code != common::kNoSymbol)
+    finding.key.error_code = interner_.Resolve(key.error_code);
   finding.key.account = interner_.Resolve(key.account);
   finding.key.region = interner_.Resolve(key.region);
   finding.key.event_source = interner_.Resolve(key.source);

@@ -1,47 +1,61 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/alert.h"
 #include "common/event.h"
 #include "common/finding.h"
 #include "common/interner.h"
 #include "detector/attribution_tally.h"
 #include "detector/key_history.h"
+#include "detector/minute_observer.h"
 #include "detector/options.h"
+#include "detector/recent_minutes.h"
+#include "detector/tuning.h"
 #include "models/count_baseline.h"
 
 namespace trailsight::detector {
 
 struct DetectorCounters {
   std::uint64_t events = 0;        // every event handed to OnEvent
-  std::uint64_t counted = 0;       // write management events counted into a key
-  std::uint64_t out_of_scope = 0;  // reads, data events: they only move the watermark
+  std::uint64_t counted = 0;       // events counted into at least one key
+  std::uint64_t out_of_scope = 0;  // successful reads, data events: they only move the watermark
+  std::uint64_t excluded = 0;      // calls of callers excluded from counting
+  std::uint64_t suppressed = 0;    // Starts withheld by a suppression window
+  std::uint64_t keys_refused = 0;  // counts not kept because `max_keys` was reached
   std::uint64_t late_dropped = 0;  // arrived after their minute had closed
   std::uint64_t findings = 0;      // Start and End records handed to the sink
+  std::uint64_t alerts = 0;        // alerts handed to the alert sink
   std::uint64_t publish_errors = 0;
 };
 
-// The engine for call-rate insights: counts write management events per
-// (account, region, eventSource, eventName) and event-time minute, closes minutes behind
-// a per-(account, region) watermark, judges each minute against the key's CountBaseline
-// and runs the Start/End lifecycle, handing findings to a FindingSink.
+// The engine for call-rate and error-rate insights. Call rate counts write management
+// events per (account, region, eventSource, eventName); error rate counts management events
+// that failed, reads included, per (account, region, eventSource, eventName, errorCode).
+// Each key's event-time minutes close behind a per-(account, region) watermark and are
+// judged against the key's CountBaseline over windows of 1, 5, 15 and 60 minutes.
 //
 // Time: event time only. An (account, region)'s watermark is its newest event time minus
 // `allowed_lateness`; a minute closes once the watermark passes its end, and events for a
 // closed minute are counted in `late_dropped` and dropped. One region's watermark never
 // touches another's.
 //
-// Firing: a minute may start an insight once every earlier minute of its region has
-// closed; from then on, the Start is published the moment its running count reaches
-// `fire_at`, so it carries the count at that moment. Waiting for the earlier minutes
-// makes the start minute independent of arrival order within the lateness: reordering
-// records never moves, adds or removes an insight. An insight ends after
-// `end_after_quiet_minutes` closed minutes below `calm_below`; the End is dated at the
-// minute after the last unusual one and carries the episode's mean and duration.
+// Firing is early and driven by events: counts only grow, so the moment a window ending in
+// an event's minute reaches its `fire_at` (the minute's running count, or that plus the
+// key's preceding minutes), the Start is published, dated at that minute and carrying the
+// window's mean rate. An insight ends after `end_after_quiet_minutes` closed minutes whose
+// firing window is below its `calm_below`; the End is dated at the minute after the last
+// unusual one and carries the episode's mean and duration.
+//
+// Silence: an (account, region) whose traffic stops for `silent_after` while its baseline
+// expected plenty raises a kSilentSource alert, when its traffic resumes or, live, when
+// an idle tick shows the gap.
 //
 // Thread safety: none. One thread owns a Detector and calls it with events in input order.
 class Detector {
@@ -62,6 +76,16 @@ class Detector {
   // minute, then flushes the sink. Insights still open stay open: no End is invented.
   void FinishInput();
 
+  // Applies new thresholds, overrides, exclusions and suppressions from the next event on,
+  // keeping every baseline and open insight. Until called, the Detector uses the default
+  // Tuning with `options.baseline`'s p_value and min_calls.
+  void Retune(CompiledTuning tuning);
+
+  // Optional receivers, set before the first event; each must outlive the Detector.
+  // Alerts (silent sources) go to `alerts`; every closed key-minute is shown to `observer`.
+  void SetAlertSink(common::AlertSink* alerts) { alerts_ = alerts; }
+  void SetMinuteObserver(MinuteObserver* observer) { observer_ = observer; }
+
   // Returns the whole detection state (baselines, open minutes, open insights, watermarks)
   // as self-describing bytes, for a snapshot taken between two OnEvent calls.
   std::string SaveState() const;
@@ -73,27 +97,41 @@ class Detector {
 
   const DetectorCounters& counters() const { return counters_; }
   std::size_t key_count() const { return keys_.size(); }
+  std::size_t open_insights() const { return episodes_.size(); }
 
  private:
   friend class StateCodec;  // detector/state_codec.cc: SaveState and LoadState
+  // One key's calls in one open minute. Cells live in their region, per open slot, and
+  // are reused minute after minute, so a key holds no cell memory between its events.
   struct OpenCell {
-    common::Minute minute{};
+    std::uint32_t key = 0;
     std::uint32_t count = 0;
-    bool used = false;
+    std::uint32_t muted = 0;  // calls of callers counted but never alerted on
     AttributionTally tally;
   };
+  // Fields ordered for size: a million keys are a million of these.
   struct KeyState {
     common::Symbol account, region, source, name;
+    common::Symbol error_code = common::kNoSymbol;  // error-rate keys only
     std::uint32_t region_index = 0;
+    std::uint32_t open_calls = 0;  // calls in the open cells
+    common::InsightType type = common::InsightType::kApiCallRate;
+    bool insight_open = false;
+    bool cache_valid = false;
+    std::int8_t cache_ahead = 0;  // the cache's hour minus its epoch hour
+    KeyTuning tuning{};           // from tuning_, refreshed on Retune
+    common::Minute rearmed{};     // windows count minutes from here: after the last insight
     common::Minute last_closed{};
     KeyHistory history;
-    std::vector<OpenCell> open;  // ring over the region's open minutes
-    bool cache_valid = false;
-    common::Hour cache_epoch{}, cache_hour{};
+    RecentMinutes recent;
+    common::Hour cache_hour{};  // the levels in `cache` are for this hour
     models::Thresholds cache;
   };
   struct Episode {
     common::Minute start, last_unusual;
+    std::size_t window = 0;   // index into models::kWindowMinutes of the window that fired
+    bool suppressed = false;  // started inside a suppression window: publishes nothing
+    bool drop = false;        // a fall below the baseline, judged on the 60-minute window
     int quiet_minutes = 0;
     std::uint64_t calls_through_last = 0;  // calls from start through last_unusual
     std::uint64_t calls_pending = 0;       // calls in the quiet minutes since
@@ -106,21 +144,50 @@ class Detector {
     common::Symbol account, region;
     common::Seconds newest{};
     common::Minute first_minute{};
-    common::Minute next_close{};                      // oldest open minute
-    std::vector<std::vector<std::uint32_t>> touched;  // per open slot: keys with events
-    std::vector<std::uint32_t> active;                // keys with an open insight
+    common::Minute next_close{};  // oldest open minute
+    // Per open slot: the minute it holds, its cells (the first `live` are in use; the rest
+    // are kept for reuse) and how many are live.
+    std::vector<common::Minute> slot_minute;
+    std::vector<std::vector<OpenCell>> cells;
+    std::vector<std::uint32_t> live;
+    // Per open slot: key index -> index of its live cell. Memory follows the keys with
+    // calls in open minutes, not every key.
+    std::vector<std::unordered_map<std::uint32_t, std::uint32_t>> cell_of;
+    std::vector<std::uint32_t> active;   // keys with an open insight
+    std::vector<std::uint32_t> keys;     // every key of the region
+    std::vector<std::uint32_t> totals;   // per open slot: every event of the minute
+    KeyHistory history;                  // the totals of closed minutes
+    common::Seconds silence_reported{};  // newest event when silence was last alerted
   };
 
   std::uint32_t RegionFor(const common::Event& event);
-  std::uint32_t KeyFor(const common::Event& event, std::uint32_t region_index);
+  std::uint32_t KeyFor(const common::Event& event, std::uint32_t region_index,
+                       common::InsightType type);
+  void Count(std::uint32_t key_index, const common::Event& event, common::Minute minute,
+             bool muted);
+  std::optional<ExclusionMode> ExclusionFor(const common::Event& event);
+  KeyTuning TuningFor(const KeyState& key) const;
+  models::CountBaselineOptions BaselineFor(const KeyState& key) const;
   std::size_t Slot(common::Minute minute) const;
+  const OpenCell* FindCell(std::uint32_t key_index, common::Minute minute) const;
+  OpenCell& CellFor(std::uint32_t key_index, common::Minute minute);
   void AdvanceWatermark(Region& region, common::Seconds watermark);
   void CloseMinute(std::uint32_t region_index, common::Minute minute);
   void CloseKeyMinute(std::uint32_t key_index, common::Minute minute, std::uint32_t count,
-                      const AttributionTally& tally);
-  void MaybeStart(std::uint32_t key_index, common::Minute minute);
+                      std::uint32_t muted, const AttributionTally& tally);
+  void Observe(std::uint32_t key_index, common::Minute minute, std::uint32_t count);
+  std::uint32_t WindowCalls(std::uint32_t key_index, common::Minute minute,
+                            std::size_t window) const;
+  void MaybeStart(std::uint32_t key_index, common::Minute minute, common::Seconds time);
+  void Start(std::uint32_t key_index, common::Minute minute, std::size_t window,
+             std::uint32_t calls, common::Seconds time, const AttributionTally& tally);
+  void CheckDrops(std::uint32_t region_index, common::Minute minute);
+  void CheckSilence(Region& region, common::Seconds now);
+  void ReportKeyCap(const common::Event& event);
   void EndEpisode(std::uint32_t key_index, const Episode& episode);
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);
+  double RegionRate(const Region& region, common::Minute minute);
+  double RegionRate(const Region& region, common::Seconds time);
   bool Warm(const Region& region, common::Minute minute) const;
   common::Hour Epoch(common::Minute minute) const;
   common::Finding NewFinding(const KeyState& key, const Episode& episode,
@@ -133,21 +200,30 @@ class Detector {
   const models::CountBaseline baseline_;
   common::StringInterner& interner_;  // outlives the Detector; see app/replay.cc
   common::FindingSink& sink_;         // outlives the Detector
+  common::AlertSink* alerts_ = nullptr;
+  MinuteObserver* observer_ = nullptr;
   const common::Symbol null_symbol_;  // "null": AWS's errorCode value for calls without error
   const std::size_t open_slots_;
+  CompiledTuning tuning_;
+  // ForCaller() answers per (principal, user agent) symbol pair; 0 none, 1 + ExclusionMode.
+  std::unordered_map<std::uint64_t, std::uint8_t> exclusion_cache_;
+  static constexpr std::uint32_t kNoKey = UINT32_MAX;  // KeyFor() at the key cap
+  common::Hour cap_reported_{};                        // the event hour of the last cap alert
 
   std::vector<Region> regions_;
   std::unordered_map<std::uint64_t, std::uint32_t> region_index_;
-  std::vector<KeyState> keys_;
+  std::deque<KeyState> keys_;  // a deque: grows without copying or doubling its memory
   struct KeyId {
     std::uint32_t region_index;
     common::Symbol source, name;
+    common::Symbol error_code;  // kNoSymbol for call rate; error-rate keys always have one
     bool operator==(const KeyId&) const = default;
   };
   struct KeyIdHash {
     std::size_t operator()(const KeyId& id) const {
       const std::uint64_t high = (std::uint64_t{id.region_index} << 32) | id.source;
-      return std::hash<std::uint64_t>{}(high * 0x9E3779B97F4A7C15ULL ^ id.name);
+      const std::uint64_t low = (std::uint64_t{id.error_code} << 32) | id.name;
+      return std::hash<std::uint64_t>{}(high * 0x9E3779B97F4A7C15ULL ^ low);
     }
   };
   std::unordered_map<KeyId, std::uint32_t, KeyIdHash> key_index_;
@@ -155,6 +231,7 @@ class Detector {
   AttributionTally scratch_;  // reused, so minute close does not allocate
   std::vector<std::uint32_t> active_scratch_;
   models::WeekOfHours week_{};
+  std::array<WindowJudgement, models::kWindowCount> judgements_{};
   DetectorCounters counters_;
 };
 

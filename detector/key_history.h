@@ -1,7 +1,8 @@
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "common/time.h"
 #include "detector/attribution_tally.h"
@@ -10,16 +11,30 @@
 namespace trailsight::detector {
 
 // What one key did in its closed minutes: hourly call counts and busiest minutes over the
-// last eight days (enough for a 7-day baseline floored to UTC midnight), and the
-// attribution tally of each of the last nine days.
+// last eight days (enough for a 7-day baseline floored to UTC midnight), and who called
+// (the attribution tally) on each of the last nine days.
 //
 // Contract: minutes are added in increasing order, each once, only once closed. Reads
-// return zeros for hours never recorded. Bound: fixed size per key (plus tallies capped by
-// the detector's `attribution_values`).
+// return zeros for hours never recorded. Hourly counts are exact. The current day's tally
+// is exact up to `cap` values per attribute (Space-Saving beyond, see AttributionTally);
+// when a day is over, only its kDayTopValues most frequent values per attribute are kept
+// (ties: the smaller symbol), so baseline attributions are exact for keys with at most
+// that many values of an attribute a day, and beyond it miss only values that were never
+// among a day's top ones.
+//
+// Memory, the bound that lets a process hold millions of keys (bench/key_memory): one
+// heap block holds the hour ring, 2 x 192 counts packed in the fewest of 1, 2, 4, 8, 16 or
+// 32 bits that fit the largest count so far (48 bytes while a key makes at most one call
+// an hour, 192 up to 15, 384 up to 255; widened when a count needs it, never narrowed),
+// followed by the past days' kept values as varints, each distinct value stored once. The
+// current day's tally is a second block of at most 3 x `cap` entries.
+//
+// Thread safety: none; owned by one Detector.
 class KeyHistory {
  public:
   static constexpr int kHours = 192;
   static constexpr int kDays = 9;
+  static constexpr std::size_t kDayTopValues = 8;  // kept per attribute for each past day
 
   // Records a closed minute's count and its attribution tally.
   void AddMinute(common::Minute minute, std::uint32_t count, const AttributionTally& tally,
@@ -31,15 +46,43 @@ class KeyHistory {
   // Merges the daily tallies of days [from, to] into `out`.
   void TallyBetween(common::Day from, common::Day to, AttributionTally& out, std::size_t cap) const;
 
- private:
-  friend class StateCodec;  // saves and restores the fields below verbatim
-  const models::HourSummary* Find(common::Hour hour) const;
+  // Returns the bytes this history holds on the heap, beyond sizeof(KeyHistory).
+  std::size_t heap_bytes() const;
 
-  std::array<models::HourSummary, kHours> hours_{};
-  common::Hour newest_hour_{};  // the newest hour written; slots after it are stale
+ private:
+  friend class StateCodec;  // saves and restores through the private functions below
+
+  // One past day as decoded from `packed_`.
+  struct PastDay {
+    common::Day day;
+    std::vector<TallyEntry> entries;
+  };
+
+  // Snapshot access by ring slot (slot = hour mod kHours), as StateCodec lays hours out.
+  models::HourSummary SlotSummary(std::size_t slot) const;
+  void SetSlotSummary(std::size_t slot, models::HourSummary summary);
+  // Calls `visit` with each day that has a tally, oldest first.
+  void ForEachDay(const std::function<void(common::Day, const AttributionTally&)>& visit) const;
+  // Adds the tally of `day`, in any order of days; a past day keeps its top values.
+  void RestoreDay(common::Day day, const AttributionTally& tally);
+
+  std::size_t HourBytes() const;
+  std::uint32_t Get(std::size_t index) const;  // index: slot (calls) or kHours + slot (peak)
+  void Set(std::size_t index, std::uint32_t value);
+  void WidenFor(std::uint32_t value);
+  bool Holds(common::Hour hour) const;
+  std::vector<PastDay> DecodePastDays() const;
+  // Re-encodes `days` (sorted by day) after the hour ring, dropping days before `oldest`.
+  void EncodePastDays(const std::vector<PastDay>& days, common::Day oldest);
+  // Moves today's tally, trimmed to its top values, into the past days.
+  void CloseToday(common::Day next_day);
+
+  std::vector<std::uint8_t> packed_;  // hour ring, then the past days (see the class comment)
+  common::Hour newest_hour_{};        // the newest hour written; slots after it are stale
+  AttributionTally today_;            // the tally of `today_day_`, exact up to `cap`
+  common::Day today_day_{};           // meaningful while today_ is not empty
+  std::uint8_t bits_ = 0;             // bits per count in the hour ring; 0 while empty
   bool empty_ = true;
-  std::array<AttributionTally, kDays> days_;
-  std::array<common::Day, kDays> day_tags_{};
 };
 
 }  // namespace trailsight::detector

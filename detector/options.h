@@ -11,8 +11,8 @@ namespace trailsight::detector {
 // `detector:` and `baseline:` sections of the config file; see config/trailsight.yaml.
 struct DetectorOptions {
   // How long after an (account, region)'s newest event a minute stays open for late
-  // records. Larger tolerates more delivery disorder; it also delays every Start by as much,
-  // because a Start is published once all earlier minutes of its region are closed.
+  // records. Larger tolerates more delivery disorder and keeps more minutes in memory;
+  // Starts do not wait for it (they fire as counts cross), Ends do.
   std::chrono::seconds allowed_lateness{300};
   // How much history an (account, region) needs before any of its keys may fire.
   std::chrono::hours warmup{24};
@@ -21,6 +21,15 @@ struct DetectorOptions {
   // Distinct values tracked exactly per attribute and key; beyond it, the least frequent
   // is replaced (Space-Saving), ties broken by the smaller value.
   std::size_t attribution_values = 64;
+  // At most this many keys; beyond it new keys are refused (their calls counted in
+  // `keys_refused`) and a kCapReached alert is raised once per hour of event time.
+  // Existing keys are never evicted, so baselines under attack stay intact.
+  std::size_t max_keys = 2'000'000;
+  // An (account, region) with no event for this long is silent, and alerted on when its
+  // baseline expected at least `silent_minimum_events` events in the gap (and the gap was
+  // improbable under it).
+  std::chrono::minutes silent_after{15};
+  double silent_minimum_events = 100.0;
   models::CountBaselineOptions baseline;
 };
 

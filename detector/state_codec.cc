@@ -1,6 +1,6 @@
 // Detector::SaveState and Detector::LoadState: the detection state as MessagePack.
 //
-// Layout (version 1): a map with "format", "version", "strings" (every interned string
+// Layout (version 2): a map with "format", "version", "strings" (every interned string
 // the state refers to; symbols are stored as indexes into it, since symbols are local to
 // a process) and arrays "regions", "keys" and "episodes" whose rows are positional arrays,
 // in the order written by the Save* functions below. A new field means a new version.
@@ -16,7 +16,7 @@ using Json = nlohmann::json;
 namespace {
 
 constexpr std::string_view kFormat = "trailsight.detector-state";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 
 std::int64_t Count(common::Seconds time) { return time.time_since_epoch().count(); }
 std::int64_t Count(common::Minute time) { return time.time_since_epoch().count(); }
@@ -25,7 +25,8 @@ std::int64_t Count(common::Day time) { return time.time_since_epoch().count(); }
 
 }  // namespace
 
-// Friend of Detector, KeyHistory and AttributionTally: reads and writes their fields.
+// Friend of Detector, KeyHistory and AttributionTally: reads and writes their fields
+// (KeyHistory's through its private snapshot functions).
 class StateCodec {
  public:
   explicit StateCodec(common::StringInterner& interner) : interner_(interner) {}
@@ -49,15 +50,15 @@ class StateCodec {
 
   Json SaveHistory(const KeyHistory& history) {
     Json hours = Json::array();
-    for (const models::HourSummary& hour : history.hours_) {
+    for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
+      const models::HourSummary hour = history.SlotSummary(slot);
       hours.push_back(hour.calls);
       hours.push_back(hour.peak_minute);
     }
     Json days = Json::array();
-    for (int i = 0; i < KeyHistory::kDays; ++i) {
-      if (history.days_[i].empty()) continue;
-      days.push_back(Json::array({Count(history.day_tags_[i]), SaveTally(history.days_[i])}));
-    }
+    history.ForEachDay([&](common::Day day, const AttributionTally& tally) {
+      days.push_back(Json::array({Count(day), SaveTally(tally)}));
+    });
     return Json::array(
         {Count(history.newest_hour_), history.empty_, std::move(hours), std::move(days)});
   }
@@ -65,20 +66,37 @@ class StateCodec {
   Json Save(const Detector& detector) {
     Json regions = Json::array();
     for (const Detector::Region& region : detector.regions_) {
-      regions.push_back(
-          Json::array({Index(region.account), Index(region.region), Count(region.newest),
-                       Count(region.first_minute), Count(region.next_close), region.active}));
+      // The totals of open minutes, as (minute, events) pairs: slots depend on the lateness.
+      Json totals = Json::array();
+      for (common::Minute minute = region.next_close; minute <= common::FloorMinute(region.newest);
+           minute += std::chrono::minutes{1}) {
+        const std::uint32_t total = region.totals[detector.Slot(minute)];
+        if (total > 0) totals.push_back(Json::array({Count(minute), total}));
+      }
+      regions.push_back(Json::array({Index(region.account), Index(region.region),
+                                     Count(region.newest), Count(region.first_minute),
+                                     Count(region.next_close), region.active, std::move(totals),
+                                     SaveHistory(region.history), Count(region.silence_reported)}));
     }
     Json keys = Json::array();
-    for (const Detector::KeyState& key : detector.keys_) {
+    for (std::uint32_t key_index = 0; key_index < detector.keys_.size(); ++key_index) {
+      const Detector::KeyState& key = detector.keys_[key_index];
       Json open = Json::array();
-      for (const Detector::OpenCell& cell : key.open) {
-        if (cell.used)
-          open.push_back(Json::array({Count(cell.minute), cell.count, SaveTally(cell.tally)}));
+      const Detector::Region& region = detector.regions_[key.region_index];
+      for (common::Minute minute = region.next_close; minute <= common::FloorMinute(region.newest);
+           minute += std::chrono::minutes{1}) {
+        if (const Detector::OpenCell* cell = detector.FindCell(key_index, minute)) {
+          open.push_back(
+              Json::array({Count(minute), cell->count, SaveTally(cell->tally), cell->muted}));
+        }
       }
-      keys.push_back(
-          Json::array({Index(key.source), Index(key.name), key.region_index, Count(key.last_closed),
-                       SaveHistory(key.history), std::move(open)}));
+      Json recent = Json::array(
+          {Count(key.recent.newest_), key.recent.recent_total_, Json(key.recent.counts_)});
+      keys.push_back(Json::array(
+          {Index(key.source), Index(key.name), key.region_index, Count(key.last_closed),
+           SaveHistory(key.history), std::move(open), static_cast<int>(key.type),
+           key.error_code == common::kNoSymbol ? Json(nullptr) : Json(Index(key.error_code)),
+           std::move(recent), Count(key.rearmed)}));
     }
     Json episodes = Json::array();
     for (std::uint32_t key_index = 0; key_index < detector.keys_.size(); ++key_index) {
@@ -96,7 +114,8 @@ class StateCodec {
       episodes.push_back(Json::array(
           {key_index, Count(episode.start), Count(episode.last_unusual), episode.quiet_minutes,
            episode.calls_through_last, episode.calls_pending, episode.baseline_average,
-           episode.baseline_duration, std::move(baseline), SaveTally(episode.tally)}));
+           episode.baseline_duration, std::move(baseline), SaveTally(episode.tally), episode.window,
+           episode.suppressed, episode.drop}));
     }
     Json state = Json::object();
     state["format"] = kFormat;
@@ -127,17 +146,13 @@ class StateCodec {
     history.empty_ = row.at(1).get<bool>();
     const Json& hours = row.at(2);
     if (hours.size() != 2 * KeyHistory::kHours) throw std::out_of_range("hours");
-    for (int i = 0; i < KeyHistory::kHours; ++i) {
-      history.hours_[i] = {hours[2 * i].get<std::uint32_t>(),
-                           hours[2 * i + 1].get<std::uint32_t>()};
+    for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
+      history.SetSlotSummary(
+          slot, {hours[2 * slot].get<std::uint32_t>(), hours[2 * slot + 1].get<std::uint32_t>()});
     }
     for (const Json& day : row.at(3)) {
-      const common::Day tag{std::chrono::days{day.at(0).get<std::int64_t>()}};
-      const auto slot = static_cast<std::size_t>(
-          ((tag.time_since_epoch().count() % KeyHistory::kDays) + KeyHistory::kDays) %
-          KeyHistory::kDays);
-      history.day_tags_[slot] = tag;
-      history.days_[slot] = LoadTally(day.at(1));
+      history.RestoreDay(common::Day{std::chrono::days{day.at(0).get<std::int64_t>()}},
+                         LoadTally(day.at(1)));
     }
   }
 
@@ -160,7 +175,18 @@ class StateCodec {
       region.first_minute = common::Minute{std::chrono::minutes{row.at(3).get<std::int64_t>()}};
       region.next_close = common::Minute{std::chrono::minutes{row.at(4).get<std::int64_t>()}};
       region.active = row.at(5).get<std::vector<std::uint32_t>>();
-      region.touched.resize(detector.open_slots_);
+      region.slot_minute.resize(detector.open_slots_);
+      region.cells.resize(detector.open_slots_);
+      region.live.resize(detector.open_slots_);
+      region.cell_of.resize(detector.open_slots_);
+      region.totals.resize(detector.open_slots_);
+      for (const Json& total : row.at(6)) {
+        const common::Minute minute{std::chrono::minutes{total.at(0).get<std::int64_t>()}};
+        region.totals[detector.Slot(minute)] += total.at(1).get<std::uint32_t>();
+      }
+      LoadHistory(row.at(7), region.history);
+      region.silence_reported =
+          common::Seconds{std::chrono::seconds{row.at(8).get<std::int64_t>()}};
       const std::uint64_t id = (std::uint64_t{region.account} << 32) | region.region;
       detector.region_index_.emplace(id, static_cast<std::uint32_t>(detector.regions_.size() - 1));
     }
@@ -175,20 +201,33 @@ class StateCodec {
       key.region = region.region;
       key.last_closed = common::Minute{std::chrono::minutes{row.at(3).get<std::int64_t>()}};
       LoadHistory(row.at(4), key.history);
-      key.open.resize(detector.open_slots_);
+      key.tuning = detector.TuningFor(key);
+      const int type = row.at(6).get<int>();
+      if (type != static_cast<int>(common::InsightType::kApiCallRate) &&
+          type != static_cast<int>(common::InsightType::kApiErrorRate)) {
+        throw std::out_of_range("insight type");
+      }
+      key.type = static_cast<common::InsightType>(type);
+      if (!row.at(7).is_null()) key.error_code = Symbol(row.at(7));
+      const Json& recent = row.at(8);
+      key.recent.newest_ = common::Minute{std::chrono::minutes{recent.at(0).get<std::int64_t>()}};
+      key.recent.recent_total_ = recent.at(1).get<std::uint32_t>();
+      key.recent.counts_ = recent.at(2).get<decltype(key.recent.counts_)>();
+      key.rearmed = common::Minute{std::chrono::minutes{row.at(9).get<std::int64_t>()}};
       for (const Json& cell_row : row.at(5)) {
         const common::Minute minute{std::chrono::minutes{cell_row.at(0).get<std::int64_t>()}};
         const std::size_t slot = detector.Slot(minute);
-        Detector::OpenCell& cell = key.open[slot];
-        if (cell.used) continue;  // a smaller lateness than the saver's: keep the older minute
-        cell.minute = minute;
+        // A smaller lateness than the saver's: keep the older minute of a shared slot.
+        if (region.live[slot] > 0 && region.slot_minute[slot] != minute) continue;
+        Detector::OpenCell& cell = detector.CellFor(key_index, minute);
         cell.count = cell_row.at(1).get<std::uint32_t>();
-        cell.used = true;
         cell.tally = LoadTally(cell_row.at(2));
-        region.touched[slot].push_back(key_index);
+        cell.muted = std::min(cell.count, cell_row.at(3).get<std::uint32_t>());
+        key.open_calls += cell.count - cell.muted;
       }
-      detector.key_index_.emplace(Detector::KeyId{key.region_index, key.source, key.name},
-                                  key_index);
+      detector.key_index_.emplace(
+          Detector::KeyId{key.region_index, key.source, key.name, key.error_code}, key_index);
+      region.keys.push_back(key_index);
     }
     for (const Json& row : state.at("episodes")) {
       const auto key_index = row.at(0).get<std::uint32_t>();
@@ -209,6 +248,11 @@ class StateCodec {
         }
       }
       episode.tally = LoadTally(row.at(9));
+      episode.window = row.at(10).get<std::size_t>();
+      episode.suppressed = row.at(11).get<bool>();
+      episode.drop = row.at(12).get<bool>();
+      if (episode.window >= models::kWindowCount) throw std::out_of_range("episode window");
+      detector.keys_[key_index].insight_open = true;
     }
   }
 

@@ -1,5 +1,6 @@
 #include "detector/detector.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -244,7 +245,7 @@ TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
   CollectingSink sink;
   Detector detector({}, interner_, sink);
   for (const Event& event : events) detector.OnEvent(event);
-  ASSERT_EQ(sink.findings.size(), 0u);  // the burst's minutes are still open
+  ASSERT_EQ(sink.findings.size(), 1u);  // the Start fired early; the minutes are still open
 
   detector.OnIdle(At("2024-12-06T12:20:00Z"));  // wall clock, well past the burst
 
@@ -254,6 +255,385 @@ TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
   EXPECT_EQ(sink.findings[1].insight_duration_minutes, 3);
   detector.OnEvent(Call(At("2024-12-06T12:10:00Z")));  // now behind the idle watermark
   EXPECT_EQ(detector.counters().late_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace trailsight::detector
+
+namespace trailsight::detector {
+namespace {
+
+TEST_F(DetectorTest, StartFiresFromTheCallThatCrossesTheThresholdInsideItsMinute) {
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T12:00:00Z"));
+  CollectingSink sink;
+  Detector detector({}, interner_, sink);
+  for (const Event& event : events) detector.OnEvent(event);
+
+  // Five calls in the minute 12:00 (the threshold for this sparse key), one second apart.
+  for (int i = 0; i < 5; ++i) {
+    detector.OnEvent(Call(At("2024-12-06T12:00:10Z") + std::chrono::seconds{i},
+                          "TerminateInstances", "111111111111",
+                          "arn:aws:sts::111111111111:assumed-role/Intruder"));
+    EXPECT_EQ(sink.findings.size(), i < 4 ? 0u : 1u) << "after call " << i + 1;
+  }
+
+  ASSERT_EQ(sink.findings.size(), 1u);
+  EXPECT_EQ(sink.findings[0].state, InsightState::kStart);
+  EXPECT_EQ(sink.findings[0].event_time, common::FloorMinute(At("2024-12-06T12:00:00Z")));
+  EXPECT_EQ(sink.findings[0].fired_at, At("2024-12-06T12:00:14Z"));  // 14 s after it began
+  EXPECT_DOUBLE_EQ(sink.findings[0].insight_average, 5.0);
+}
+
+TEST_F(DetectorTest, ErrorStormGivesAnErrorRateInsightPerErrorCode) {
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
+  for (int i = 0; i < 120; ++i) {  // 40 denied reads a minute for three minutes
+    Event denied =
+        Call(At("2024-12-06T12:00:00Z") + std::chrono::seconds{3 * i / 2}, "GetPasswordData",
+             "111111111111", "arn:aws:sts::111111111111:assumed-role/Intruder", true);
+    denied.error_code = interner_.Intern("Client.UnauthorizedOperation");
+    events.push_back(denied);
+  }
+  SortByTime(events);
+
+  const auto findings = Run(events);
+
+  ASSERT_EQ(findings.size(), 2u);  // a Start and its End; reads make no call-rate insight
+  const Finding& start = findings[0];
+  EXPECT_EQ(start.key.type, common::InsightType::kApiErrorRate);
+  EXPECT_EQ(start.key.event_name, "GetPasswordData");
+  EXPECT_EQ(start.key.error_code, "Client.UnauthorizedOperation");
+  EXPECT_EQ(start.event_time, common::FloorMinute(At("2024-12-06T12:00:00Z")));
+  ASSERT_EQ(start.attributions.size(), 2u);  // userIdentityArn and userAgent only
+  EXPECT_EQ(start.attributions[0].attribute, "userIdentityArn");
+  EXPECT_EQ(start.attributions[1].attribute, "userAgent");
+  EXPECT_EQ(findings[1].state, InsightState::kEnd);
+  EXPECT_EQ(findings[1].insight_duration_minutes, 3);
+}
+
+TEST_F(DetectorTest, ASustainedRiseNoMinuteRevealsIsCaughtByALongerWindow) {
+  // Two calls a minute for three days, then six a minute for forty minutes.
+  std::vector<Event> events;
+  const Seconds begin = At("2024-12-04T00:00:00Z");
+  const Seconds rise = At("2024-12-07T10:00:00Z");
+  for (Seconds t = begin; t < rise + 60min; t += 30s) events.push_back(Call(t));
+  for (Seconds t = rise; t < rise + 40min; t += 15s) events.push_back(Call(t + 7s));
+  SortByTime(events);
+
+  const auto findings = Run(events);
+
+  ASSERT_FALSE(findings.empty());
+  const Finding& start = findings[0];
+  EXPECT_EQ(start.state, InsightState::kStart);
+  EXPECT_GE(start.event_time, common::FloorMinute(rise));
+  EXPECT_LE(start.event_time, common::FloorMinute(rise + 15min));  // within a quarter hour
+  EXPECT_LT(start.insight_average, 8.0);  // no single minute was unusual: a window fired
+}
+
+TEST_F(DetectorTest, ANeverSeenApiBurstingInAWarmAccountIsAFinding) {
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
+  for (int i = 0; i < 8; ++i) {
+    events.push_back(
+        Call(At("2024-12-06T12:00:00Z") + std::chrono::seconds{5 * i}, "CreateAccessKey"));
+  }
+  SortByTime(events);
+
+  const auto findings = Run(events);
+
+  ASSERT_FALSE(findings.empty());
+  EXPECT_EQ(findings[0].key.event_name, "CreateAccessKey");
+  EXPECT_DOUBLE_EQ(findings[0].baseline_average, 0.0);
+}
+
+class CollectingAlerts final : public common::AlertSink {
+ public:
+  common::Status Publish(const common::Alert& alert) override {
+    alerts.push_back(alert);
+    return common::Ok();
+  }
+  common::Status Flush() override { return common::Ok(); }
+  std::vector<common::Alert> alerts;
+};
+
+TEST_F(DetectorTest, ARegionFallingSilentWhileItsBaselineExpectsTrafficIsAnAlert) {
+  // Ten reads a minute, day and night, for three days; then 40 silent minutes.
+  std::vector<Event> events;
+  const Seconds silent = At("2024-12-07T10:00:00Z");
+  for (Seconds t = At("2024-12-04T00:00:00Z"); t < silent + 2h; t += 6s) {
+    if (t >= silent && t < silent + 40min) continue;
+    events.push_back(Call(t, "DescribeInstances", "111111111111", "arn:aws:iam::1:user/a", true));
+  }
+  CollectingSink sink;
+  CollectingAlerts alerts;
+  Detector detector({}, interner_, sink);
+  detector.SetAlertSink(&alerts);
+  for (const Event& event : events) detector.OnEvent(event);
+
+  ASSERT_EQ(alerts.alerts.size(), 1u);
+  const common::Alert& alert = alerts.alerts[0];
+  EXPECT_EQ(alert.kind, common::AlertKind::kSilentSource);
+  EXPECT_EQ(alert.account, "111111111111");
+  EXPECT_EQ(alert.region, "us-east-1");
+  EXPECT_EQ(alert.time, silent - 6s);  // the last record before the silence
+  EXPECT_NE(alert.message.find("40 minutes"), std::string::npos) << alert.message;
+}
+
+TEST_F(DetectorTest, AQuietGapWhereTheBaselineExpectsLittleIsNoAlert) {
+  // One write every ten minutes: a 40-minute gap is ordinary.
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-07T10:00:00Z"));
+  events.push_back(Call(At("2024-12-07T10:40:00Z")));
+  CollectingSink sink;
+  CollectingAlerts alerts;
+  Detector detector({}, interner_, sink);
+  detector.SetAlertSink(&alerts);
+  for (const Event& event : events) detector.OnEvent(event);
+
+  EXPECT_TRUE(alerts.alerts.empty());
+}
+
+class CollectingJudgements final : public MinuteObserver {
+ public:
+  void OnMinuteClosed(const MinuteJudgement& judgement) override {
+    if (judgement.event_name != "TerminateInstances") return;
+    minutes.push_back(judgement.minute);
+    calls.push_back(judgement.calls);
+    scores.push_back(judgement.score);
+    open.push_back(judgement.insight_open);
+    fifteen.push_back(judgement.windows[2].calls);
+  }
+  std::vector<common::Minute> minutes;
+  std::vector<std::uint32_t> calls, fifteen;
+  std::vector<double> scores;
+  std::vector<bool> open;
+};
+
+TEST_F(DetectorTest, TheObserverSeesEachClosedMinuteWithItsWindowsAndState) {
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
+  const std::vector<Event> burst = Burst(At("2024-12-06T12:00:00Z"), 3, 30);
+  events.insert(events.end(), burst.begin(), burst.end());
+  SortByTime(events);
+  CollectingSink sink;
+  CollectingJudgements observer;
+  Detector detector({}, interner_, sink);
+  detector.SetMinuteObserver(&observer);
+  for (const Event& event : events) detector.OnEvent(event);
+  detector.FinishInput();
+
+  const auto at = std::find(observer.minutes.begin(), observer.minutes.end(),
+                            common::FloorMinute(At("2024-12-06T12:02:00Z")));
+  ASSERT_NE(at, observer.minutes.end());
+  const auto i = static_cast<std::size_t>(at - observer.minutes.begin());
+  EXPECT_EQ(observer.calls[i], 30u);
+  EXPECT_EQ(observer.fifteen[i], 92u);  // three burst minutes, two background calls
+  EXPECT_EQ(observer.scores[i], 1.0);
+  EXPECT_TRUE(observer.open[i]);
+  EXPECT_LT(observer.scores.front(), 0.5);  // an ordinary minute
+  EXPECT_TRUE(std::is_sorted(observer.minutes.begin(), observer.minutes.end()));
+}
+
+}  // namespace
+}  // namespace trailsight::detector
+
+namespace trailsight::detector {
+namespace {
+
+CompiledTuning Compiled(Tuning tuning) {
+  common::Result<CompiledTuning> compiled = CompiledTuning::Compile(std::move(tuning));
+  EXPECT_TRUE(compiled) << compiled.error().message;
+  return std::move(*compiled);
+}
+
+class TunedDetectorTest : public DetectorTest {
+ protected:
+  // A quiet week, then at 12:00 on the last day 8 calls a minute for three minutes of both
+  // TerminateInstances (by `principal`) and StopInstances (by an operator).
+  std::vector<Event> TwoBursts(std::string_view principal) {
+    std::vector<Event> events =
+        QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
+    for (int i = 0; i < 24; ++i) {
+      const Seconds t = At("2024-12-06T12:00:00Z") + std::chrono::seconds{7 * i + 1};
+      events.push_back(Call(t, "TerminateInstances", "111111111111", principal));
+      events.push_back(Call(t, "StopInstances", "111111111111",
+                            "arn:aws:sts::111111111111:assumed-role/Operator"));
+    }
+    SortByTime(events);
+    return events;
+  }
+
+  std::vector<Finding> RunTuned(const std::vector<Event>& events, Tuning tuning) {
+    CollectingSink sink;
+    Detector detector({}, interner_, sink);
+    detector.Retune(Compiled(std::move(tuning)));
+    for (const Event& event : events) detector.OnEvent(event);
+    detector.FinishInput();
+    counters_ = detector.counters();
+    return sink.findings;
+  }
+
+  static std::vector<std::string> Started(const std::vector<Finding>& findings) {
+    std::vector<std::string> names;
+    for (const Finding& finding : findings) {
+      if (finding.state == InsightState::kStart) names.push_back(finding.key.event_name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+};
+
+TEST_F(TunedDetectorTest, AnOverrideChangesOneApiAndNoOther) {
+  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/Intruder");
+  Tuning tuning;
+  ApiOverride strict;
+  strict.match.event_name = "Terminate*";
+  strict.min_calls = 20;
+  tuning.overrides.push_back(strict);
+
+  EXPECT_EQ(Started(RunTuned(events, {})),
+            (std::vector<std::string>{"StopInstances", "TerminateInstances"}));
+  EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
+}
+
+TEST_F(TunedDetectorTest, AnExcludedBotIsNotCounted) {
+  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/CleanupBot");
+  Tuning tuning;
+  tuning.exclusions.push_back({.principal = "*:assumed-role/CleanupBot",
+                               .user_agent = "*",
+                               .mode = ExclusionMode::kNotCounted});
+
+  EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
+  EXPECT_EQ(counters_.excluded, 24u);
+}
+
+TEST_F(TunedDetectorTest, ABotCountedButNotAlertedShapesTheBaselineYetStartsNothing) {
+  std::vector<Event> events = TwoBursts("arn:aws:sts::111111111111:assumed-role/CleanupBot");
+  // The intruder's own burst an hour later still fires, and its baseline saw the bot.
+  for (int i = 0; i < 24; ++i) {
+    events.push_back(Call(At("2024-12-06T13:00:00Z") + std::chrono::seconds{7 * i + 1},
+                          "TerminateInstances", "111111111111",
+                          "arn:aws:sts::111111111111:assumed-role/Intruder"));
+  }
+  SortByTime(events);
+  Tuning tuning;
+  tuning.exclusions.push_back(
+      {.principal = "*/CleanupBot", .user_agent = "*", .mode = ExclusionMode::kNotAlerted});
+
+  const auto findings = RunTuned(events, tuning);
+
+  std::vector<Finding> terminate;
+  for (const Finding& finding : findings) {
+    if (finding.key.event_name == "TerminateInstances" && finding.state == InsightState::kStart)
+      terminate.push_back(finding);
+  }
+  ASSERT_EQ(terminate.size(), 1u);
+  EXPECT_EQ(terminate[0].event_time, common::FloorMinute(At("2024-12-06T13:00:00Z")));
+  EXPECT_EQ(counters_.excluded, 0u);
+}
+
+TEST_F(TunedDetectorTest, RetuningMidStreamKeepsBaselinesAndOpenInsights) {
+  std::vector<Event> events =
+      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
+  const auto first = Burst(At("2024-12-06T12:00:00Z"), 3, 30);
+  const auto second = Burst(At("2024-12-06T14:00:00Z"), 3, 30);
+  events.insert(events.end(), first.begin(), first.end());
+  events.insert(events.end(), second.begin(), second.end());
+  SortByTime(events);
+  CollectingSink sink;
+  Detector detector({}, interner_, sink);
+  std::size_t i = 0;
+  for (; events[i].time < At("2024-12-06T12:01:30Z"); ++i) detector.OnEvent(events[i]);
+  ASSERT_EQ(sink.findings.size(), 1u);  // the first burst has started
+  const std::size_t keys = detector.key_count();
+
+  Tuning tuning;
+  tuning.min_calls = 40;  // above both bursts
+  detector.Retune(Compiled(tuning));
+  for (; i < events.size(); ++i) detector.OnEvent(events[i]);
+  detector.FinishInput();
+
+  ASSERT_EQ(sink.findings.size(), 2u);  // the open insight ended; the second burst is quiet
+  EXPECT_EQ(sink.findings[1].state, InsightState::kEnd);
+  EXPECT_EQ(sink.findings[1].start, sink.findings[0].start);
+  EXPECT_EQ(detector.key_count(), keys);
+  EXPECT_EQ(detector.open_insights(), 0u);
+}
+
+TEST_F(TunedDetectorTest, ASuppressionWindowWithholdsStartsInsideItOnly) {
+  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/Deployer");
+  Tuning tuning;
+  Suppression maintenance;
+  maintenance.match.event_source = "ec2.amazonaws.com";
+  maintenance.principal = "*/Deployer";
+  maintenance.weekdays = {4};  // 2024-12-06 is a Friday
+  maintenance.from = std::chrono::hours{11};
+  maintenance.to = std::chrono::hours{13};
+  tuning.suppressions.push_back(maintenance);
+
+  EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
+  EXPECT_EQ(counters_.suppressed, 1u);
+  maintenance.weekdays = {3};  // Thursday: not this burst
+  tuning.suppressions = {maintenance};
+  EXPECT_EQ(Started(RunTuned(events, tuning)).size(), 2u);
+}
+
+}  // namespace
+}  // namespace trailsight::detector
+
+namespace trailsight::detector {
+namespace {
+
+TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
+  // Ten calls a minute for eight days, then nothing from 10:00 to 12:30.
+  std::vector<Event> events;
+  const Seconds stop = At("2024-12-12T10:00:00Z");
+  for (Seconds t = At("2024-12-04T00:00:00Z"); t < stop + 4h; t += 6s) {
+    if (t >= stop && t < stop + 150min) continue;
+    events.push_back(Call(t, "PutMetricData"));
+  }
+
+  const auto findings = Run(events);
+
+  ASSERT_EQ(findings.size(), 2u);
+  const Finding& start = findings[0];
+  EXPECT_EQ(start.key.event_name, "PutMetricData");
+  EXPECT_EQ(start.state, InsightState::kStart);
+  // Judged at an hour's close: by 11:00 the last hour had nothing.
+  EXPECT_EQ(start.event_time, common::FloorMinute(At("2024-12-12T10:59:00Z")));
+  EXPECT_LT(start.insight_average, start.baseline_average / 2);
+  EXPECT_EQ(findings[1].state, InsightState::kEnd);
+  EXPECT_GE(findings[1].event_time, common::FloorMinute(stop + 150min));
+}
+
+}  // namespace
+}  // namespace trailsight::detector
+
+namespace trailsight::detector {
+namespace {
+
+TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaisedHourly) {
+  DetectorOptions options;
+  options.max_keys = 1000;
+  CollectingSink sink;
+  CollectingAlerts alerts;
+  Detector detector(options, interner_, sink);
+  detector.SetAlertSink(&alerts);
+  const Seconds begin = At("2024-12-04T00:00:00Z");
+  for (int i = 0; i < 5000; ++i) {  // fake event names, two a second
+    detector.OnEvent(Call(begin + std::chrono::seconds{i / 2}, fmt::format("Fake{}", i)));
+  }
+  detector.OnEvent(Call(begin + 2h, "Fake1"));  // a key that exists keeps counting
+
+  EXPECT_EQ(detector.key_count(), 1000u);
+  EXPECT_EQ(detector.counters().keys_refused, 4000u);
+  ASSERT_EQ(alerts.alerts.size(), 1u);  // all refusals fell in one event hour
+  EXPECT_EQ(alerts.alerts[0].kind, common::AlertKind::kCapReached);
+  EXPECT_EQ(alerts.alerts[0].rule, "key-cap");
+  EXPECT_EQ(alerts.alerts[0].event_name, "Fake1000");
+  detector.OnEvent(Call(begin + 3h, "AnotherNewName"));
+  EXPECT_EQ(alerts.alerts.size(), 2u);  // a new hour, a new alert
 }
 
 }  // namespace

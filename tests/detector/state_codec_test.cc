@@ -100,7 +100,8 @@ TEST(DetectorStateTest, RestoredDetectorContinuesAsIfNeverStopped) {
     rest.push_back(event);
   }
   Detector after({}, other_interner, sink);
-  ASSERT_TRUE(after.LoadState(state));
+  const common::Status loaded = after.LoadState(state);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   for (const Event& event : rest) after.OnEvent(event);
   after.FinishInput();
 

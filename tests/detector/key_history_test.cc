@@ -1,0 +1,156 @@
+#include "detector/key_history.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace trailsight::detector {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::days;
+using std::chrono::hours;
+
+constexpr std::size_t kCap = 64;
+const common::Day kMonday = std::chrono::sys_days{2024y / 3 / 4};
+
+common::Minute At(common::Day day, hours hour, std::chrono::minutes minute = 0min) {
+  return common::Minute{day} + hour + minute;
+}
+
+AttributionTally Tally(common::Symbol principal, std::uint32_t count) {
+  AttributionTally tally;
+  tally.Add(Attribute::kUserIdentityArn, principal, count, kCap);
+  tally.Add(Attribute::kUserAgent, 100, count, kCap);
+  tally.Add(Attribute::kErrorCode, 200, count, kCap);
+  return tally;
+}
+
+std::uint32_t CountOf(const AttributionTally& tally, Attribute attribute, common::Symbol value) {
+  for (const TallyEntry& entry : tally.entries()) {
+    if (entry.attribute == attribute && entry.value == value) return entry.count;
+  }
+  return 0;
+}
+
+TEST(KeyHistoryTest, WeekBeforeHoldsEachHoursCallsAndBusiestMinute) {
+  KeyHistory history;
+  history.AddMinute(At(kMonday, 10h, 5min), 3, {}, kCap);
+  history.AddMinute(At(kMonday, 10h, 6min), 7, {}, kCap);
+  history.AddMinute(At(kMonday + days{2}, 4h), 1, {}, kCap);
+
+  models::WeekOfHours week;
+  history.WeekBefore(common::Hour{kMonday + days{2}} + 5h, week);
+
+  // week[167] is the hour before the epoch (04:00 on Wednesday); Monday 10:00 is 42 hours
+  // before that.
+  EXPECT_EQ(week[167].calls, 1u);
+  EXPECT_EQ(week[167 - 42].calls, 10u);
+  EXPECT_EQ(week[167 - 42].peak_minute, 7u);
+  EXPECT_EQ(week[167 - 41].calls, 0u);
+  EXPECT_EQ(week[0].calls, 0u);
+}
+
+TEST(KeyHistoryTest, CountsStayExactWhenTheyOutgrowTheirPacking) {
+  KeyHistory history;
+  history.AddMinute(At(kMonday, 0h), 9, {}, kCap);
+  history.AddMinute(At(kMonday, 1h), 15, {}, kCap);
+  const std::size_t narrow = history.heap_bytes();
+  history.AddMinute(At(kMonday, 2h), 200, {}, kCap);
+  history.AddMinute(At(kMonday, 3h), 70'000, {}, kCap);
+  history.AddMinute(At(kMonday, 3h, 1min), 4'000'000'000u, {}, kCap);
+
+  EXPECT_EQ(history.CallsBetween(common::Hour{kMonday}, common::Hour{kMonday} + 1h), 9u);
+  EXPECT_EQ(history.CallsBetween(common::Hour{kMonday} + 1h, common::Hour{kMonday} + 3h), 215u);
+  models::WeekOfHours week;
+  history.WeekBefore(common::Hour{kMonday} + 4h, week);
+  EXPECT_EQ(week[167].calls, 4'000'070'000u);
+  EXPECT_EQ(week[167].peak_minute, 4'000'000'000u);
+  EXPECT_EQ(week[166].peak_minute, 200u);
+  EXPECT_EQ(week[164].peak_minute, 9u);
+  EXPECT_GT(history.heap_bytes(), narrow);
+}
+
+TEST(KeyHistoryTest, ForgetsHoursOlderThanEightDaysAndClearsSkippedOnes) {
+  KeyHistory history;
+  history.AddMinute(At(kMonday, 1h), 4, {}, kCap);
+  history.AddMinute(At(kMonday, 2h), 5, {}, kCap);
+  // 192 hours after 01:00 Monday: 01:00 falls out of the ring, 02:00 is still in it.
+  history.AddMinute(At(kMonday, 193h), 6, {}, kCap);
+
+  const common::Hour monday{kMonday};
+  EXPECT_EQ(history.CallsBetween(monday, monday + 2h), 0u);
+  EXPECT_EQ(history.CallsBetween(monday + 2h, monday + 3h), 5u);
+  EXPECT_EQ(history.CallsBetween(monday, monday + 200h), 11u);
+
+  // A gap longer than the ring leaves nothing of the old hours behind.
+  history.AddMinute(At(kMonday, 1000h), 1, {}, kCap);
+  EXPECT_EQ(history.CallsBetween(monday, monday + 1001h), 1u);
+}
+
+TEST(KeyHistoryTest, SparseKeyFitsInAQuarterKilobyteOfRing) {
+  KeyHistory history;
+  for (int hour = 0; hour < 192; hour += 3) {
+    history.AddMinute(At(kMonday, hours{hour}), 2, Tally(1 + hour % 2, 2), kCap);
+  }
+  // 192 bytes of ring (4 bits a count), about 90 of past days and today's four entries:
+  // a fifth of the 1,536 bytes that eight days of 32-bit pairs take.
+  EXPECT_LE(history.heap_bytes(), 400u);
+}
+
+TEST(KeyHistoryTest, TallyBetweenMergesTheRequestedDaysOnly) {
+  KeyHistory history;
+  for (int day = 0; day < 5; ++day) {
+    history.AddMinute(At(kMonday + days{day}, 12h), 1, Tally(10 + day, 1 + day), kCap);
+  }
+
+  AttributionTally middle;
+  history.TallyBetween(kMonday + days{1}, kMonday + days{3}, middle, kCap);
+  EXPECT_EQ(CountOf(middle, Attribute::kUserIdentityArn, 10), 0u);
+  EXPECT_EQ(CountOf(middle, Attribute::kUserIdentityArn, 11), 2u);
+  EXPECT_EQ(CountOf(middle, Attribute::kUserIdentityArn, 13), 4u);
+  EXPECT_EQ(CountOf(middle, Attribute::kUserIdentityArn, 14), 0u);
+  EXPECT_EQ(CountOf(middle, Attribute::kUserAgent, 100), 2u + 3u + 4u);
+
+  AttributionTally today;
+  history.TallyBetween(kMonday + days{4}, kMonday + days{4}, today, kCap);
+  EXPECT_EQ(CountOf(today, Attribute::kUserIdentityArn, 14), 5u);
+}
+
+TEST(KeyHistoryTest, PastDaysKeepTheirTopValuesAndTodayStaysExact) {
+  KeyHistory history;
+  // Monday: twenty principals, principal p calling p times.
+  for (common::Symbol principal = 1; principal <= 20; ++principal) {
+    history.AddMinute(At(kMonday, 0h, std::chrono::minutes{principal}), principal,
+                      Tally(principal, principal), kCap);
+  }
+  AttributionTally monday;
+  history.TallyBetween(kMonday, kMonday, monday, kCap);
+  EXPECT_EQ(CountOf(monday, Attribute::kUserIdentityArn, 1), 1u);  // today: every value
+
+  history.AddMinute(At(kMonday + days{1}, 0h), 1, Tally(99, 1), kCap);
+  AttributionTally past;
+  history.TallyBetween(kMonday, kMonday, past, kCap);
+  for (common::Symbol principal = 20; principal > 20 - KeyHistory::kDayTopValues; --principal) {
+    EXPECT_EQ(CountOf(past, Attribute::kUserIdentityArn, principal), principal);
+  }
+  EXPECT_EQ(CountOf(past, Attribute::kUserIdentityArn,
+                    static_cast<common::Symbol>(20 - KeyHistory::kDayTopValues)),
+            0u);
+  EXPECT_EQ(CountOf(past, Attribute::kUserAgent, 100), 210u);  // one value: exact
+}
+
+TEST(KeyHistoryTest, DropsDaysOlderThanItsNineDayWindow) {
+  KeyHistory history;
+  for (int day = 0; day < 12; ++day) {
+    history.AddMinute(At(kMonday + days{day}, 6h), 1, Tally(10 + day, 1), kCap);
+  }
+  AttributionTally all;
+  history.TallyBetween(kMonday, kMonday + days{11}, all, kCap);
+  EXPECT_EQ(CountOf(all, Attribute::kUserIdentityArn, 12), 0u);  // day 2: older than 9 days
+  EXPECT_EQ(CountOf(all, Attribute::kUserIdentityArn, 13), 1u);  // day 3: the oldest kept
+  EXPECT_EQ(CountOf(all, Attribute::kUserAgent, 100), 9u);
+}
+
+}  // namespace
+}  // namespace trailsight::detector
