@@ -34,11 +34,16 @@ enum class Field {
   kEventCategory,
   kManagementEvent,
   kUserIdentity,
+  kEventId,
+  kSourceIpAddress,
+  kRequestParameters,
 };
 
 // Classifies a key with one length switch and at most five comparisons.
 Field Classify(std::string_view key) {
   switch (key.size()) {
+    case 7:
+      return key == "eventID" ? Field::kEventId : Field::kOther;
     case 8:
       return key == "readOnly" ? Field::kReadOnly : Field::kOther;
     case 9:
@@ -57,7 +62,11 @@ Field Classify(std::string_view key) {
     case 13:
       return key == "eventCategory" ? Field::kEventCategory : Field::kOther;
     case 15:
-      return key == "managementEvent" ? Field::kManagementEvent : Field::kOther;
+      if (key == "managementEvent") return Field::kManagementEvent;
+      if (key == "sourceIPAddress") return Field::kSourceIpAddress;
+      return Field::kOther;
+    case 17:
+      return key == "requestParameters" ? Field::kRequestParameters : Field::kOther;
     case 18:
       return key == "recipientAccountId" ? Field::kRecipientAccountId : Field::kOther;
     default:
@@ -80,6 +89,7 @@ struct Fields {
       error_code, user_agent, category;
   std::optional<std::string_view> identity_arn, identity_invoked_by, identity_type,
       identity_account;
+  std::optional<std::string_view> event_id, source_ip, bucket, trail_bucket;
   std::optional<bool> read_only, management_event;
 };
 
@@ -144,6 +154,35 @@ std::optional<Error> ReadUserIdentity(od::value& value, Fields& fields) {
   return std::nullopt;
 }
 
+// Reads the two requestParameters the tamper rules use: bucketName (S3 bucket calls) and
+// s3BucketName (CreateTrail, UpdateTrail). Parameters are context, not identity: a
+// requestParameters that is not an object, or a bucket name that is not a string, is
+// ignored rather than costing the record. Only truncated or invalid JSON fails.
+std::optional<Error> ReadRequestParameters(od::value& value, Fields& fields) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return InvalidJson(error);
+  if (type != od::json_type::object) return std::nullopt;
+  od::object parameters;
+  if (auto error = value.get_object().get(parameters)) return InvalidJson(error);
+  for (auto member : parameters) {
+    od::field field;
+    if (auto error = std::move(member).get(field)) return InvalidJson(error);
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return InvalidJson(error);
+    std::optional<std::string_view>* out = key == "bucketName"     ? &fields.bucket
+                                           : key == "s3BucketName" ? &fields.trail_bucket
+                                                                   : nullptr;
+    if (out == nullptr) continue;
+    od::value& inner = field.value();
+    if (auto error = inner.type().get(type)) return InvalidJson(error);
+    if (type != od::json_type::string) continue;
+    std::string_view text;
+    if (auto error = inner.get_string().get(text)) return InvalidJson(error);
+    *out = text;
+  }
+  return std::nullopt;
+}
+
 // Reads one top-level field into `fields`; unknown fields are skipped by simdjson.
 std::optional<Error> ReadField(Field id, od::value& value, Fields& fields) {
   switch (id) {
@@ -173,6 +212,12 @@ std::optional<Error> ReadField(Field id, od::value& value, Fields& fields) {
       return ReadBool(value, "managementEvent", fields.management_event);
     case Field::kUserIdentity:
       return ReadUserIdentity(value, fields);
+    case Field::kEventId:
+      return ReadString(value, "eventID", fields.event_id);
+    case Field::kSourceIpAddress:
+      return ReadString(value, "sourceIPAddress", fields.source_ip);
+    case Field::kRequestParameters:
+      return ReadRequestParameters(value, fields);
   }
   return std::nullopt;
 }
@@ -295,6 +340,11 @@ common::Result<common::Event> RecordParser::Parse(std::string_view record_json) 
   event.user_agent = fields.user_agent ? interner.Intern(*fields.user_agent) : common::kNoSymbol;
   event.read_only = fields.read_only.value_or(IsReadOnlyName(*fields.name));
   event.category = category;
+  const std::optional<std::string_view>& bucket =
+      fields.trail_bucket && !fields.trail_bucket->empty() ? fields.trail_bucket : fields.bucket;
+  event.resource = bucket ? interner.Intern(*bucket) : common::kNoSymbol;
+  if (fields.event_id) event.event_id.Assign(*fields.event_id);
+  if (fields.source_ip) event.source_ip.Assign(*fields.source_ip);
   return event;
 }
 

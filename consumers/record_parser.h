@@ -18,8 +18,10 @@ struct InputOptions {
 // Turns one CloudTrail record (a JSON object) into an Event, following DESIGN.md "Records to
 // keys": account is recipientAccountId (else userIdentity.accountId), time is eventTime (else
 // `@timestamp`), readOnly is inferred from the name when absent, the principal is the
-// userIdentity ARN without an assumed role's session name. Fields may come in any order; the
-// record is read in one pass with simdjson On-Demand.
+// userIdentity ARN without an assumed role's session name. For the tamper rules it also keeps
+// the bucket the call named (requestParameters.s3BucketName, else .bucketName; interned) and
+// the eventID and sourceIPAddress (inline in the Event, never interned). Fields may come in
+// any order; the record is read in one pass with simdjson On-Demand.
 //
 // The parser owns a padded buffer and a simdjson parser that it reuses, so in steady state
 // Parse() allocates only when the interner meets a string it has never seen (and when it

@@ -37,7 +37,8 @@ using test_support::MakeRecord;
 
 class AllocationTest : public ::testing::Test {};
 
-// Records with new values in every field the parser keeps, once interned.
+// Records with new values in every field the parser keeps, once interned, and the fields kept
+// inline (eventID, sourceIPAddress), which are never interned.
 std::vector<std::string> Records() {
   std::vector<std::string> records;
   for (const char* name : {"GetObject", "RunInstances", "StopLogging", "ListBuckets"}) {
@@ -49,6 +50,12 @@ std::vector<std::string> Records() {
                           R"("eventSource":"s3.amazonaws.com","eventName":")", name,
                           R"(","awsRegion":"eu-west-1","recipientAccountId":"1",)",
                           R"("eventCategory":"Data","@timestamp":"2020-09-14T00:44:23.000Z"})"));
+    records.push_back(Cat(R"({"eventID":"0f5c6a2e-1b7d-4c1e-9a57-)", name,
+                          R"(","sourceIPAddress":"2001:db8::7","requestParameters":)",
+                          R"({"name":"org-trail","s3BucketName":"org-trail-logs"},)",
+                          R"("eventSource":"cloudtrail.amazonaws.com","eventName":")", name,
+                          R"(","awsRegion":"eu-west-1","recipientAccountId":"1",)",
+                          R"("eventTime":"2024-01-02T03:04:05Z"})"));
   }
   return records;
 }

@@ -69,6 +69,8 @@ TEST_F(DatasetsTest, ReadsEveryStratusDetonationFromPrettyPrintedArrays) {
   EXPECT_EQ(stop[0].time, *common::ParseUtcTimestamp("2024-07-31T13:06:24Z"));
   EXPECT_FALSE(stop[0].read_only);
   EXPECT_EQ(stop[0].category, common::EventCategory::kManagement);
+  EXPECT_EQ(stop[0].event_id.view(), "10163ed2-2253-469d-a5ee-cbc6651f8934");
+  EXPECT_EQ(stop[0].source_ip.view(), "86.245.153.234");
   const auto writes = std::count_if(receiver_.events.begin(), receiver_.events.end(),
                                     [](const Event& event) { return !event.read_only; });
   EXPECT_EQ(writes, 49);
@@ -102,14 +104,16 @@ TEST_F(DatasetsTest, ReadsFlaws2RecordsObjectsFromGzip) {
   EXPECT_EQ(input_count_, 8u);
   EXPECT_EQ(receiver_.events.size(), 37u);
   ExpectNoDeadLetters();
-  std::size_t access_denied = 0, anonymous = 0;
+  std::size_t access_denied = 0, anonymous = 0, on_site_bucket = 0;
   for (const Event& event : receiver_.events) {
     EXPECT_EQ(Text(event.account), "653711331788");
     access_denied += Text(event.error_code) == "AccessDenied";
     anonymous += Text(event.principal) == "AWSAccount";
+    on_site_bucket += Text(event.resource) == "flaws2.cloud";  // requestParameters.bucketName
   }
   EXPECT_EQ(access_denied, 5u);
   EXPECT_EQ(anonymous, 22u);
+  EXPECT_EQ(on_site_bucket, 10u);
   const std::vector<Event> list_buckets = Named("ListBuckets");
   ASSERT_EQ(list_buckets.size(), 1u);
   EXPECT_EQ(Text(list_buckets[0].principal), "arn:aws:sts::653711331788:assumed-role/level3");

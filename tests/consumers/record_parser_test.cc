@@ -171,6 +171,70 @@ TEST_F(RecordParserTest, LeavesOptionalFieldsEmptyWhenAbsentOrNull) {
   }
 }
 
+TEST_F(RecordParserTest, KeepsEventIdAndSourceAddressInlineWithoutInterningThem) {
+  const std::size_t before = interner_.size();
+
+  const common::Event event = ParseOk(Minimal(
+      R"("eventID":"10163ed2-2253-469d-a5ee-cbc6651f8934","sourceIPAddress":"86.245.153.234")"));
+
+  EXPECT_EQ(event.event_id.view(), "10163ed2-2253-469d-a5ee-cbc6651f8934");
+  EXPECT_EQ(event.source_ip.view(), "86.245.153.234");
+  EXPECT_EQ(interner_.size(), before + 4);  // account, region, source and name only
+}
+
+TEST_F(RecordParserTest, CutsOverlongEventIdsAndSourceAddressesToTheirCapacity) {
+  const std::string id(100, 'i'), address(100, 'a');
+
+  const common::Event event =
+      ParseOk(Minimal(R"("eventID":")" + id + R"(","sourceIPAddress":")" + address + R"(")"));
+
+  EXPECT_EQ(event.event_id.view(), id.substr(0, 40));
+  EXPECT_TRUE(event.event_id.truncated());
+  EXPECT_EQ(event.source_ip.view(), address.substr(0, 64));
+  EXPECT_TRUE(event.source_ip.truncated());
+}
+
+TEST_F(RecordParserTest, TakesTheBucketAnS3CallActedOn) {
+  const common::Event event =
+      ParseOk(Minimal(R"("requestParameters":{"bucketPolicy":{"Statement":[{"Effect":"Deny"}]},)"
+                      R"("bucketName":"org-trail-logs","policy":""})",
+                      "PutBucketPolicy"));
+
+  EXPECT_EQ(Text(event.resource), "org-trail-logs");
+}
+
+TEST_F(RecordParserTest, TakesTheTrailBucketOfCreateTrailAndUpdateTrail) {
+  const common::Event event =
+      ParseOk(Minimal(R"("requestParameters":{"name":"org-trail","s3BucketName":"org-trail-logs",)"
+                      R"("isMultiRegionTrail":true})",
+                      "CreateTrail"));
+
+  EXPECT_EQ(Text(event.resource), "org-trail-logs");
+}
+
+TEST_F(RecordParserTest, LeavesTheResourceEmptyWithoutABucketParameter) {
+  const struct {
+    std::string json;
+    std::string_view why;
+  } cases[] = {
+      {Minimal(), "no requestParameters"},
+      {Minimal(R"("requestParameters":null)"), "null requestParameters"},
+      {Minimal(R"("requestParameters":{"name":"trail"})"), "no bucket in them"},
+      {Minimal(R"("requestParameters":"bucketName")"), "requestParameters not an object"},
+      {Minimal(R"("requestParameters":{"bucketName":["b"]})"), "bucketName not a string"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.why);
+    EXPECT_EQ(ParseOk(c.json).resource, kNoSymbol);
+  }
+}
+
+TEST_F(RecordParserTest, RejectsEventIdAndSourceAddressOfTheWrongType) {
+  EXPECT_EQ(ParseError(Minimal(R"("eventID":7)")), "field eventID must be a string, not a number");
+  EXPECT_EQ(ParseError(Minimal(R"("sourceIPAddress":{})")),
+            "field sourceIPAddress must be a string, not an object");
+}
+
 TEST_F(RecordParserTest, ReadOnlyFieldWinsOverTheName) {
   EXPECT_TRUE(ParseOk(Minimal(R"("readOnly":true)", "CreateBucket")).read_only);
   EXPECT_FALSE(ParseOk(Minimal(R"("readOnly":false)", "GetObject")).read_only);
