@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "alerts/insight_record.h"
+#include "alerts/ocsf_record.h"
 #include "common/time.h"
 
 namespace trailsight::alerts {
@@ -26,6 +27,11 @@ void AppendField(std::string& name, std::string_view field) {
   name += ',';
 }
 
+std::string NameBasedId(const std::string& name) {
+  const boost::uuids::uuid id = boost::uuids::name_generator_sha1(Namespace())(name);
+  return boost::uuids::to_string(id);  // canonical text, lower case
+}
+
 std::string IdFor(const common::Finding& finding, std::string_view role) {
   const common::InsightKey& key = finding.key;
   std::string name;
@@ -37,8 +43,7 @@ std::string IdFor(const common::Finding& finding, std::string_view role) {
   AppendField(name, key.error_code);
   AppendField(name, common::FormatUtcTimestamp(finding.start));
   AppendField(name, role);
-  const boost::uuids::uuid id = boost::uuids::name_generator_sha1(Namespace())(name);
-  return boost::uuids::to_string(id);  // canonical text, lower case
+  return NameBasedId(name);
 }
 
 }  // namespace
@@ -46,6 +51,20 @@ std::string IdFor(const common::Finding& finding, std::string_view role) {
 InsightIds DeriveInsightIds(const common::Finding& finding) {
   return InsightIds{.event_id = IdFor(finding, InsightStateName(finding.state)),
                     .shared_event_id = IdFor(finding, "shared")};
+}
+
+std::string DeriveAlertId(const common::Alert& alert) {
+  std::string name;
+  AppendField(name, "alert");
+  AppendField(name, AlertKindName(alert.kind));
+  AppendField(name, alert.rule);
+  AppendField(name, alert.account);
+  AppendField(name, alert.region);
+  AppendField(name, alert.event_source);
+  AppendField(name, alert.event_name);
+  AppendField(name, alert.record_id);
+  AppendField(name, common::FormatUtcTimestamp(alert.time));
+  return NameBasedId(name);
 }
 
 std::string DeriveObjectId(std::string_view event_id) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/alert.h"
 #include "common/finding.h"
 
 namespace trailsight::alerts {
@@ -25,6 +26,12 @@ struct InsightIds {
 // record's role: "Start" or "End" for `event_id`, "shared" for `shared_event_id`. The
 // same finding therefore always gets the same IDs, across replays and restarts.
 InsightIds DeriveInsightIds(const common::Finding& finding);
+
+// Derives an alert's ID (OCSF finding_info.uid and metadata.uid) as UUID version 5 under
+// kInsightIdNamespace, netstring-style as above, from: "alert", the kind ("Tamper"), rule,
+// account, region, eventSource, eventName, the triggering record's eventID and the alert's
+// time. Re-deriving an alert from the same record (a replay, a restart) gives the same ID.
+std::string DeriveAlertId(const common::Alert& alert);
 
 // Derives the 16-character [A-Za-z0-9] suffix of an S3 object name from a record's
 // eventID, so that a replay writes the same object names.

@@ -30,17 +30,16 @@ constexpr milliseconds kQueueFullLogEvery{10000};  // Publish() waiting for room
 constexpr milliseconds kFatalDrainTimeout{5000};   // old producer's reports after a fatal error
 constexpr std::size_t kLibrdkafkaMaxQueuedMessages = 10000000;  // queue.buffering.max.messages
 
-// The partition key: everything that names the insight, so a Start and its End share it.
-std::string PartitionKey(const common::InsightKey& key) {
+int ToInt(milliseconds duration) { return static_cast<int>(duration.count()); }
+
+}  // namespace
+
+std::string InsightPartitionKey(const common::InsightKey& key) {
   std::string text =
       fmt::format("{}/{}/{}/{}", key.account, key.region, key.event_source, key.event_name);
   if (!key.error_code.empty()) fmt::format_to(std::back_inserter(text), "/{}", key.error_code);
   return text;
 }
-
-int ToInt(milliseconds duration) { return static_cast<int>(duration.count()); }
-
-}  // namespace
 
 // librdkafka's C callbacks. They run inside rd_kafka_poll(), on the publisher's caller thread.
 class KafkaPublisherCallbacks {
@@ -54,6 +53,18 @@ class KafkaPublisherCallbacks {
 
   static void Error(rd_kafka_t* /*producer*/, int error, const char* reason, void* opaque) {
     static_cast<KafkaFindingPublisher*>(opaque)->OnError(error, reason);
+  }
+
+  // librdkafka's own log lines (syslog levels) go through spdlog, so they follow the chosen
+  // log format (JSON lines included) instead of librdkafka's print to stderr. Called on
+  // librdkafka's threads. Debug lines exist only when the "debug" property asks for them.
+  static void Log(const rd_kafka_t* producer, int level, const char* facility, const char* text) {
+    const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
+                                                : level == 4 ? spdlog::level::warn
+                                                : level <= 6 ? spdlog::level::info
+                                                             : spdlog::level::debug;
+    spdlog::log(spd_level, "kafka {}: {}: {}", producer != nullptr ? rd_kafka_name(producer) : "?",
+                facility, text);
   }
 };
 
@@ -113,6 +124,7 @@ common::Result<ProducerHandle> KafkaFindingPublisher::NewProducer() {
   }
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaPublisherCallbacks::Delivery);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaPublisherCallbacks::Error);
+  rd_kafka_conf_set_log_cb(conf.get(), &KafkaPublisherCallbacks::Log);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why.data(), why.size());
   if (producer == nullptr) {
@@ -126,6 +138,13 @@ common::Result<ProducerHandle> KafkaFindingPublisher::NewProducer() {
 }
 
 common::Status KafkaFindingPublisher::Publish(const common::Finding& finding) {
+  return PublishRecord({.key = InsightPartitionKey(finding.key),
+                        .payload = RenderInsightLine(finding),
+                        .event_id = DeriveInsightIds(finding).event_id,
+                        .state = InsightStateName(finding.state)});
+}
+
+common::Status KafkaFindingPublisher::PublishRecord(KafkaRecord record) {
   if (pending_.size() >= options_.max_in_flight) {
     ++counters_.queue_full_waits;
     Clock::time_point next_log = Clock::now() + kQueueFullLogEvery;
@@ -142,10 +161,10 @@ common::Status KafkaFindingPublisher::Publish(const common::Finding& finding) {
   }
   Entry& entry = pending_.emplace_back();
   entry.seq = ++counters_.published;
-  entry.key = PartitionKey(finding.key);
-  entry.payload = RenderInsightLine(finding);
-  entry.event_id = DeriveInsightIds(finding).event_id;
-  entry.state_name = InsightStateName(finding.state);
+  entry.key = std::move(record.key);
+  entry.payload = std::move(record.payload);
+  entry.event_id = std::move(record.event_id);
+  entry.state_name = record.state;
   Produce(entry);
   Serve(milliseconds{0});
   return common::Ok();
@@ -185,8 +204,10 @@ void KafkaFindingPublisher::Produce(Entry& entry) {
   ProducerHeadersHandle headers(rd_kafka_headers_new(2));
   rd_kafka_header_add(headers.get(), "trailsight.eventID", -1, entry.event_id.data(),
                       static_cast<ssize_t>(entry.event_id.size()));
-  rd_kafka_header_add(headers.get(), "trailsight.state", -1, entry.state_name.data(),
-                      static_cast<ssize_t>(entry.state_name.size()));
+  if (!entry.state_name.empty()) {
+    rd_kafka_header_add(headers.get(), "trailsight.state", -1, entry.state_name.data(),
+                        static_cast<ssize_t>(entry.state_name.size()));
+  }
   std::array<rd_kafka_vu_t, 6> args{};
   args[0].vtype = RD_KAFKA_VTYPE_TOPIC;
   args[0].u.cstr = options_.topic.c_str();

@@ -31,6 +31,18 @@ struct KafkaPublisherOptions {
   std::chrono::milliseconds retry_backoff{1000};
 };
 
+// One message, rendered by the caller, for KafkaFindingPublisher::PublishRecord().
+struct KafkaRecord {
+  std::string key;              // the partition key: records that must stay in order share it
+  std::string payload;          // the message value
+  std::string event_id;         // header trailsight.eventID: what consumers deduplicate by
+  std::string_view state = {};  // header trailsight.state, when not empty; static storage
+};
+
+// The partition key of an insight: "account/region/eventSource/eventName[/errorCode]", so a
+// Start and its End land on the same partition, in order.
+std::string InsightPartitionKey(const common::InsightKey& key);
+
 struct PublisherCounters {
   std::uint64_t published = 0;         // Publish() calls that were accepted
   std::uint64_t delivered = 0;         // findings acknowledged by Kafka (each counted once)
@@ -43,7 +55,8 @@ struct PublisherCounters {
 // Publishes findings to one Kafka topic as AWS Insights JSON (RenderInsightLine), keyed by
 // "account/region/eventSource/eventName[/errorCode]" so that a Start and its End land on the
 // same partition, in order; headers "trailsight.eventID" and "trailsight.state" ("Start" or
-// "End"). The producer is idempotent (enable.idempotence=true, acks=all).
+// "End"). The producer is idempotent (enable.idempotence=true, acks=all). PublishRecord()
+// sends records rendered elsewhere (OCSF alerts, see ocsf_sink.h) through the same machinery.
 //
 // Each Publish() gets a sequence number 1, 2, 3...; AckedThrough() is the largest n such that
 // every finding 1..n has been acknowledged by Kafka: a state snapshot that covers the events
@@ -79,6 +92,10 @@ class KafkaFindingPublisher final : public common::FindingSink {
   // so this fails only when the finding cannot be rendered (never, today).
   common::Status Publish(const common::Finding& finding) override;
 
+  // Publishes a record the caller rendered (an OCSF alert, say) exactly as Publish() does a
+  // finding: the same sequence numbers, acknowledgement, retries and backpressure.
+  common::Status PublishRecord(KafkaRecord record);
+
   // Waits up to flush_timeout until every finding published so far is acknowledged, serving
   // delivery reports and re-producing failures meanwhile. Fails with kIo saying how many
   // findings are still unacknowledged (and the last delivery error) when time runs out.
@@ -109,7 +126,7 @@ class KafkaFindingPublisher final : public common::FindingSink {
     std::string key;
     std::string payload;          // cleared once acknowledged
     std::string event_id;         // header trailsight.eventID
-    std::string_view state_name;  // header trailsight.state; static storage
+    std::string_view state_name;  // header trailsight.state unless empty; static storage
     EntryState state = EntryState::kInFlight;
   };
 

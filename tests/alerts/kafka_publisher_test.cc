@@ -13,6 +13,8 @@
 
 #include "alerts/insight_ids.h"
 #include "alerts/insight_record.h"
+#include "alerts/ocsf_record.h"
+#include "alerts/ocsf_sink.h"
 #include "tests/alerts/kafka_test_support.h"
 
 // Unit tests against librdkafka's mock cluster: an in-process broker, no network beyond
@@ -304,6 +306,37 @@ TEST_F(KafkaPublisherTest, FlushFailsSayingHowManyAreUnacknowledged) {
   EXPECT_NE(flushed.error().message.find("6 of 7 findings not acknowledged"), std::string::npos)
       << flushed.error().message;
   rd_kafka_mock_broker_set_up(cluster_.get(), kBrokerId);  // let the destructor flush
+}
+
+TEST_F(KafkaPublisherTest, OcsfSinkPublishesAlertsAndMirroredInsightsThroughOnePublisher) {
+  auto publisher = MakePublisher(Options());
+  OcsfKafkaSink ocsf(*publisher);
+  common::Alert alert;
+  alert.rule = "cloudtrail.StopLogging";
+  alert.account = "143434273843";
+  alert.region = "eu-west-1";
+  alert.event_source = "cloudtrail.amazonaws.com";
+  alert.event_name = "StopLogging";
+  alert.record_id = "10163ed2-2253-469d-a5ee-cbc6651f8934";
+  const common::Finding finding = MakeFinding(0, 0, InsightState::kStart);
+
+  ASSERT_TRUE(ocsf.Publish(alert));
+  ASSERT_TRUE(ocsf.Publish(finding));
+  ASSERT_TRUE(ocsf.Flush());
+  const std::vector<ConsumedRecord> records = ReadBack(2);
+
+  EXPECT_EQ(publisher->AckedThrough(), 2u);
+  ASSERT_EQ(records.size(), 2u);
+  std::map<std::string, ConsumedRecord> by_id;
+  for (const auto& record : records) by_id[record.event_id] = record;
+  const ConsumedRecord& tamper = by_id.at(DeriveAlertId(alert));
+  EXPECT_EQ(tamper.value, RenderOcsfAlertLine(alert));
+  EXPECT_EQ(tamper.key, "143434273843/eu-west-1");
+  EXPECT_EQ(tamper.state, "");  // alerts have no Start/End
+  const ConsumedRecord& mirror = by_id.at(DeriveInsightIds(finding).event_id);
+  EXPECT_EQ(mirror.value, RenderOcsfInsightLine(finding));
+  EXPECT_EQ(mirror.key, InsightPartitionKey(finding.key));
+  EXPECT_EQ(mirror.state, "Start");
 }
 
 }  // namespace
