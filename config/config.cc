@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "config/detection_section.h"
 #include "config/field_reader.h"
 
 namespace trailsight::config {
@@ -23,44 +26,90 @@ void ReadDetector(FieldReader& read, detector::DetectorOptions& options) {
                                                          options.end_after_quiet_minutes, 1, 60);
   options.attribution_values = read.OptionalBetween<std::size_t>(
       "detector.attribution_values", options.attribution_values, 5, 100'000);
+  options.max_keys = read.OptionalBetween<std::size_t>("detector.max_keys", options.max_keys, 1'000,
+                                                       1'000'000'000);
+  options.silent_after = std::chrono::minutes{read.OptionalBetween<std::int64_t>(
+      "detector.silent_after_minutes", options.silent_after.count(), 1, 1440)};
+  options.silent_minimum_events = read.OptionalBetween("detector.silent_minimum_events",
+                                                       options.silent_minimum_events, 1.0, 1e9);
 }
 
-void ReadBaseline(FieldReader& read, models::CountBaselineOptions& options) {
+// Reads the `baseline:` section. The sensitivity and minimum calls come from `tuning` (the
+// `detection:` section, read first), copied here for the detector's baseline.
+void ReadBaseline(FieldReader& read, const detector::Tuning& tuning,
+                  models::CountBaselineOptions& options) {
   options.window_days = read.OptionalBetween("baseline.window_days", options.window_days, 1, 7);
-  options.min_calls =
-      read.OptionalBetween<std::uint32_t>("baseline.min_calls", options.min_calls, 1, 1'000'000);
   options.peak_margin =
       read.OptionalBetween("baseline.peak_margin", options.peak_margin, 1.0, 100.0);
+  options.p_value = tuning.p_value;
+  options.min_calls = tuning.min_calls;
 
-  // Probabilities: open interval, so the bounds are checked by hand.
-  constexpr std::string_view kOpenRange = "must be greater than 0 and less than 0.5";
-  const double p_value = read.Optional("baseline.p_value", options.p_value);
+  // A probability: open interval, so the bounds are checked by hand.
   const double calm_p_value = read.Optional("baseline.calm_p_value", options.calm_p_value);
-  const bool p_ok = p_value > 0.0 && p_value < 0.5;
   const bool calm_ok = calm_p_value > 0.0 && calm_p_value < 0.5;
-  read.Check(p_ok, "baseline.p_value", kOpenRange);
-  read.Check(calm_ok, "baseline.calm_p_value", kOpenRange);
-  if (p_ok && calm_ok) {
-    read.Check(calm_p_value >= p_value, "baseline.calm_p_value",
-               fmt::format("must be at least baseline.p_value ({}): the level that ends an "
-                           "insight cannot be stricter than the one that starts it",
-                           p_value));
+  read.Check(calm_ok, "baseline.calm_p_value", "must be greater than 0 and less than 0.5");
+  if (calm_ok) {
+    read.Check(calm_p_value >= tuning.p_value, "baseline.calm_p_value",
+               fmt::format("must be at least the detection.sensitivity ({}): the level that "
+                           "ends an insight cannot be stricter than the one that starts it",
+                           tuning.p_value));
   }
-  options.p_value = p_value;
   options.calm_p_value = calm_p_value;
 }
 
+// The names of common::Severity in the config, in order of severity_id (1 to 5).
+constexpr std::array<std::string_view, 5> kSeverityNames = {"informational", "low", "medium",
+                                                            "high", "critical"};
+
+void ReadTamper(FieldReader& read, detector::TamperOptions& tamper) {
+  tamper.enabled = read.Optional("tamper.enabled", tamper.enabled);
+  tamper.trail_buckets = read.OptionalStrings("tamper.trail_buckets", tamper.trail_buckets);
+  read.Check(std::none_of(tamper.trail_buckets.begin(), tamper.trail_buckets.end(),
+                          [](const std::string& bucket) { return bucket.empty(); }),
+             "tamper.trail_buckets", "bucket names must not be empty");
+  tamper.max_learned_buckets = read.OptionalBetween<std::size_t>(
+      "tamper.max_learned_buckets", tamper.max_learned_buckets, 0, 1'000'000);
+  const std::size_t rules = read.OptionalListSize("tamper.rules");
+  for (std::size_t i = 0; i < rules; ++i) {
+    const std::string item = fmt::format("tamper.rules.{}", i);
+    detector::TamperRuleSpec rule;
+    rule.event_source = read.Optional(item + ".event_source", std::string());
+    rule.event_name = read.Optional(item + ".event_name", std::string());
+    const std::string severity = read.Optional(item + ".severity", std::string("high"));
+    // A missing key is reported at the item, which has a position.
+    read.Check(!rule.event_source.empty(), item,
+               "event_source is required: the service's eventSource, e.g. \"iam.amazonaws.com\"");
+    read.Check(rule.event_source.empty() || rule.event_source.ends_with(".amazonaws.com"),
+               item + ".event_source", "must be an eventSource such as \"iam.amazonaws.com\"");
+    read.Check(!rule.event_name.empty(), item,
+               "event_name is required: the call's eventName, e.g. \"DeleteRole\"");
+    const auto named = std::find(kSeverityNames.begin(), kSeverityNames.end(), severity);
+    read.Check(named != kSeverityNames.end(), item + ".severity",
+               fmt::format("must be one of {}", fmt::join(kSeverityNames, ", ")));
+    if (named != kSeverityNames.end()) {
+      rule.severity = static_cast<common::Severity>(named - kSeverityNames.begin() + 1);
+    }
+    tamper.rules.push_back(std::move(rule));
+  }
+}
+
 void ReadInput(FieldReader& read, InputSettings& input) {
+  input.files = read.OptionalStrings("input.files", input.files);
   input.max_record_bytes = read.OptionalBetween<std::size_t>(
       "input.max_record_bytes", input.max_record_bytes, 1024, std::size_t{1} << 30);
   input.dead_letter_path = read.Optional("input.dead_letter_path", input.dead_letter_path);
   read.Check(!input.dead_letter_path.empty(), "input.dead_letter_path", "must not be empty");
+  input.max_interned_strings = read.OptionalBetween<std::size_t>(
+      "input.max_interned_strings", input.max_interned_strings, 1000, 1'000'000'000);
+  input.max_interned_bytes = read.OptionalBetween<std::size_t>(
+      "input.max_interned_bytes", input.max_interned_bytes, 65'536, std::size_t{1} << 40);
 }
 
 void ReadOutputs(FieldReader& read, OutputSettings& outputs) {
   outputs.insights = read.Optional("outputs.insights", outputs.insights);
   read.Check(!outputs.insights.empty(), "outputs.insights",
              "must not be empty (\"-\" means stdout)");
+  outputs.alerts = read.Optional("outputs.alerts", outputs.alerts);
 }
 
 void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
@@ -71,6 +120,8 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
   read.Check(!kafka.topics.empty(), "kafka.topics", "must name at least one topic");
   kafka.insights_topic = read.Optional("kafka.insights_topic", kafka.insights_topic);
   read.Check(!kafka.insights_topic.empty(), "kafka.insights_topic", "must not be empty");
+  kafka.alerts_topic = read.Optional("kafka.alerts_topic", kafka.alerts_topic);
+  read.Check(!kafka.alerts_topic.empty(), "kafka.alerts_topic", "must not be empty");
   kafka.dead_letter_topic = read.Optional("kafka.dead_letter_topic", kafka.dead_letter_topic);
   kafka.properties = read.OptionalStringMap("kafka.properties");
   kafka.future_skew = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
@@ -87,7 +138,28 @@ void ReadState(FieldReader& read, StateSettings& state) {
   state.keep = read.OptionalBetween("state.keep", state.keep, 1, 100);
 }
 
+void ReadMetrics(FieldReader& read, MetricsSettings& metrics) {
+  metrics.enabled = read.Optional("metrics.enabled", metrics.enabled);
+  const std::string bind = read.Optional("metrics.bind", FormatBindAddress(metrics.bind));
+  common::Result<BindAddress> parsed = ParseBindAddress(bind);
+  read.Check(parsed.has_value(), "metrics.bind", parsed ? "" : parsed.error().message);
+  if (parsed) metrics.bind = *std::move(parsed);
+}
+
+void ReadLogging(FieldReader& read, LoggingSettings& logging) {
+  const std::string format = read.Optional("logging.format", std::string("text"));
+  const std::optional<LogFormat> parsed = ParseLogFormat(format);
+  read.Check(parsed.has_value(), "logging.format", "must be \"text\" or \"json\"");
+  logging.format = parsed.value_or(logging.format);
+}
+
 }  // namespace
+
+std::optional<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return std::nullopt;
+}
 
 common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view name) {
   common::Result<YAML::Node> document = ParseYaml(yaml, name);
@@ -95,13 +167,22 @@ common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view na
   FieldReader read(*std::move(document), std::string(name));
   Config config;
   ReadDetector(read, config.detector);
-  ReadBaseline(read, config.detector.baseline);
+  ReadDetection(read, config.tuning);
+  ReadBaseline(read, config.tuning, config.detector.baseline);
+  ReadTamper(read, config.tamper);
   ReadInput(read, config.input);
   ReadOutputs(read, config.outputs);
   ReadKafka(read, config.kafka);
   ReadState(read, config.state);
+  ReadMetrics(read, config.metrics);
+  ReadLogging(read, config.logging);
   read.RejectUnknownKeys();
   return std::move(read).Finish(std::move(config));
+}
+
+common::Result<Config> LoadConfigFileOrDefaults(const std::filesystem::path& path) {
+  if (path.empty()) return Config{};
+  return LoadConfigFile(path);
 }
 
 common::Result<Config> LoadConfigFile(const std::filesystem::path& path) {

@@ -4,19 +4,30 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
+#include "config/bind_address.h"
 #include "detector/options.h"
+#include "detector/tamper_rules.h"
+#include "detector/tuning.h"
 
 namespace trailsight::config {
 
 // Where records come from and where the ones we cannot use go (`input:` section).
 struct InputSettings {
+  // What `trailsight replay` reads when no PATH is given: files, folders, "-" for stdin.
+  std::vector<std::string> files;
   std::size_t max_record_bytes = 50u << 20;  // larger records are dead-lettered, truncated
   std::string dead_letter_path = "trailsight-dead-letters.jsonl";  // JSON lines of rejects
+  // Caps on distinct strings (account, region, source, eventName, principal, user agent,
+  // error code, bucket) held in memory; beyond either, a new string counts as "(overflow)"
+  // and a kCapReached alert is raised (see common/interner.h).
+  std::size_t max_interned_strings = 1'000'000;
+  std::size_t max_interned_bytes = 64u << 20;  // of text, summed
 };
 
 // Where findings go (`outputs:` section).
@@ -24,6 +35,10 @@ struct OutputSettings {
   // "-" for JSON lines on stdout, a folder (or a path ending in '/') for the S3 layout,
   // anything else for a JSON lines file; see alerts/insight_sink.h.
   std::string insights = "-";
+  // OCSF Detection Findings as JSON lines: tamper alerts and a mirror of every insight.
+  // "-" for stdout, else a file; empty: not written (`trailsight replay`; the service
+  // publishes them to kafka.alerts_topic). See alerts/ocsf_sink.h.
+  std::string alerts;
 };
 
 // The Kafka service's connections (`kafka:` section); used by `trailsight run`.
@@ -32,6 +47,7 @@ struct KafkaSettings {
   std::string group_id = "trailsight";                 // consumer group of the service instances
   std::vector<std::string> topics = {"cloudtrail"};    // CloudTrail records in
   std::string insights_topic = "trailsight-insights";  // findings out, AWS Insights JSON
+  std::string alerts_topic = "trailsight-alerts";  // alerts and mirrored insights out, OCSF JSON
   std::string dead_letter_topic = "trailsight-dead-letters";  // rejected messages out
   std::map<std::string, std::string> properties;              // passed to every librdkafka client
   std::chrono::seconds future_skew{900};  // eventTime beyond wall clock + this: rejected
@@ -45,14 +61,35 @@ struct StateSettings {
   int keep = 3;                                // complete snapshots kept on disk
 };
 
+// The service's operations endpoint (`metrics:` section): Prometheus /metrics and /healthz,
+// see docs/operations.md.
+struct MetricsSettings {
+  bool enabled = true;  // false: no endpoint (`--metrics-bind` turns it back on)
+  BindAddress bind;     // default 127.0.0.1:9464, loopback only; port 0 picks a free one
+};
+
+enum class LogFormat { kText, kJson };
+
+// How the service logs (`logging:` section), to stderr.
+struct LoggingSettings {
+  LogFormat format = LogFormat::kText;  // kJson: one JSON object per line
+};
+
+// Reads "text" or "json"; nullopt otherwise.
+std::optional<LogFormat> ParseLogFormat(std::string_view text);
+
 // The whole configuration; every field has a default, so an empty file is a valid config.
 // The documented example is config/trailsight.yaml.
 struct Config {
   detector::DetectorOptions detector;  // `detector:` and `baseline:` sections
+  detector::Tuning tuning;             // `detection:` section: what a reload (SIGHUP) changes
+  detector::TamperOptions tamper;      // `tamper:` section
   InputSettings input;
   OutputSettings outputs;
   KafkaSettings kafka;
   StateSettings state;
+  MetricsSettings metrics;
+  LoggingSettings logging;
 };
 
 // Loads and validates the YAML file at `path`. Collects every problem rather than the
@@ -60,6 +97,9 @@ struct Config {
 // as "FILE:LINE:COL: FIELD.PATH: message". On failure the Error (kInvalidConfig) holds all
 // of them, one per line; an unreadable file or a YAML syntax error is one such line.
 common::Result<Config> LoadConfigFile(const std::filesystem::path& path);
+
+// LoadConfigFile(), or every default when `path` is empty (no --config given).
+common::Result<Config> LoadConfigFileOrDefaults(const std::filesystem::path& path);
 
 // Same as LoadConfigFile() for text already in memory (stdin, tests); `name` stands for
 // the file name in messages.

@@ -59,6 +59,18 @@ std::optional<FieldReader::Entry> FieldReader::Find(std::string_view path) const
   std::optional<Entry> found;
   YAML::Node map = root_;  // copies share the node; nothing here assigns through them
   for (const std::string& part : SplitPath(path)) {
+    if (map.IsSequence()) {  // "rules.0": an item of a list
+      std::size_t index = 0;
+      const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), index);
+      if (error != std::errc() || end != part.data() + part.size() || index >= map.size()) {
+        return std::nullopt;
+      }
+      const YAML::Node item = static_cast<const YAML::Node&>(map)[index];  // const: no insert
+      found.reset();
+      found = Entry{item, item};  // an item has no key: its own mark stands in
+      map.reset(found->value);
+      continue;
+    }
     if (!map.IsMap()) return std::nullopt;  // RejectUnknownKeys() reports non-map sections
     // Disengage before assigning: an engaged optional would copy-assign YAML::Node, which
     // overwrites the node it refers to instead of rebinding.
@@ -122,6 +134,32 @@ std::optional<double> FieldReader::ReadNumber(std::string_view path) {
 
 std::optional<std::string> FieldReader::ReadString(std::string_view path) {
   return ReadScalar(path, "a string");  // a bare `key:` is YAML null, not a scalar
+}
+
+std::optional<bool> FieldReader::ReadBool(std::string_view path) {
+  const std::optional<std::string> text = ReadScalar(path, "true or false");
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  AddProblem(path, "must be true or false");
+  return std::nullopt;
+}
+
+std::size_t FieldReader::OptionalListSize(std::string_view path) {
+  known_paths_.emplace(path);
+  list_paths_.emplace(path);
+  const std::optional<Entry> entry = Find(path);
+  if (!entry || entry->value.IsNull()) return 0;
+  if (!entry->value.IsSequence()) {
+    AddProblemAt(MarkOf(*entry), path, "must be a list");
+    return 0;
+  }
+  for (std::size_t i = 0; i < entry->value.size(); ++i) {
+    if (!entry->value[i].IsMap()) {
+      AddProblemAt(entry->value[i].Mark(), fmt::format("{}.{}", path, i), "must be a mapping");
+    }
+  }
+  return entry->value.size();
 }
 
 std::vector<std::string> FieldReader::OptionalStrings(std::string_view path,
@@ -212,6 +250,13 @@ void FieldReader::RejectUnknownIn(const YAML::Node& map, const std::string& pref
     const std::string path = JoinPath(prefix, key);
     if (!seen.insert(key).second) {
       AddProblemAt(entry.first.Mark(), path, "is set twice; only the first value is used");
+      continue;
+    }
+    if (list_paths_.contains(path) && entry.second.IsSequence()) {
+      for (std::size_t i = 0; i < entry.second.size(); ++i) {
+        if (entry.second[i].IsMap())
+          RejectUnknownIn(entry.second[i], fmt::format("{}.{}", path, i));
+      }
       continue;
     }
     if (known_paths_.contains(path)) continue;

@@ -35,14 +35,15 @@ class FieldReader {
   FieldReader(YAML::Node root, std::string file_name);
 
   // Returns the value at `path`, or `fallback` when the key is absent. A value of the wrong
-  // type ("must be a number", "must be a whole number", "must be a string") or one that
-  // does not fit T is recorded as a problem, and `fallback` is returned.
-  // T is std::string, double or an integer type other than bool.
+  // type ("must be a number", "must be a whole number", "must be a string", "must be true
+  // or false") or one that does not fit T is recorded as a problem, and `fallback` is
+  // returned. T is std::string, bool, double or an integer type.
   template <typename T>
   T Optional(std::string_view path, T fallback) {
-    static_assert(!std::is_same_v<T, bool>, "booleans are not supported yet");
     if constexpr (std::is_same_v<T, std::string>) {
       return ReadString(path).value_or(std::move(fallback));
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return ReadBool(path).value_or(fallback);
     } else {
       return OptionalBetween<T>(path, fallback, std::numeric_limits<T>::lowest(),
                                 std::numeric_limits<T>::max());
@@ -77,6 +78,13 @@ class FieldReader {
   // when absent. Anything else is recorded as "must be a list of strings".
   std::vector<std::string> OptionalStrings(std::string_view path,
                                            std::vector<std::string> fallback);
+
+  // Returns how many items the list at `path` holds (0 when absent or null), for lists of
+  // mappings such as `tamper.rules`: item i is read by the path "PATH.i.KEY"
+  // ("tamper.rules.0.severity"), and RejectUnknownKeys() checks each item's keys against
+  // the reads. Records "must be a list" for anything but a sequence, and "must be a
+  // mapping" for an item that is not one.
+  std::size_t OptionalListSize(std::string_view path);
 
   // Returns the mapping at `path` with free-form keys (librdkafka properties, say): every
   // key is accepted, every value must be a scalar. Empty when absent.
@@ -120,6 +128,7 @@ class FieldReader {
   std::optional<std::int64_t> ReadInteger(std::string_view path);
   std::optional<double> ReadNumber(std::string_view path);
   std::optional<std::string> ReadString(std::string_view path);
+  std::optional<bool> ReadBool(std::string_view path);
   // Returns the scalar text at `path` (registering it as known), nullopt when absent or
   // not a scalar; in the latter case records "must be `what`".
   std::optional<std::string> ReadScalar(std::string_view path, std::string_view what);
@@ -133,6 +142,7 @@ class FieldReader {
   const YAML::Node root_;
   const std::string file_name_;
   std::set<std::string> known_paths_;  // every path a read asked for
+  std::set<std::string> list_paths_;   // paths read as lists: their items are checked
   std::vector<Problem> problems_;
 };
 

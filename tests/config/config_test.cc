@@ -59,10 +59,11 @@ detector:
   warmup_hours: 36
   end_after_quiet_minutes: 5
   attribution_values: 200
+detection:
+  sensitivity: 1.0e-7
+  min_calls: 10
 baseline:
   window_days: 3
-  min_calls: 10
-  p_value: 1.0e-7
   calm_p_value: 0.01
   peak_margin: 2.5
 input:
@@ -105,8 +106,8 @@ outputs:
       "test.yaml:2:3: detector.warmup_hour: unknown key; did you mean 'warmup_hours'?",
       "test.yaml:3:29: detector.allowed_lateness_seconds: must be a number",
       "test.yaml:5:16: baseline.window_days: must be between 1 and 7",
-      "test.yaml:6:3: baseline.tuning: unknown key; expected one of: calm_p_value, min_calls, "
-      "p_value, peak_margin, window_days",
+      "test.yaml:6:3: baseline.tuning: unknown key; expected one of: calm_p_value, p_value, "
+      "peak_margin, window_days",
   };
   EXPECT_EQ(problems, expected);
 }
@@ -152,10 +153,11 @@ input: 7
 TEST(LoadConfigTest, ChecksRangesAndRulesBetweenFields) {
   const std::vector<std::string> problems = Problems(R"(detector:
   attribution_values: 4
-baseline:
-  p_value: 0.01
-  calm_p_value: 0.001
+detection:
+  sensitivity: 0.01
   min_calls: 0
+baseline:
+  calm_p_value: 0.001
 input:
   max_record_bytes: 99999999999999999999
   dead_letter_path: ""
@@ -163,19 +165,20 @@ input:
 
   const std::vector<std::string> expected = {
       "test.yaml:2:23: detector.attribution_values: must be between 5 and 100000",
-      "test.yaml:5:17: baseline.calm_p_value: must be at least baseline.p_value (0.01): the "
-      "level that ends an insight cannot be stricter than the one that starts it",
-      "test.yaml:6:14: baseline.min_calls: must be between 1 and 1000000",
-      "test.yaml:8:21: input.max_record_bytes: is too large",
-      "test.yaml:9:21: input.dead_letter_path: must not be empty",
+      "test.yaml:5:14: detection.min_calls: must be between 1 and 1000000",
+      "test.yaml:7:17: baseline.calm_p_value: must be at least the detection.sensitivity "
+      "(0.01): the level that ends an insight cannot be stricter than the one that starts it",
+      "test.yaml:9:21: input.max_record_bytes: is too large",
+      "test.yaml:10:21: input.dead_letter_path: must not be empty",
   };
   EXPECT_EQ(problems, expected);
 }
 
 TEST(LoadConfigTest, ProbabilitiesMustLieStrictlyBetweenZeroAndAHalf) {
-  EXPECT_EQ(Problems("baseline:\n  p_value: 0\n"),
+  EXPECT_EQ(Problems("detection:\n  sensitivity: 0\n"),
             std::vector<std::string>{
-                "test.yaml:2:12: baseline.p_value: must be greater than 0 and less than 0.5"});
+                "test.yaml:2:16: detection.sensitivity: must be low, medium, high or a "
+                "false-alarm probability greater than 0 and at most 0.01"});
   EXPECT_EQ(Problems("baseline:\n  calm_p_value: 0.5\n"),
             std::vector<std::string>{"test.yaml:2:17: baseline.calm_p_value: must be greater "
                                      "than 0 and less than 0.5"});
@@ -270,6 +273,12 @@ TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
   EXPECT_EQ(config->input.max_record_bytes, defaults.input.max_record_bytes);
   EXPECT_EQ(config->input.dead_letter_path, defaults.input.dead_letter_path);
   EXPECT_EQ(config->outputs.insights, defaults.outputs.insights);
+  EXPECT_EQ(config->outputs.alerts, defaults.outputs.alerts);
+  EXPECT_EQ(config->kafka.alerts_topic, defaults.kafka.alerts_topic);
+  EXPECT_EQ(config->tamper.enabled, defaults.tamper.enabled);
+  EXPECT_EQ(config->tamper.trail_buckets, defaults.tamper.trail_buckets);
+  EXPECT_EQ(config->tamper.max_learned_buckets, defaults.tamper.max_learned_buckets);
+  EXPECT_TRUE(config->tamper.rules.empty());
 }
 
 }  // namespace
@@ -312,6 +321,78 @@ TEST(LoadConfigTest, RejectsAWrongShapeOfTopicsAndProperties) {
             std::string::npos)
       << config.error().message;
   EXPECT_NE(config.error().message.find("kafka.properties: must be a mapping"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trailsight::config
+
+namespace trailsight::config {
+namespace {
+
+TEST(LoadConfigTest, ReadsTheTamperSectionAndTheAlertOutputs) {
+  const common::Result<Config> config = LoadConfigText(R"(tamper:
+  enabled: false
+  trail_buckets: [org-trail-logs, audit-logs]
+  max_learned_buckets: 50
+  rules:
+    - {event_source: iam.amazonaws.com, event_name: DeleteRolePermissionsBoundary}
+    - event_source: kms.amazonaws.com
+      event_name: ScheduleKeyDeletion
+      severity: critical
+outputs:
+  alerts: alerts.jsonl
+kafka:
+  alerts_topic: soc-alerts
+)",
+                                                       "test.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_FALSE(config->tamper.enabled);
+  EXPECT_EQ(config->tamper.trail_buckets,
+            (std::vector<std::string>{"org-trail-logs", "audit-logs"}));
+  EXPECT_EQ(config->tamper.max_learned_buckets, 50u);
+  ASSERT_EQ(config->tamper.rules.size(), 2u);
+  EXPECT_EQ(config->tamper.rules[0].event_source, "iam.amazonaws.com");
+  EXPECT_EQ(config->tamper.rules[0].event_name, "DeleteRolePermissionsBoundary");
+  EXPECT_EQ(config->tamper.rules[0].severity, common::Severity::kHigh);  // the default
+  EXPECT_EQ(config->tamper.rules[1].event_name, "ScheduleKeyDeletion");
+  EXPECT_EQ(config->tamper.rules[1].severity, common::Severity::kCritical);
+  EXPECT_EQ(config->outputs.alerts, "alerts.jsonl");
+  EXPECT_EQ(config->kafka.alerts_topic, "soc-alerts");
+}
+
+TEST(LoadConfigTest, NamesTheLineAndFieldOfEveryBadTamperRule) {
+  const std::vector<std::string> problems = Problems(R"(tamper:
+  enabled: maybe
+  rules:
+    - {event_source: iam.amazonaws.com, event_name: DeleteRole, severity: urgent}
+    - {event_source: iam.amazonaws.com}
+    - {event_source: iam, event_name: DeleteUser, sevrity: low}
+    - DeleteTrail
+)");
+
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{
+                "test.yaml:2:12: tamper.enabled: must be true or false",
+                "test.yaml:4:75: tamper.rules.0.severity: must be one of informational, low, "
+                "medium, high, critical",
+                "test.yaml:5:7: tamper.rules.1: event_name is required: the call's eventName, "
+                "e.g. \"DeleteRole\"",
+                "test.yaml:6:22: tamper.rules.2.event_source: must be an eventSource such as "
+                "\"iam.amazonaws.com\"",
+                "test.yaml:6:51: tamper.rules.2.sevrity: unknown key; did you mean "
+                "'severity'?",
+                "test.yaml:7:7: tamper.rules.3: must be a mapping",
+                "test.yaml:7:7: tamper.rules.3: event_source is required: the service's "
+                "eventSource, e.g. \"iam.amazonaws.com\"",
+                "test.yaml:7:7: tamper.rules.3: event_name is required: the call's eventName, "
+                "e.g. \"DeleteRole\"",
+            }));
+}
+
+TEST(LoadConfigTest, RefusesTamperRulesThatAreNotAList) {
+  EXPECT_EQ(Problems("tamper:\n  rules: StopLogging\n"),
+            (std::vector<std::string>{"test.yaml:2:10: tamper.rules: must be a list"}));
 }
 
 }  // namespace
