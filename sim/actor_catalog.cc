@@ -304,6 +304,70 @@ const std::vector<ActorSpec>& Actors() {
   return actors;
 }
 
+// Busier writers that a larger platform adds (GeneratorOptions::platform_workloads): the
+// only actors whose write APIs reach a few calls a minute, so that a rise of 3x on them is
+// measurable, and a business-hours workflow API whose night is nearly silent.
+const std::vector<ActorSpec>& PlatformActors() {
+  static const std::vector<ActorSpec> actors = {
+      {.id = "ops-portal",
+       .identity = kAssumedRole,
+       .name = "ops-portal-backend",
+       .sessions = {"ops-portal"},
+       .agents = {kGoSdk},
+       .shape = kBusinessHours,
+       .per_minute = 14.0,
+       .apis = {{"states:StartExecution", 6},
+                {"states:DescribeExecution", 7},
+                {"states:ListExecutions", 2},
+                {"states:StopExecution", 0.1},
+                {"secretsmanager:GetSecretValue", 1},
+                {"kms:Decrypt", 2}}},
+      {.id = "batch-scheduler",
+       .identity = kAssumedRole,
+       .name = "ecs-batch-scheduler",
+       .sessions = {"batch-scheduler"},
+       .agents = {kBoto3},
+       .shape = kFlat,  // batch work runs nights and weekends alike
+       .per_minute = 16.0,
+       .apis = {{"ecs:RunTask", 4},
+                {"ecs:DescribeTasks", 6},
+                {"ecs:ListTasks", 2},
+                {"ecs:StopTask", 0.2},
+                {"logs:DescribeLogStreams", 1}}},
+      {.id = "image-builder",
+       .identity = kAssumedRole,
+       .name = "codebuild-image-builder",
+       .path = "/service-role/",
+       .sessions = {"AWSCodeBuild"},
+       .agents = {kGoSdk},
+       .shape = kExtended,
+       .per_minute = 14.0,
+       .home_region_only = true,
+       .apis = {{"ecr:GetAuthorizationToken", 1},
+                {"ecr:BatchCheckLayerAvailability", 3},
+                {"ecr:InitiateLayerUpload", 2},
+                {"ecr:CompleteLayerUpload", 2},
+                {"ecr:PutImage", 0.5},
+                {"codebuild:BatchGetBuilds", 2},
+                {"codebuild:StartBuild", 0.5}}},
+      {.id = "karpenter",
+       .identity = kAssumedRole,
+       .name = "karpenter-controller",
+       .sessions = {"karpenter"},
+       .agents = {kGoSdk},
+       .shape = kAppLoad,
+       .per_minute = 12.0,
+       .apis = {{"ec2:DescribeInstances", 3},
+                {"ec2:DescribeSubnets", 1},
+                {"ec2:DescribeSecurityGroups", 1},
+                {"ec2:DescribeInstanceStatus", 1},
+                {"ec2:CreateTags", 1.5},
+                {"ec2:RunInstances", 0.6},
+                {"ec2:TerminateInstances", 0.5}}},
+  };
+  return actors;
+}
+
 const std::vector<JobSpec>& Jobs() {
   using std::chrono::hours;
   using std::chrono::minutes;
@@ -326,6 +390,7 @@ const std::vector<JobSpec>& Jobs() {
        .jitter_minutes = 2,
        .weekdays_only = true,
        .home_region_only = true,
+       .deploy = true,
        .steps = {{"ecr:GetAuthorizationToken", 1, 1, 0, 3},
                  {"cloudformation:CreateChangeSet", 3, 4, 5, 20},
                  {"cloudformation:DescribeChangeSet", 6, 8, 30, 25},
@@ -367,6 +432,7 @@ const std::vector<JobSpec>& Jobs() {
 }  // namespace
 
 std::span<const ActorSpec> ActorCatalog() { return Actors(); }
+std::span<const ActorSpec> PlatformActorCatalog() { return PlatformActors(); }
 std::span<const JobSpec> JobCatalog() { return Jobs(); }
 
 }  // namespace trailsight::sim

@@ -251,6 +251,97 @@ constexpr ApiSpec kApis[] = {
     // AWS Config
     {"config", "DescribeConfigurationRecorderStatus", true},
     {"config", "DescribeComplianceByConfigRule", true, "null"},
+
+    // Platform workloads (GeneratorOptions::platform_workloads): the busier writers of a
+    // larger platform. Step Functions, ECS, CodeBuild and ECR image pushes.
+    {"states", "StartExecution", false,
+     R"({"stateMachineArn":"arn:aws:states:$region:$acct:stateMachine:$stack-workflow","name":"$uuid"})",
+     R"({"executionArn":"arn:aws:states:$region:$acct:execution:$stack-workflow:$uuid","startDate":"$now"})",
+     "StateMachineDoesNotExist"},
+    {"states", "DescribeExecution", true,
+     R"({"executionArn":"arn:aws:states:$region:$acct:execution:$stack-workflow:$uuid"})", "null",
+     "ExecutionDoesNotExist"},
+    {"states", "ListExecutions", true,
+     R"({"stateMachineArn":"arn:aws:states:$region:$acct:stateMachine:$stack-workflow","maxResults":50})"},
+    {"states", "StopExecution", false,
+     R"({"executionArn":"arn:aws:states:$region:$acct:execution:$stack-workflow:$uuid"})",
+     R"({"stopDate":"$now"})", "ExecutionDoesNotExist"},
+    {"ecs", "RunTask", false,
+     R"({"cluster":"batch","taskDefinition":"$stack-job:$n","count":1,"launchType":"FARGATE"})",
+     R"({"tasks":[{"taskArn":"arn:aws:ecs:$region:$acct:task/batch/$hex16$hex16","lastStatus":"PROVISIONING"}],"failures":[]})",
+     "ClusterNotFoundException"},
+    {"ecs", "DescribeTasks", true,
+     R"({"cluster":"batch","tasks":["arn:aws:ecs:$region:$acct:task/batch/$hex16$hex16"]})"},
+    {"ecs", "ListTasks", true, R"({"cluster":"batch","desiredStatus":"RUNNING"})"},
+    {"ecs", "StopTask", false,
+     R"({"cluster":"batch","task":"arn:aws:ecs:$region:$acct:task/batch/$hex16$hex16"})",
+     R"({"task":{"lastStatus":"RUNNING","desiredStatus":"STOPPED"}})", "InvalidParameterException"},
+    {"codebuild", "StartBuild", false, R"({"projectName":"$stack-build"})",
+     R"({"build":{"id":"$stack-build:$uuid","buildStatus":"IN_PROGRESS"}})",
+     "ResourceNotFoundException"},
+    {"codebuild", "BatchGetBuilds", true, R"({"ids":["$stack-build:$uuid"]})"},
+    {"ecr", "BatchCheckLayerAvailability", true,
+     R"({"repositoryName":"$stack","layerDigests":["sha256:$hex16$hex16$hex16$hex16"]})"},
+    {"ecr", "InitiateLayerUpload", false, R"({"repositoryName":"$stack"})",
+     R"({"uploadId":"$uuid","partSize":10485760})", "RepositoryNotFoundException"},
+    {"ecr", "CompleteLayerUpload", false,
+     R"({"repositoryName":"$stack","uploadId":"$uuid","layerDigests":["sha256:$hex16$hex16$hex16$hex16"]})",
+     R"({"repositoryName":"$stack","uploadId":"$uuid"})", "RepositoryNotFoundException"},
+    {"ecr", "PutImage", false, R"({"repositoryName":"$stack","imageTag":"$hex8"})",
+     R"({"image":{"repositoryName":"$stack","imageId":{"imageTag":"$hex8"}}})",
+     "RepositoryNotFoundException"},
+
+    // Called by no actor: what intruders and injected incidents call. Logging and other
+    // blinding moves (tamper rules), then APIs an account never calls.
+    {"cloudtrail", "StopLogging", false,
+     R"({"name":"arn:aws:cloudtrail:us-east-1:$acct:trail/org-trail"})", "{}",
+     "TrailNotFoundException"},
+    {"cloudtrail", "DeleteTrail", false, R"({"name":"org-trail"})", "{}", "TrailNotFoundException"},
+    {"cloudtrail", "UpdateTrail", false,
+     R"({"name":"org-trail","s3BucketName":"northwind-access-logs-$acct"})",
+     R"({"name":"org-trail","s3BucketName":"northwind-access-logs-$acct"})",
+     "TrailNotFoundException"},
+    {"cloudtrail", "PutEventSelectors", false,
+     R"({"trailName":"org-trail","eventSelectors":[{"readWriteType":"ReadOnly","includeManagementEvents":false}]})",
+     R"({"trailARN":"arn:aws:cloudtrail:us-east-1:$acct:trail/org-trail"})",
+     "TrailNotFoundException"},
+    {"ec2", "DeleteFlowLogs", false,
+     R"({"DeleteFlowLogsRequest":{"FlowLogId":{"tag":1,"content":"fl-0$hex16"}}})",
+     R"({"DeleteFlowLogsResponse":{"requestId":"$uuid","unsuccessful":""}})"},
+    {"guardduty", "DeleteDetector", false, R"({"detectorId":"$hex16$hex16"})", "null",
+     "BadRequestException"},
+    {"config", "StopConfigurationRecorder", false, R"({"configurationRecorderName":"default"})",
+     "null", "NoSuchConfigurationRecorderException"},
+    {"config", "DeleteDeliveryChannel", false, R"({"deliveryChannelName":"default"})", "null",
+     "NoSuchDeliveryChannelException"},
+    {"route53resolver", "DeleteResolverQueryLogConfig", false,
+     R"({"resolverQueryLogConfigId":"rqlc-$hex16"})", "null", "ResourceNotFoundException"},
+    {"iam", "CreateAccessKey", false, R"({"userName":"$user"})",
+     R"({"accessKey":{"accessKeyId":"AKIA$key16","status":"Active","userName":"$user"}})",
+     "NoSuchEntityException", false, true},
+    {"iam", "PutUserPolicy", false, R"({"userName":"$user","policyName":"inline-admin"})", "null",
+     "NoSuchEntityException", false, true},
+    {"iam", "CreateUser", false, R"({"userName":"svc-$hex8"})",
+     R"({"user":{"userName":"svc-$hex8","path":"/"}})", "EntityAlreadyExistsException", false,
+     true},
+    {"iam", "AttachUserPolicy", false,
+     R"({"userName":"$user","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"})", "null",
+     "NoSuchEntityException", false, true},
+    {"iam", "CreateLoginProfile", false, R"({"userName":"$user","passwordResetRequired":false})",
+     R"({"loginProfile":{"userName":"$user"}})", "NoSuchEntityException", false, true},
+    {"ec2", "ModifySnapshotAttribute", false,
+     R"({"snapshotId":"$snapshot","createVolumePermission":{"add":{"items":[{"userId":"$hex8"}]}},"attributeType":"CREATE_VOLUME_PERMISSION"})",
+     R"({"requestId":"$uuid","_return":true})", "Client.InvalidSnapshot.NotFound"},
+    {"ec2", "ModifyImageAttribute", false,
+     R"({"imageId":"$ami","launchPermission":{"add":{"items":[{"group":"all"}]}},"attributeType":"launchPermission"})",
+     R"({"requestId":"$uuid","_return":true})"},
+    {"ec2", "CreateKeyPair", false, R"({"keyName":"tmp-$hex8"})",
+     R"({"requestId":"$uuid","keyName":"tmp-$hex8","keyPairId":"key-0$hex16"})"},
+    {"ec2", "GetPasswordData", true, R"({"instanceId":"$instance"})", "null",
+     "Client.InvalidInstanceID.NotFound"},
+    {"s3", "PutBucketPolicy", false,
+     R"({"bucketName":"$bucket","Host":"$bucket.s3.amazonaws.com","policy":""})", "null",
+     "NoSuchBucket"},
 };
 
 const ServiceErrors kDefaultErrors{};
@@ -280,7 +371,8 @@ const ServiceErrors& ErrorsOf(std::string_view service) {
   }
   if (service == "lambda") return kLambdaErrors;
   if (service == "kms" || service == "ssm" || service == "logs" || service == "secretsmanager" ||
-      service == "dynamodb" || service == "ecr" || service == "monitoring") {
+      service == "dynamodb" || service == "ecr" || service == "monitoring" || service == "states" ||
+      service == "ecs" || service == "codebuild") {
     return kDeniedExceptionErrors;
   }
   return kDefaultErrors;

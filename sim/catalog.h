@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ struct ServiceErrors {
   std::string_view throttle_code = "ThrottlingException";
   std::string_view throttle_message = "Rate exceeded";
 };
+
+// How a simulated call fails, in its service's vocabulary (ServiceErrors, ApiSpec::not_found).
+enum class CallError : std::uint8_t { kNone, kDenied, kNotFound, kThrottled };
 
 // The kind of userIdentity an actor has.
 enum class IdentityKind {
@@ -103,12 +107,16 @@ struct JobSpec {
   std::chrono::minutes every{0};  // 0: once a day; else repeats from `at` every `every`
   bool weekdays_only = false;
   bool home_region_only = false;
+  bool deploy = false;           // also runs at the extra waves of deploy days (DeployWaves())
   double secondary_scale = 1.0;  // call counts in regions after the first
   std::vector<JobStep> steps{};
 };
 
 std::span<const ApiSpec> ApiCatalog();
 std::span<const ActorSpec> ActorCatalog();
+// The busier workloads of a larger platform, added after ActorCatalog()'s actors when
+// GeneratorOptions::platform_workloads is set.
+std::span<const ActorSpec> PlatformActorCatalog();
 std::span<const JobSpec> JobCatalog();
 // Returns the error vocabulary of `service` (a default one for services without quirks).
 const ServiceErrors& ErrorsOf(std::string_view service);

@@ -20,8 +20,7 @@ using std::chrono::days;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-common::Status WriteLabels(const std::vector<Incident>& incidents,
-                           const std::filesystem::path& path) {
+common::Status WriteLabels(const World& world, const std::filesystem::path& path) {
   if (path.has_parent_path()) {
     std::error_code error;
     std::filesystem::create_directories(path.parent_path(), error);
@@ -30,18 +29,24 @@ common::Status WriteLabels(const std::vector<Incident>& incidents,
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file)
     return Error{ErrorCode::kIo, fmt::format("{}: cannot open for writing", path.string())};
-  for (const Incident& incident : incidents) {
+  for (std::size_t i = 0; i < world.incidents().size(); ++i) {
+    const Incident& incident = world.incidents()[i];
+    const std::string_view type = ExpectedInsightType(incident);
+    const Account& account = world.accounts()[world.streams()[world.incident_stream(i)].account];
     nlohmann::ordered_json label;
     label["id"] = incident.id;
     label["kind"] = incident.kind;
-    label["insightType"] = "ApiCallRateInsight";
+    label["insightType"] = type.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(type);
     label["account"] = incident.account;
     label["region"] = incident.region;
     label["eventSource"] = incident.event_source;
     label["eventName"] = incident.event_name;
+    if (!incident.error_code.empty()) label["errorCode"] = incident.error_code;
     label["start"] = common::FormatUtcTimestamp(incident.start);
     label["end"] = common::FormatUtcTimestamp(incident.start + incident.duration);
-    label["principal"] = incident.principal_arn;
+    label["principal"] = incident.actor.empty()
+                             ? incident.principal_arn
+                             : account.principals[world.incident_principal(i)].arn;
     file << label.dump() << '\n';
   }
   file.close();
@@ -72,16 +77,28 @@ std::vector<Incident> DefaultIncidents(const GeneratorOptions& options) {
   return {incident};
 }
 
-common::Result<GeneratorSummary> Generate(const GeneratorOptions& options,
-                                          const std::filesystem::path& out,
-                                          const std::filesystem::path& labels) {
+std::string_view ExpectedInsightType(const Incident& incident) {
+  if (incident.kind == "tamper") return "";
+  return incident.error_code.empty() ? "ApiCallRateInsight" : "ApiErrorRateInsight";
+}
+
+std::vector<DeployWave> DeployWaves(const GeneratorOptions& options) {
+  std::vector<DeployWave> waves;
+  for (int day = 0; day < options.days; ++day) {
+    for (int account = 0; account < options.accounts; ++account) {
+      for (common::Minute start : ExtraDeployStarts(options, account, options.start + days{day})) {
+        waves.push_back(DeployWave{account, start});
+      }
+    }
+  }
+  std::stable_sort(waves.begin(), waves.end(),
+                   [](const DeployWave& a, const DeployWave& b) { return a.start < b.start; });
+  return waves;
+}
+
+common::Result<GeneratorSummary> Generate(const GeneratorOptions& options, RecordSink& sink) {
   common::Result<World> world = World::Create(options);
   if (!world) return std::move(world).error();
-  common::Result<std::unique_ptr<RecordSink>> sink = options.layout == GeneratorOptions::Layout::kS3
-                                                         ? MakeS3Sink(*world, out)
-                                                         : MakeJsonLinesSink(out);
-  if (!sink) return std::move(sink).error();
-
   const TrafficModel model(*world);
   const RecordWriter writer(*world);
   GeneratorSummary summary;
@@ -94,7 +111,7 @@ common::Result<GeneratorSummary> Generate(const GeneratorOptions& options,
     for (auto it = pending.begin(); it != cut; ++it) {
       json.clear();
       writer.Append(*it, json);
-      if (common::Status status = (*sink)->Write(*it, json); !status) return status;
+      if (common::Status status = sink.Write(*it, json); !status) return status;
       ++summary.records;
     }
     pending.erase(pending.begin(), cut);
@@ -114,11 +131,23 @@ common::Result<GeneratorSummary> Generate(const GeneratorOptions& options,
   if (common::Status status = deliver_before(common::Seconds::max()); !status) {
     return status.error();
   }
-  if (common::Status status = (*sink)->Close(); !status) return status.error();
-  summary.files = (*sink)->files();
-  if (common::Status status = WriteLabels(world->incidents(), labels); !status) {
-    return status.error();
-  }
+  if (common::Status status = sink.Close(); !status) return status.error();
+  summary.files = sink.files();
+  return summary;
+}
+
+common::Result<GeneratorSummary> Generate(const GeneratorOptions& options,
+                                          const std::filesystem::path& out,
+                                          const std::filesystem::path& labels) {
+  common::Result<World> world = World::Create(options);
+  if (!world) return std::move(world).error();
+  common::Result<std::unique_ptr<RecordSink>> sink = options.layout == GeneratorOptions::Layout::kS3
+                                                         ? MakeS3Sink(*world, out)
+                                                         : MakeJsonLinesSink(out);
+  if (!sink) return std::move(sink).error();
+  common::Result<GeneratorSummary> summary = Generate(options, **sink);
+  if (!summary) return summary;
+  if (common::Status status = WriteLabels(*world, labels); !status) return status.error();
   return summary;
 }
 

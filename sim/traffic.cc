@@ -16,7 +16,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-enum SeedTag : std::uint64_t { kBackgroundTag = 200, kJobTag, kIncidentTag };
+enum SeedTag : std::uint64_t { kBackgroundTag = 200, kJobTag, kIncidentTag, kDeployTag };
 
 constexpr seconds kMaxDeliveryDelay{150};
 
@@ -82,7 +82,47 @@ double TrafficModel::ActorRate(std::size_t stream, std::size_t actor, common::Mi
   const ActorSpec* spec = account.principals[actor].spec;
   if (spec == nullptr || (spec->home_region_only && s.region != 0)) return 0.0;
   const common::Minute local = minute + hours{account.utc_offset_hours};
-  return spec->per_minute * world_.options().volume * s.scale * ShapeFactor(spec->shape, local);
+  const double days_elapsed =
+      static_cast<double>((minute - world_.options().start).count()) / (24 * 60);
+  const double growth = std::exp(account.log_growth_per_day * days_elapsed);
+  return spec->per_minute * world_.options().volume * s.scale * growth *
+         ShapeFactor(spec->shape, local);
+}
+
+double TrafficModel::ApiRate(std::size_t stream, std::size_t api, common::Minute minute) const {
+  const Stream& s = world_.streams()[stream];
+  if (world_.apis()[api].global && !s.home) return 0.0;
+  const Account& account = world_.accounts()[s.account];
+  double rate = 0.0;
+  for (std::size_t actor = 0; actor < account.principals.size(); ++actor) {
+    const Principal& principal = account.principals[actor];
+    if (principal.spec == nullptr || principal.cumulative.empty()) continue;
+    double weight = 0.0;
+    for (std::size_t k = 0; k < principal.api_ids.size(); ++k) {
+      if (principal.api_ids[k] != api) continue;
+      weight += principal.cumulative[k] - (k == 0 ? 0.0 : principal.cumulative[k - 1]);
+    }
+    if (weight > 0) rate += ActorRate(stream, actor, minute) * weight / principal.cumulative.back();
+  }
+  return rate;
+}
+
+std::vector<common::Minute> ExtraDeployStarts(const GeneratorOptions& options, int account,
+                                              common::Day day) {
+  if (options.deploy_day_share <= 0 || IsWeekend(day)) return {};
+  Rng rng(DeriveSeed(options.seed, {kDeployTag, static_cast<std::uint64_t>(account), Count(day)}));
+  if (!rng.Chance(options.deploy_day_share)) return {};
+  // Working hours (UTC) away from the usual 15:00 run, so waves never overlap it.
+  static constexpr int kHours[] = {9, 10, 11, 12, 17, 18, 19};
+  constexpr std::uint64_t kCount = std::size(kHours);
+  const std::uint64_t first = rng.Below(kCount);
+  std::vector<common::Minute> starts = {day + hours{kHours[first]} + minutes{rng.Below(50)}};
+  if (rng.Chance(0.4)) {
+    const std::uint64_t second = (first + 1 + rng.Below(kCount - 1)) % kCount;
+    starts.push_back(day + hours{kHours[second]} + minutes{rng.Below(50)});
+    std::sort(starts.begin(), starts.end());
+  }
+  return starts;
 }
 
 void TrafficModel::GenerateHour(std::size_t stream, common::Hour hour,
@@ -138,6 +178,7 @@ void TrafficModel::Jobs(std::size_t stream, common::Hour hour, std::vector<Call>
     if (actor == account.principals.size()) continue;
     // Every occurrence that may reach into this hour (jobs last a few minutes at most).
     std::vector<common::Minute> starts;
+    if (job.deploy) starts = ExtraDeployStarts(world_.options(), s.account, today);
     for (common::Day day : {today - days{1}, today}) {
       if (job.weekdays_only && IsWeekend(day)) continue;
       if (job.every.count() == 0) {
@@ -181,22 +222,40 @@ void TrafficModel::Incidents(std::size_t stream, common::Hour hour, std::vector<
   for (std::size_t i = 0; i < incidents.size(); ++i) {
     if (world_.incident_stream(i) != static_cast<int>(stream)) continue;
     const Incident& incident = incidents[i];
+    const auto api = static_cast<std::uint16_t>(world_.incident_api(i));
+    const auto principal = static_cast<std::uint16_t>(world_.incident_principal(i));
+    const CallError error = world_.incident_error(i);
+    if (incident.kind == "tamper") {
+      if (incident.start < hour || incident.start >= hour + hours{1}) continue;
+      Rng rng(DeriveSeed(world_.options().seed, {kIncidentTag, i, Count(incident.start)}));
+      const seconds delay = DeliveryDelay(rng);
+      out.push_back(Call{incident.start, incident.start + delay, static_cast<std::uint32_t>(stream),
+                         api, principal, error, rng.Next()});
+      continue;
+    }
     const common::Seconds end = incident.start + incident.duration;
     const common::Minute first =
         std::max<common::Minute>(common::FloorMinute(incident.start), hour);
     for (common::Minute minute = first; minute < end && minute < hour + hours{1};
          minute += minutes{1}) {
       Rng rng(DeriveSeed(world_.options().seed, {kIncidentTag, i, Count(minute)}));
-      const std::uint32_t calls = rng.Poisson(incident.calls_per_minute);
+      double rate = incident.calls_per_minute;
+      if (incident.kind == "slow-rise") {
+        // Extra calls lift the background to rise_factor times itself along a raised cosine.
+        const double progress =
+            std::min(1.0, static_cast<double>((minute - incident.start).count() + 30) / 60.0 /
+                              static_cast<double>(incident.ramp.count()));
+        const double lift = 0.5 * (1.0 - std::cos(std::numbers::pi * progress));
+        rate = (incident.rise_factor - 1.0) * lift * ApiRate(stream, api, minute);
+      }
+      const std::uint32_t calls = rng.Poisson(rate);
       for (std::uint32_t k = 0; k < calls; ++k) {
         const common::Seconds time = minute + seconds{rng.Below(60)};
         const seconds delay = DeliveryDelay(rng);
         const std::uint64_t salt = rng.Next();
         if (time < incident.start || time >= end) continue;
-        out.push_back(Call{time, time + delay, static_cast<std::uint32_t>(stream),
-                           static_cast<std::uint16_t>(world_.incident_api(i)),
-                           static_cast<std::uint16_t>(world_.incident_principal(i)),
-                           CallError::kNone, salt});
+        out.push_back(Call{time, time + delay, static_cast<std::uint32_t>(stream), api, principal,
+                           error, salt});
       }
     }
   }

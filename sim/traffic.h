@@ -8,8 +8,6 @@
 
 namespace trailsight::sim {
 
-enum class CallError : std::uint8_t { kNone, kDenied, kNotFound, kThrottled };
-
 // One simulated API call before rendering: what happened, when, and when it is delivered.
 // Every random detail of its record (ids, parameters, session) derives from `salt`.
 struct Call {
@@ -40,6 +38,10 @@ class TrafficModel {
   // `minute` (all of its APIs together, before volume scaling is undone: volume included).
   double ActorRate(std::size_t stream, std::size_t actor, common::Minute minute) const;
 
+  // Returns the expected background calls per minute of API `api` in `stream` at `minute`,
+  // over every actor that calls it (scheduled jobs and incidents excluded).
+  double ApiRate(std::size_t stream, std::size_t api, common::Minute minute) const;
+
  private:
   void Background(std::size_t stream, common::Hour hour, std::vector<Call>& out) const;
   void Jobs(std::size_t stream, common::Hour hour, std::vector<Call>& out) const;
@@ -47,6 +49,12 @@ class TrafficModel {
 
   const World& world_;  // outlives the model; see Generate()
 };
+
+// Returns when account `account` (0-based) runs its deployment job beyond the usual time on
+// `day` (UTC): nothing on weekends and on most days; on a share `deploy_day_share` of
+// weekdays, one or two starts at other working hours. Deterministic in (seed, account, day).
+std::vector<common::Minute> ExtraDeployStarts(const GeneratorOptions& options, int account,
+                                              common::Day day);
 
 // Returns the shape factor (0..1] of `shape` at local time `local` (minutes since the epoch
 // shifted to local time): the daily curve times the weekend factor.

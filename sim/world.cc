@@ -17,7 +17,7 @@ constexpr double kSecondaryRegionScale = 0.35;
 constexpr int kUtcOffsets[] = {-5, 1, -8, 9, 0, -3};  // New York, Paris, Seattle, Tokyo, ...
 
 // Seed-path tags, so that no two kinds of derived seed collide.
-enum SeedTag : std::uint64_t { kAccountIdTag = 100, kPoolTag, kPrincipalTag };
+enum SeedTag : std::uint64_t { kAccountIdTag = 100, kPoolTag, kPrincipalTag, kGrowthTag };
 
 std::vector<std::string> Ids(Rng& rng, std::string_view prefix, int count) {
   std::vector<std::string> out;
@@ -103,6 +103,22 @@ void IdentityFromArn(const std::string& arn, const std::string& account_id, Rng&
   }
 }
 
+// Maps an incident's error code onto its API's vocabulary. Fails with kInvalidArgument when
+// the code is not one the API's service uses.
+common::Result<CallError> IncidentError(const Incident& incident, const ApiSpec& api) {
+  const std::string& code = incident.error_code;
+  if (code.empty()) return CallError::kNone;
+  const ServiceErrors& errors = ErrorsOf(api.service);
+  if (code == errors.denied_code) return CallError::kDenied;
+  if (code == errors.throttle_code) return CallError::kThrottled;
+  if (code == api.not_found && !code.empty()) return CallError::kNotFound;
+  return common::Error{
+      common::ErrorCode::kInvalidArgument,
+      fmt::format("incident {}: {}:{} does not fail with {} (it uses {}, {}{}{})", incident.id,
+                  api.service, api.name, code, errors.denied_code, errors.throttle_code,
+                  api.not_found.empty() ? "" : ", ", api.not_found)};
+}
+
 }  // namespace
 
 std::string_view ServiceOf(std::string_view event_source) {
@@ -140,20 +156,49 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
     return Error{ErrorCode::kInvalidArgument,
                  fmt::format("volume must be between 0 and 1000, not {}", options.volume)};
   }
+  if (!std::isfinite(options.daily_growth) || options.daily_growth < 0 ||
+      options.daily_growth > 0.5) {
+    return Error{
+        ErrorCode::kInvalidArgument,
+        fmt::format("daily growth must be between 0 and 0.5, not {}", options.daily_growth)};
+  }
+  if (!(options.deploy_day_share >= 0 && options.deploy_day_share <= 1)) {
+    return Error{
+        ErrorCode::kInvalidArgument,
+        fmt::format("deploy day share must be between 0 and 1, not {}", options.deploy_day_share)};
+  }
+  if (options.account_ids.size() > static_cast<std::size_t>(options.accounts)) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{} account ids given for {} accounts", options.account_ids.size(),
+                             options.accounts)};
+  }
+  for (const std::string& id : options.account_ids) {
+    if (id.size() != 12 || id.find_first_not_of("0123456789") != std::string::npos) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("account id '{}' is not 12 digits", id)};
+    }
+  }
 
   World world;
   world.options_ = &options;
   const ApiSpec* catalog_begin = ApiCatalog().data();
   world.apis_.assign(catalog_begin, catalog_begin + ApiCatalog().size());
-  world.incidents_ = options.incidents.empty() ? DefaultIncidents(options) : options.incidents;
+  world.incidents_ = options.incidents.empty() && options.inject_default_incident
+                         ? DefaultIncidents(options)
+                         : options.incidents;
 
   const auto home = std::find(options.regions.begin(), options.regions.end(), "us-east-1");
   const int home_region =
       home == options.regions.end() ? 0 : static_cast<int>(home - options.regions.begin());
-  const std::span<const ActorSpec> actors = ActorCatalog();
+  std::vector<const ActorSpec*> actors;
+  for (const ActorSpec& spec : ActorCatalog()) actors.push_back(&spec);
+  if (options.platform_workloads) {
+    for (const ActorSpec& spec : PlatformActorCatalog()) actors.push_back(&spec);
+  }
   for (int a = 0; a < options.accounts; ++a) {
     Account account;
-    account.id = AccountId(options.seed, a);
+    account.id = a < static_cast<int>(options.account_ids.size()) ? options.account_ids[a]
+                                                                  : AccountId(options.seed, a);
     account.utc_offset_hours = kUtcOffsets[a % std::size(kUtcOffsets)];
     account.scale =
         a < static_cast<int>(std::size(kAccountScales)) ? kAccountScales[a] : kOtherAccountScale;
@@ -164,8 +209,12 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
     for (std::size_t r = 0; r < options.regions.size(); ++r) {
       account.ec2_ips.push_back(Ips(rng, {3, 18, 34, 44, 52, 54}, 8));
     }
+    if (options.daily_growth > 0) {
+      Rng growth_rng(DeriveSeed(options.seed, {kGrowthTag, static_cast<std::uint64_t>(a)}));
+      account.log_growth_per_day = std::log1p(options.daily_growth * (0.5 + growth_rng.Uniform()));
+    }
     for (std::size_t i = 0; i < actors.size(); ++i) {
-      const ActorSpec& spec = actors[i];
+      const ActorSpec& spec = *actors[i];
       Rng id_rng(DeriveSeed(options.seed, {kPrincipalTag, static_cast<std::uint64_t>(a), i}));
       Principal principal;
       principal.spec = &spec;
@@ -225,6 +274,18 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
           ErrorCode::kInvalidArgument,
           fmt::format("incident {}: needs an API, a positive duration and rate", incident.id)};
     }
+    static constexpr std::string_view kKinds[] = {"burst",     "slow-rise",  "error-storm",
+                                                  "off-hours", "never-seen", "tamper"};
+    if (std::find(std::begin(kKinds), std::end(kKinds), incident.kind) == std::end(kKinds)) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("incident {}: unknown kind '{}'", incident.id, incident.kind)};
+    }
+    if (incident.kind == "slow-rise" &&
+        (!(incident.rise_factor >= 1.0) || incident.ramp.count() <= 0)) {
+      return Error{
+          ErrorCode::kInvalidArgument,
+          fmt::format("incident {}: a slow rise needs a factor >= 1 and a ramp", incident.id)};
+    }
     const std::string_view service = ServiceOf(incident.event_source);
     int api = world.FindApi(service, incident.event_name);
     if (api < 0) {
@@ -236,14 +297,29 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
       api = static_cast<int>(world.apis_.size()) - 1;
     }
     const int a = static_cast<int>(account - world.accounts_.begin());
-    Rng rng(DeriveSeed(options.seed, {kPrincipalTag, static_cast<std::uint64_t>(a), 1000 + i}));
-    Principal principal;
-    IdentityFromArn(incident.principal_arn, account->id, rng, principal);
-    principal.user_agent = incident.user_agent;
-    principal.source_ip = incident.source_ip;
-    principal.agents = {AgentKind::kCli};
-    account->principals.push_back(std::move(principal));
-    world.incident_principals_.push_back(static_cast<int>(account->principals.size()) - 1);
+    common::Result<CallError> error = IncidentError(incident, world.apis_[api]);
+    if (!error) return std::move(error).error();
+    world.incident_errors_.push_back(*error);
+    if (!incident.actor.empty()) {
+      const auto usual = std::find_if(
+          account->principals.begin(), account->principals.end(),
+          [&](const Principal& p) { return p.spec != nullptr && p.spec->id == incident.actor; });
+      if (usual == account->principals.end()) {
+        return Error{ErrorCode::kInvalidArgument,
+                     fmt::format("incident {}: no actor '{}' in this scenario", incident.id,
+                                 incident.actor)};
+      }
+      world.incident_principals_.push_back(static_cast<int>(usual - account->principals.begin()));
+    } else {
+      Rng rng(DeriveSeed(options.seed, {kPrincipalTag, static_cast<std::uint64_t>(a), 1000 + i}));
+      Principal principal;
+      IdentityFromArn(incident.principal_arn, account->id, rng, principal);
+      principal.user_agent = incident.user_agent;
+      principal.source_ip = incident.source_ip;
+      principal.agents = {AgentKind::kCli};
+      account->principals.push_back(std::move(principal));
+      world.incident_principals_.push_back(static_cast<int>(account->principals.size()) - 1);
+    }
     world.incident_apis_.push_back(api);
     world.incident_streams_.push_back(a * static_cast<int>(options.regions.size()) +
                                       static_cast<int>(region - options.regions.begin()));

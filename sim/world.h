@@ -40,6 +40,7 @@ struct Account {
   std::string id;
   int utc_offset_hours = 0;           // business hours and weekends are local
   double scale = 1.0;                 // relative size of the account's background traffic
+  double log_growth_per_day = 0.0;    // background volume is scale x exp(this x days elapsed)
   std::vector<Principal> principals;  // index = actor index, then incident principals
   ResourcePools pools;
   std::vector<std::string> office_ips, ci_ips;
@@ -75,6 +76,8 @@ class World {
   int incident_principal(std::size_t i) const { return incident_principals_[i]; }
   int incident_api(std::size_t i) const { return incident_apis_[i]; }
   int incident_stream(std::size_t i) const { return incident_streams_[i]; }
+  // How every call of incident `i` fails (kNone: they succeed).
+  CallError incident_error(std::size_t i) const { return incident_errors_[i]; }
 
  private:
   World() = default;
@@ -85,6 +88,7 @@ class World {
   std::vector<Stream> streams_;
   std::vector<Incident> incidents_;
   std::vector<int> incident_principals_, incident_apis_, incident_streams_;
+  std::vector<CallError> incident_errors_;
 };
 
 // Returns "<service>" for "<service>.amazonaws.com" (CloudTrail's eventSource).
