@@ -4,9 +4,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/explain_command.h"
 #include "app/generate_command.h"
 #include "app/replay_command.h"
 #include "app/run_command.h"
+#include "app/score_command.h"
 #include "app/validate_config_command.h"
 
 int main(int argc, char** argv) {
@@ -26,6 +28,10 @@ int main(int argc, char** argv) {
   CLI::App* run = trailsight::app::AddRunCommand(app, run_flags);
   trailsight::app::ValidateConfigFlags validate_flags;
   CLI::App* validate = trailsight::app::AddValidateConfigCommand(app, validate_flags);
+  trailsight::app::ExplainFlags explain_flags;
+  CLI::App* explain = trailsight::app::AddExplainCommand(app, explain_flags);
+  trailsight::app::ScoreFlags score_flags;
+  CLI::App* score = trailsight::app::AddScoreCommand(app, score_flags);
 
   try {
     app.parse(argc, argv);
@@ -37,5 +43,7 @@ int main(int argc, char** argv) {
   if (replay->parsed()) return trailsight::app::RunReplay(replay_flags);
   if (generate->parsed()) return trailsight::app::RunGenerate(generate_flags);
   if (validate->parsed()) return trailsight::app::RunValidateConfig(validate_flags);
+  if (explain->parsed()) return trailsight::app::RunExplain(explain_flags);
+  if (score->parsed()) return trailsight::app::RunScore(score_flags);
   return 2;
 }

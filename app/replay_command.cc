@@ -2,29 +2,51 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <optional>
+
 #include "alerts/insight_sink.h"
+#include "alerts/ocsf_sink.h"
+#include "app/config_reload.h"
 #include "app/progress.h"
+#include "app/series_writer.h"
 #include "app/snapshot_store.h"
 #include "config/config.h"
 #include "consumers/dead_letter_file.h"
+#include "consumers/interner_cap_alert.h"
 #include "consumers/replay_reader.h"
 #include "detector/detector.h"
+#include "detector/tamper_rules.h"
 
 namespace trailsight::app {
 namespace {
 
-// Feeds parsed events to the detector and the progress line.
+// Feeds parsed events to the tamper rules, then the detector, and the progress line.
 class DetectorFeed final : public consumers::EventReceiver {
  public:
-  explicit DetectorFeed(detector::Detector& detector) : detector_(detector) {}
+  DetectorFeed(detector::TamperRules& tamper, common::AlertSink& alerts,
+               detector::Detector& detector, const common::StringInterner& interner)
+      : tamper_(tamper), alerts_(alerts), detector_(detector), cap_alert_(interner) {}
   void OnEvent(const common::Event& event) override {
+    cap_alert_.OnEvent(event, alerts_);
+    tamper_.OnEvent(event, alerts_);
     detector_.OnEvent(event);
     progress_.Tick(event.time);
   }
 
  private:
-  detector::Detector& detector_;  // outlives the feed: both live in RunReplay
+  detector::TamperRules& tamper_;  // all three outlive the feed: they live in RunReplay
+  common::AlertSink& alerts_;
+  detector::Detector& detector_;
+  consumers::InternerCapAlert cap_alert_;
   ProgressLine progress_;
+};
+
+// The alert sink without an alerts output: alerts are counted by the rules, not written.
+class UnwrittenAlerts final : public common::AlertSink {
+ public:
+  common::Status Publish(const common::Alert&) override { return common::Ok(); }
+  common::Status Flush() override { return common::Ok(); }
 };
 
 }  // namespace
@@ -32,38 +54,55 @@ class DetectorFeed final : public consumers::EventReceiver {
 CLI::App* AddReplayCommand(CLI::App& app, ReplayFlags& flags) {
   CLI::App* replay = app.add_subcommand(
       "replay", "Replay CloudTrail files, S3-layout folders or stdin (-) and write insights");
-  replay
-      ->add_option("paths", flags.paths,
-                   "Inputs: {\"Records\":[...]} .json/.json.gz files, JSON arrays, JSON lines, "
-                   "AWSLogs/ folders (recursive), or - for stdin")
-      ->required();
+  replay->add_option("paths", flags.paths,
+                     "Inputs: {\"Records\":[...]} .json/.json.gz files, JSON arrays, JSON lines, "
+                     "AWSLogs/ folders (recursive), or - for stdin; default: input.files of the "
+                     "config");
   replay->add_option("--config", flags.config_path,
                      "YAML config file (see config/trailsight.yaml)");
   replay->add_option("--insights-out", flags.insights_out,
                      "Where insights go: - (stdout, JSON lines), FILE (JSON lines) or DIR/ "
                      "(S3 layout AWSLogs/<acct>/CloudTrail-Insight/...)");
+  replay->add_option("--alerts-out", flags.alerts_out,
+                     "Where tamper alerts and a mirror of every insight go, as OCSF Detection "
+                     "Findings: - (stdout) or FILE (JSON lines); default: not written");
   replay->add_option("--dead-letter-out", flags.dead_letter_out,
                      "JSON-lines file for rejected records (default from config)");
   replay->add_option("--state-out", flags.state_out,
                      "Write the learned state as a snapshot in this folder, so `trailsight run` "
                      "with state.dir there starts warm");
+  replay->add_option("--series", flags.series_out,
+                     "Write every judged key-minute (calls, expected, thresholds, scores, "
+                     "insight state) as CSV to this file (- for stdout), for notebooks");
+  replay->add_option("--series-key", flags.series_keys,
+                     "Only keys matching this glob in --series, as ACCOUNT/REGION/SOURCE/NAME"
+                     "[/ERRORCODE] (e.g. '*/TerminateInstances'); repeatable");
   return replay;
 }
 
 int RunReplay(const ReplayFlags& flags) {
-  config::Config config;
-  if (!flags.config_path.empty()) {
-    common::Result<config::Config> loaded = config::LoadConfigFile(flags.config_path);
-    if (!loaded) {
-      fmt::print(stderr, "{}\n", loaded.error().message);
-      return 2;
-    }
-    config = *std::move(loaded);
+  common::Result<config::Config> loaded = config::LoadConfigFileOrDefaults(flags.config_path);
+  if (!loaded) {
+    fmt::print(stderr, "{}\n", loaded.error().message);
+    return 2;
   }
+  config::Config config = *std::move(loaded);
   if (flags.insights_out) config.outputs.insights = *flags.insights_out;
   if (flags.dead_letter_out) config.input.dead_letter_path = *flags.dead_letter_out;
+  if (flags.alerts_out) config.outputs.alerts = *flags.alerts_out;
+  common::Result<detector::CompiledTuning> tuning =
+      detector::CompiledTuning::Compile(config.tuning);
+  if (!tuning) {
+    fmt::print(stderr, "replay: detection.{}\n", tuning.error().message);
+    return 2;
+  }
 
-  common::Result<std::vector<std::string>> inputs = consumers::ExpandInputs(flags.paths);
+  const std::vector<std::string>& paths = flags.paths.empty() ? config.input.files : flags.paths;
+  if (paths.empty()) {
+    fmt::print(stderr, "replay: no input: give PATH... or set input.files in the config\n");
+    return 2;
+  }
+  common::Result<std::vector<std::string>> inputs = consumers::ExpandInputs(paths);
   if (!inputs) {
     fmt::print(stderr, "replay: {}\n", inputs.error().message);
     return 2;
@@ -73,19 +112,50 @@ int RunReplay(const ReplayFlags& flags) {
     fmt::print(stderr, "replay: {}\n", insights.error().message);
     return 2;
   }
+  std::unique_ptr<alerts::OcsfLinesSink> ocsf;
+  if (!config.outputs.alerts.empty()) {
+    auto opened = alerts::OcsfLinesSink::Open(config.outputs.alerts);
+    if (!opened) {
+      fmt::print(stderr, "replay: {}\n", opened.error().message);
+      return 2;
+    }
+    ocsf = *std::move(opened);
+  }
   auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
   if (!dead_letters) {
     fmt::print(stderr, "replay: {}\n", dead_letters.error().message);
     return 2;
   }
 
-  common::StringInterner interner;
-  detector::Detector detector(config.detector, interner, **insights);
+  // With an alerts output, every insight is mirrored into it next to the alerts.
+  std::optional<alerts::MirroredFindingSink> mirrored;
+  if (ocsf) mirrored.emplace(**insights, *ocsf);
+  common::FindingSink& findings =
+      mirrored ? static_cast<common::FindingSink&>(*mirrored) : **insights;
+  UnwrittenAlerts unwritten;
+  common::AlertSink& alert_sink = ocsf ? static_cast<common::AlertSink&>(*ocsf) : unwritten;
+
+  common::StringInterner interner({.max_strings = config.input.max_interned_strings,
+                                   .max_bytes = config.input.max_interned_bytes});
+  detector::TamperRules tamper(config.tamper, interner);
+  detector::Detector detector(config.detector, interner, findings);
+  detector.Retune(*std::move(tuning));
+  detector.SetAlertSink(&alert_sink);  // silent sources
+  std::unique_ptr<SeriesWriter> series;
+  if (!flags.series_out.empty()) {
+    auto opened = SeriesWriter::Create(flags.series_out, flags.series_keys);
+    if (!opened) {
+      fmt::print(stderr, "replay: {}\n", opened.error().message);
+      return 2;
+    }
+    series = *std::move(opened);
+    detector.SetMinuteObserver(series.get());
+  }
   consumers::ReplayReader reader(interner, **dead_letters,
                                  {.max_record_bytes = config.input.max_record_bytes});
   int status = 0;
   {
-    DetectorFeed feed(detector);
+    DetectorFeed feed(tamper, alert_sink, detector, interner);
     for (const std::string& input : *inputs) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
         spdlog::error("replay: {}", read.error().message);
@@ -109,15 +179,33 @@ int RunReplay(const ReplayFlags& flags) {
     }
   }
   detector.FinishInput();
+  if (series) {
+    common::Result<std::uint64_t> rows = series->Finish();
+    if (!rows) {
+      spdlog::error("replay: {}", rows.error().message);
+      status = 1;
+    } else {
+      spdlog::info("replay: {} key-minutes written to {}", *rows, flags.series_out);
+    }
+  }
+  if (common::Status flushed = alert_sink.Flush(); !flushed) {
+    spdlog::error("replay: {}", flushed.error().message);
+    status = 1;
+  }
 
   const consumers::InputCounters& in = reader.counters();
   const detector::DetectorCounters& out = detector.counters();
+  const detector::TamperCounters& tampering = tamper.counters();
   spdlog::info(
-      "replay: {} inputs, {} records, {} malformed{}, {} late dropped, {} keys, {} findings",
+      "replay: {} inputs, {} records, {} malformed{}, {} late dropped, {} keys, {} findings, {} "
+      "alerts{}",
       in.inputs, in.records, in.malformed,
       in.malformed > 0 ? fmt::format(" (see {})", config.input.dead_letter_path) : "",
-      out.late_dropped, detector.key_count(), out.findings);
-  if (out.publish_errors > 0) status = 1;
+      out.late_dropped, detector.key_count(), out.findings, tampering.alerts + out.alerts,
+      tampering.alerts + out.alerts > 0 && !ocsf
+          ? " (not written: set --alerts-out or outputs.alerts)"
+          : "");
+  if (out.publish_errors > 0 || tampering.publish_errors > 0) status = 1;
   return status;
 }
 

@@ -10,11 +10,14 @@ namespace trailsight::app {
 // `trailsight replay PATH...`: reads CloudTrail files, directories or stdin in order,
 // runs the detector on them and writes findings. Flags win over the config file.
 struct ReplayFlags {
-  std::vector<std::string> paths;
+  std::vector<std::string> paths;              // empty: input.files of the config
   std::string config_path;                     // empty: built-in defaults
   std::optional<std::string> insights_out;     // overrides outputs.insights
   std::optional<std::string> dead_letter_out;  // overrides input.dead_letter_path
-  std::string state_out;  // non-empty: write a snapshot there for `trailsight run` to start from
+  std::optional<std::string> alerts_out;       // overrides outputs.alerts
+  std::string state_out;   // non-empty: write a snapshot there for `trailsight run` to start from
+  std::string series_out;  // non-empty: per-key minute series CSV (SeriesWriter)
+  std::vector<std::string> series_keys;  // globs of keys in the series; empty: every key
 };
 
 // Registers the subcommand and its flags on `app`; `flags` must outlive parsing.

@@ -6,11 +6,19 @@
 #include <optional>
 
 #include "alerts/kafka_publisher.h"
+#include "alerts/ocsf_sink.h"
+#include "app/config_reload.h"
+#include "app/service_metrics.h"
 #include "app/snapshot_store.h"
 #include "config/config.h"
 #include "consumers/dead_letter_file.h"
+#include "consumers/interner_cap_alert.h"
 #include "consumers/kafka_source.h"
 #include "detector/detector.h"
+#include "detector/tamper_rules.h"
+#include "ops/health.h"
+#include "ops/http_endpoint.h"
+#include "ops/json_log.h"
 
 namespace trailsight::app {
 namespace {
@@ -21,47 +29,66 @@ constexpr std::chrono::milliseconds kDrainedAfter{500};  // --until-caught-up: q
 
 volatile std::sig_atomic_t stop_requested = 0;
 extern "C" void RequestStop(int /*signal*/) { stop_requested = 1; }
+constexpr std::chrono::seconds kConfigCheckEvery{5};  // a look at the config file's mtime
+volatile std::sig_atomic_t reload_requested = 0;
+extern "C" void RequestReload(int /*signal*/) { reload_requested = 1; }
 
 common::Seconds WallClock() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
+// Feeds each event to the tamper rules, then the detector.
 class DetectorFeed final : public consumers::EventReceiver {
  public:
-  explicit DetectorFeed(detector::Detector& detector) : detector_(detector) {}
-  void OnEvent(const common::Event& event) override { detector_.OnEvent(event); }
+  DetectorFeed(detector::TamperRules& tamper, common::AlertSink& alerts,
+               detector::Detector& detector, const common::StringInterner& interner)
+      : tamper_(tamper), alerts_(alerts), detector_(detector), cap_alert_(interner) {}
+  void OnEvent(const common::Event& event) override {
+    cap_alert_.OnEvent(event, alerts_);
+    tamper_.OnEvent(event, alerts_);
+    detector_.OnEvent(event);
+  }
 
  private:
-  detector::Detector& detector_;  // outlives the feed; both live in RunService
+  detector::TamperRules& tamper_;  // all three outlive the feed; they live in RunService
+  common::AlertSink& alerts_;
+  detector::Detector& detector_;
+  consumers::InternerCapAlert cap_alert_;
 };
 
 // Snapshots and their completion, by the rule of DESIGN.md "Delivery and state": a
 // snapshot is taken between two polls with the offsets it reflects, becomes complete once
-// every finding published before it is acknowledged, and only then is written and are
-// its offsets committed.
+// every finding and alert published before it is acknowledged (on the insights and the
+// alerts topics), and only then is written and are its offsets committed.
 class Checkpointer final : public consumers::RebalanceListener {
  public:
   Checkpointer(detector::Detector& detector, alerts::KafkaFindingPublisher& publisher,
-               SnapshotStore& store, std::vector<consumers::PartitionOffset> resume_offsets)
+               alerts::KafkaFindingPublisher& alerts_publisher, SnapshotStore& store,
+               std::vector<consumers::PartitionOffset> resume_offsets)
       : detector_(detector),
         publisher_(publisher),
+        alerts_publisher_(alerts_publisher),
         store_(store),
         resume_offsets_(std::move(resume_offsets)) {}
 
   void set_source(consumers::KafkaSource* source) { source_ = source; }
 
-  // Starts a snapshot unless one is pending.
-  void Begin() {
-    if (pending_ || source_ == nullptr) return;
-    pending_ =
-        Pending{Snapshot{source_->Positions(), detector_.SaveState()}, publisher_.published()};
+  // Starts a snapshot unless one is pending; returns whether it started one.
+  bool Begin() {
+    if (pending_ || source_ == nullptr) return false;
+    pending_ = Pending{Snapshot{source_->Positions(), detector_.SaveState()},
+                       publisher_.published(), alerts_publisher_.published()};
+    return true;
   }
 
   // Completes the pending snapshot if its findings are all acknowledged. Returns true
   // when nothing is pending any more.
   bool TryComplete() {
     if (!pending_) return true;
-    if (publisher_.AckedThrough() < pending_->published) return false;
+    if (publisher_.AckedThrough() < pending_->published ||
+        alerts_publisher_.AckedThrough() < pending_->alerts_published) {
+      return false;
+    }
     if (common::Status written = store_.Write(pending_->snapshot); !written) {
       spdlog::error("state: {}", written.error().message);
       pending_.reset();  // try again with the next snapshot
@@ -80,9 +107,11 @@ class Checkpointer final : public consumers::RebalanceListener {
   // Takes a snapshot now and waits (flushing) until it is complete.
   bool CompleteNow() {
     Begin();
-    if (common::Status flushed = publisher_.Flush(); !flushed) {
-      spdlog::error("state: {}", flushed.error().message);
-      return false;
+    for (alerts::KafkaFindingPublisher* publisher : {&publisher_, &alerts_publisher_}) {
+      if (common::Status flushed = publisher->Flush(); !flushed) {
+        spdlog::error("state: {}", flushed.error().message);
+        return false;
+      }
     }
     return TryComplete();
   }
@@ -116,11 +145,13 @@ class Checkpointer final : public consumers::RebalanceListener {
  private:
   struct Pending {
     Snapshot snapshot;
-    std::uint64_t published = 0;  // every finding up to this sequence must be acknowledged
+    std::uint64_t published = 0;         // every finding up to this sequence must be acknowledged
+    std::uint64_t alerts_published = 0;  // likewise on the alerts topic
   };
 
   detector::Detector& detector_;  // all four outlive the Checkpointer: RunService
   alerts::KafkaFindingPublisher& publisher_;
+  alerts::KafkaFindingPublisher& alerts_publisher_;
   SnapshotStore& store_;
   consumers::KafkaSource* source_ = nullptr;
   std::vector<consumers::PartitionOffset> resume_offsets_;
@@ -140,6 +171,11 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags& flags) {
   run->add_flag("--until-caught-up", flags.until_caught_up,
                 "Stop (flush, snapshot, commit) once the input topics are drained: for backfills "
                 "and benchmarks");
+  run->add_option("--metrics-bind", flags.metrics_bind,
+                  "host:port of /metrics and /healthz, port 0 for any free port (overrides "
+                  "metrics.bind, and metrics.enabled: false)");
+  run->add_option("--log-format", flags.log_format, "text or json (overrides logging.format)")
+      ->check(CLI::IsMember({"text", "json"}));
   return run;
 }
 
@@ -150,6 +186,14 @@ int RunService(const RunFlags& flags) {
     return 2;
   }
   config::Config config = *std::move(loaded);
+  // Reloads compare the file with the file: constructed before the flags below change `config`.
+  ConfigReloader reloader(flags.config_path, config, kConfigCheckEvery, Clock::now());
+  common::Result<detector::CompiledTuning> tuning =
+      detector::CompiledTuning::Compile(config.tuning);
+  if (!tuning) {
+    fmt::print(stderr, "{}: detection.{}\n", flags.config_path, tuning.error().message);
+    return 2;
+  }
   if (flags.brokers) config.kafka.brokers = *flags.brokers;
   if (flags.state_dir) config.state.dir = *flags.state_dir;
   if (config.kafka.brokers.empty()) {
@@ -158,25 +202,67 @@ int RunService(const RunFlags& flags) {
     return 2;
   }
 
+  if (flags.log_format) {
+    config.logging.format =
+        config::ParseLogFormat(*flags.log_format).value_or(config.logging.format);
+  }
+  if (config.logging.format == config::LogFormat::kJson) ops::UseJsonLogs();
+  if (flags.metrics_bind) {
+    common::Result<config::BindAddress> bind = config::ParseBindAddress(*flags.metrics_bind);
+    if (!bind) {
+      fmt::print(stderr, "--metrics-bind: {}\n", bind.error().message);
+      return 2;
+    }
+    config.metrics = {.enabled = true, .bind = *std::move(bind)};
+  }
+
   std::signal(SIGTERM, RequestStop);
   std::signal(SIGINT, RequestStop);
+  std::signal(SIGHUP, RequestReload);
+
+  // Serves from here on, so /healthz says "starting" while the state loads.
+  ServiceMetrics metrics(Clock::now());
+  ops::ServiceHealth health;
+  std::unique_ptr<ops::HttpEndpoint> endpoint;
+  if (config.metrics.enabled) {
+    auto started = ops::HttpEndpoint::Start(
+        {.host = config.metrics.bind.host, .port = config.metrics.bind.port}, metrics.registry(),
+        health);
+    if (!started) {
+      spdlog::error("run: {}", started.error().message);
+      return 1;
+    }
+    endpoint = *std::move(started);
+    spdlog::info("metrics: serving /metrics and /healthz on http://{}", endpoint->address());
+  }
 
   auto store = SnapshotStore::Open(config.state.dir, config.state.keep);
   auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
   auto publisher = alerts::KafkaFindingPublisher::Create({.brokers = config.kafka.brokers,
                                                           .topic = config.kafka.insights_topic,
                                                           .properties = config.kafka.properties});
+  // Tamper alerts and the OCSF mirror of every insight.
+  auto alerts_publisher =
+      alerts::KafkaFindingPublisher::Create({.brokers = config.kafka.brokers,
+                                             .topic = config.kafka.alerts_topic,
+                                             .properties = config.kafka.properties});
   for (const common::Error* error :
        {store ? nullptr : &store.error(), dead_letters ? nullptr : &dead_letters.error(),
-        publisher ? nullptr : &publisher.error()}) {
+        publisher ? nullptr : &publisher.error(),
+        alerts_publisher ? nullptr : &alerts_publisher.error()}) {
     if (error != nullptr) {
       spdlog::error("run: {}", error->message);
       return 1;
     }
   }
 
-  common::StringInterner interner;
-  detector::Detector detector(config.detector, interner, **publisher);
+  alerts::OcsfKafkaSink ocsf(**alerts_publisher);
+  alerts::MirroredFindingSink findings(**publisher, ocsf);
+  common::StringInterner interner({.max_strings = config.input.max_interned_strings,
+                                   .max_bytes = config.input.max_interned_bytes});
+  detector::TamperRules tamper(config.tamper, interner);
+  detector::Detector detector(config.detector, interner, findings);
+  detector.SetAlertSink(&ocsf);  // silent sources
   std::vector<consumers::PartitionOffset> resume;
   if (std::optional<Snapshot> snapshot = (*store)->LoadNewest()) {
     if (common::Status restored = detector.LoadState(snapshot->detector_state); restored) {
@@ -189,8 +275,10 @@ int RunService(const RunFlags& flags) {
   } else {
     spdlog::info("state: no snapshot in {}; starting fresh", config.state.dir);
   }
+  detector.Retune(*std::move(tuning));
 
-  Checkpointer checkpointer(detector, **publisher, **store, std::move(resume));
+  Checkpointer checkpointer(detector, **publisher, **alerts_publisher, **store, std::move(resume));
+  AssignmentCounter assignments(checkpointer);  // counts partitions, then the Checkpointer
   auto source = consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
                                                 .group_id = config.kafka.group_id,
                                                 .topics = config.kafka.topics,
@@ -198,7 +286,7 @@ int RunService(const RunFlags& flags) {
                                                 .properties = config.kafka.properties,
                                                 .max_record_bytes = config.input.max_record_bytes,
                                                 .future_skew = config.kafka.future_skew},
-                                               interner, **dead_letters, checkpointer);
+                                               interner, **dead_letters, assignments);
   if (!source) {
     spdlog::error("run: {}", source.error().message);
     return 1;
@@ -207,14 +295,20 @@ int RunService(const RunFlags& flags) {
   spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers);
 
-  DetectorFeed feed(detector);
+  DetectorFeed feed(tamper, ocsf, detector, interner);
   Clock::time_point last_message = Clock::now();
   Clock::time_point last_idle_tick = Clock::now();
   Clock::time_point last_snapshot = Clock::now();
   while (stop_requested == 0) {
     const std::size_t handled = (*source)->Poll(feed, kPollTimeout);
     (*publisher)->Poll();
+    (*alerts_publisher)->Poll();
     const Clock::time_point now = Clock::now();
+    const bool reload = reload_requested != 0;
+    reload_requested = 0;
+    if (std::optional<detector::CompiledTuning> retuned = reloader.Poll(reload, now)) {
+      detector.Retune(*std::move(retuned));  // baselines and open insights are kept
+    }
     if (handled > 0) last_message = now;
     if (flags.until_caught_up && handled == 0 && now - last_message >= kDrainedAfter &&
         (*source)->Lag() == 0 && !(*source)->Positions().empty()) {
@@ -229,19 +323,25 @@ int RunService(const RunFlags& flags) {
       last_idle_tick = now;
     }
     if (now - last_snapshot >= config.state.snapshot_interval) {
-      checkpointer.Begin();
+      const Clock::time_point capture_start = Clock::now();
+      if (checkpointer.Begin()) metrics.ObserveSnapshotCapture(Clock::now() - capture_start);
       last_snapshot = now;
     }
     checkpointer.TryComplete();
+    metrics.Update(now, **source, detector, **publisher,
+                   tamper.counters().alerts + detector.counters().alerts, checkpointer.completed(),
+                   assignments.held());
+    health.Tick(now, assignments.held() > 0);
   }
 
   spdlog::info("run: stopping: flushing findings and taking a final snapshot");
+  health.MarkStopping();
   const bool completed = checkpointer.CompleteNow();
   (*source)->Close();
   const detector::DetectorCounters& counts = detector.counters();
-  spdlog::info("run: {} events, {} late dropped, {} keys, {} findings, {} snapshots", counts.events,
-               counts.late_dropped, detector.key_count(), counts.findings,
-               checkpointer.completed());
+  spdlog::info("run: {} events, {} late dropped, {} keys, {} findings, {} alerts, {} snapshots",
+               counts.events, counts.late_dropped, detector.key_count(), counts.findings,
+               tamper.counters().alerts, checkpointer.completed());
   return completed ? 0 : 1;
 }
 

@@ -195,7 +195,7 @@ TEST_F(ReplayEndToEndTest, BadRecordsAreDeadLetteredAndNothingElseIsLost) {
 
 TEST_F(ReplayEndToEndTest, ConfigTunesAndFlagsWin) {
   const fs::path config = dir_ / "strict.yaml";
-  std::ofstream(config) << "baseline:\n  min_calls: 100000\noutputs:\n  insights: "
+  std::ofstream(config) << "detection:\n  min_calls: 100000\noutputs:\n  insights: "
                         << (dir_ / "from-config.jsonl").string() << "\n";
 
   const fs::path insights =
@@ -206,9 +206,21 @@ TEST_F(ReplayEndToEndTest, ConfigTunesAndFlagsWin) {
   EXPECT_TRUE(ReadLines(insights).empty());  // nothing reaches 100000 calls a minute
 }
 
+TEST_F(ReplayEndToEndTest, ReadsTheConfigsInputFilesWhenNoPathIsGiven) {
+  const fs::path config = dir_ / "files.yaml";
+  std::ofstream(config) << "input:\n  files: [" << Quote(dir_ / "s3") << "]\n";
+
+  const fs::path from_config =
+      Replay("", "from-config-files.jsonl", fmt::format("--config {}", Quote(config)));
+
+  EXPECT_FALSE(ReadFile(from_config).empty());
+  EXPECT_EQ(ReadFile(from_config), ReadFile(Replay(Quote(dir_ / "s3"), "from-path.jsonl")));
+  EXPECT_EQ(RunTrailsight("replay --insights-out - 2>/dev/null"), 2);  // no input at all
+}
+
 TEST_F(ReplayEndToEndTest, BadConfigExitsTwoNamingTheField) {
   const fs::path config = dir_ / "typo.yaml";
-  std::ofstream(config) << "baseline:\n  min_cals: 3\n";
+  std::ofstream(config) << "detection:\n  min_cals: 3\n";
 
   EXPECT_EQ(RunTrailsight(fmt::format("replay '{}' --config '{}' --insights-out - 2>'{}'",
                                       (dir_ / "week.jsonl").string(), config.string(),
@@ -225,6 +237,82 @@ TEST_F(ReplayEndToEndTest, HelpAndVersionAnswer) {
   EXPECT_EQ(RunTrailsight("replay --help > /dev/null"), 0);
   EXPECT_EQ(RunTrailsight("generate --help > /dev/null"), 0);
   EXPECT_EQ(RunTrailsight("replay /no/such/path --insights-out - 2>/dev/null"), 2);
+}
+
+TEST_F(ReplayEndToEndTest, AlertsOutMirrorsEveryInsightBesideTheAlerts) {
+  const fs::path alerts = dir_ / "mirror.ocsf.jsonl";
+
+  const fs::path insights =
+      Replay(Quote(dir_ / "s3"), "mirrored.jsonl", fmt::format("--alerts-out {}", Quote(alerts)));
+
+  EXPECT_EQ(ReadFile(insights), ReadFile(Replay(Quote(dir_ / "s3"), "unmirrored.jsonl")));
+  const std::vector<std::string> records = ReadLines(insights);
+  const std::vector<std::string> mirrored = ReadLines(alerts);
+  ASSERT_EQ(records.size(), 2u);
+  ASSERT_EQ(mirrored.size(), records.size());  // the generated week has no tamper call
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Json insight = Json::parse(records[i]), finding = Json::parse(mirrored[i]);
+    EXPECT_EQ(finding["class_uid"], 2004);
+    EXPECT_EQ(finding["activity_name"], i == 0 ? "Create" : "Close");
+    EXPECT_EQ(finding["finding_info"]["uid"], insight["sharedEventID"]);
+    EXPECT_EQ(finding["metadata"]["uid"], insight["eventID"]);
+    EXPECT_EQ(finding["api"]["operation"], insight["insightDetails"]["eventName"]);
+    EXPECT_EQ(finding["cloud"]["account"]["uid"], insight["recipientAccountId"]);
+    EXPECT_EQ(finding["unmapped"]["insightDetails"], insight["insightDetails"]);
+  }
+}
+
+// The recorded Stratus Red Team detonations (../shared/datasets): six tamper calls among
+// 310 records, one of them a denied LeaveOrganization.
+const fs::path kStratus = fs::path(TRAILSIGHT_SHARED_DIR) / "datasets" / "stratus-detonation-logs";
+
+TEST_F(ReplayEndToEndTest, AlertsOutHoldsEveryRecordedTamperCallAsAnOcsfDetectionFinding) {
+  if (!fs::exists(kStratus)) GTEST_SKIP() << "dataset not available: " << kStratus;
+  const fs::path alerts = dir_ / "stratus.ocsf.jsonl";
+
+  const fs::path insights =
+      Replay(Quote(kStratus), "stratus.jsonl", fmt::format("--alerts-out {}", Quote(alerts)));
+
+  EXPECT_TRUE(ReadLines(insights).empty());  // minutes of data: no baseline, no insight
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> seen;
+  for (const std::string& line : ReadLines(alerts)) {
+    const Json finding = Json::parse(line);
+    EXPECT_EQ(finding["class_uid"], 2004);
+    EXPECT_EQ(finding["finding_info"]["types"], Json::array({"Tamper"}));
+    seen.emplace_back(finding["api"]["operation"], finding["severity"],
+                      finding["api"].value("/response/error"_json_pointer, ""),
+                      finding["finding_info"]["related_events"][0]["uid"]);
+  }
+  EXPECT_EQ(
+      seen,
+      (std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+          {"DeleteTrail", "Critical", "", "ee73c230-44bc-4492-8542-cfb189eae287"},
+          {"PutEventSelectors", "High", "", "c2a89408-340a-42f0-8ace-75d9f5769393"},
+          {"StopLogging", "Critical", "", "10163ed2-2253-469d-a5ee-cbc6651f8934"},
+          {"DeleteResolverQueryLogConfig", "High", "", "ba4609ca-b420-4cb6-bdff-307729b3b7db"},
+          {"LeaveOrganization", "Critical", "AccessDenied", "16903cbd-fdff-4818-82f2-d66ad09aaf57"},
+          {"DeleteFlowLogs", "High", "", "ded2f5af-f3a5-46d2-a170-a23206a32c36"},
+      }));
+}
+
+TEST_F(ReplayEndToEndTest, TamperRulesFromTheConfigReachTheAlertStream) {
+  if (!fs::exists(kStratus)) GTEST_SKIP() << "dataset not available: " << kStratus;
+  const fs::path config = dir_ / "tamper.yaml";
+  std::ofstream(config) << "tamper:\n  rules:\n    - {event_source: ec2.amazonaws.com, "
+                           "event_name: GetPasswordData, severity: medium}\n";
+  const fs::path alerts = dir_ / "password.ocsf.jsonl";
+
+  Replay(Quote(kStratus / "aws.credential-access.ec2-get-password-data.json"), "password.jsonl",
+         fmt::format("--config {} --alerts-out {}", Quote(config), Quote(alerts)));
+
+  const std::vector<std::string> lines = ReadLines(alerts);
+  ASSERT_EQ(lines.size(), 30u);  // every one of the denied calls
+  for (const std::string& line : lines) {
+    const Json finding = Json::parse(line);
+    EXPECT_EQ(finding["finding_info"]["analytic"]["name"], "ec2.GetPasswordData");
+    EXPECT_EQ(finding["severity"], "Medium");
+    EXPECT_EQ(finding["api"]["response"]["error"], "Client.UnauthorizedOperation");
+  }
 }
 
 }  // namespace

@@ -1,0 +1,114 @@
+#include "app/service_metrics.h"
+
+#include <limits>
+
+namespace trailsight::app {
+
+ServiceMetrics::ServiceMetrics(Clock::time_point started)
+    : messages_in_(registry_.AddCounter(
+          "trailsight_messages_in_total",
+          "Kafka messages read from the input topics (one may hold a batch of records).")),
+      events_in_(registry_.AddCounter("trailsight_events_in_total",
+                                      "CloudTrail records read and handed to the detector.")),
+      parse_errors_(registry_.AddCounter(
+          "trailsight_parse_errors_total",
+          "Messages, or records in a batch, that could not be parsed; each was dead-lettered.")),
+      future_events_(registry_.AddCounter(
+          "trailsight_future_events_total",
+          "Records dated beyond the wall clock plus kafka.future_skew_seconds; dead-lettered.")),
+      dead_letters_lost_(registry_.AddCounter(
+          "trailsight_dead_letters_lost_total",
+          "Dead letters the dead-letter topic did not take (the dead-letter file has them).")),
+      broker_errors_(registry_.AddCounter("trailsight_broker_errors_total",
+                                          "Errors librdkafka reported while consuming.")),
+      commit_errors_(registry_.AddCounter("trailsight_commit_errors_total",
+                                          "Offset commits for the consumer group that failed.")),
+      consumer_lag_(registry_.AddGauge(
+          "trailsight_consumer_lag",
+          "Messages behind the high watermarks, summed over the assigned partitions; NaN "
+          "while an offset or a watermark is unknown.")),
+      partitions_(registry_.AddGauge("trailsight_assigned_partitions",
+                                     "Input partitions this instance holds.")),
+      late_dropped_(registry_.AddCounter(
+          "trailsight_late_events_dropped_total",
+          "Events that arrived after their minute had closed (beyond the allowed lateness).")),
+      active_keys_(registry_.AddGauge(
+          "trailsight_active_keys",
+          "Keys (account, region, eventSource, eventName[, errorCode]) with state.")),
+      open_insights_(
+          registry_.AddGauge("trailsight_open_insights", "Insights started and not yet ended.")),
+      findings_published_(registry_.AddCounter(
+          "trailsight_findings_published_total",
+          "Insight records (Start and End) handed to the insights topic's producer.")),
+      findings_acknowledged_(
+          registry_.AddCounter("trailsight_findings_acknowledged_total",
+                               "Insight records Kafka acknowledged (each counted once).")),
+      publish_errors_(registry_.AddCounter(
+          "trailsight_publish_errors_total",
+          "Final delivery failures of insight records; each is re-produced until delivered.")),
+      publish_retries_(
+          registry_.AddCounter("trailsight_publish_retries_total",
+                               "Insight records re-produced after a delivery failure.")),
+      producer_restarts_(registry_.AddCounter(
+          "trailsight_producer_restarts_total",
+          "Insights producers re-created after a fatal idempotent-producer error.")),
+      findings_unacknowledged_(
+          registry_.AddGauge("trailsight_findings_unacknowledged",
+                             "Insight records published and not yet acknowledged by Kafka.")),
+      alerts_published_(registry_.AddCounter(
+          "trailsight_alerts_published_total",
+          "Immediate alerts (tamper rules, silent sources) handed to the alerts sink.")),
+      snapshots_(registry_.AddCounter("trailsight_snapshots_total",
+                                      "Snapshots completed: written, then offsets committed.")),
+      snapshot_age_(registry_.AddGauge(
+          "trailsight_snapshot_age_seconds",
+          "Seconds since the newest snapshot completed (since start, before the first).")),
+      snapshot_capture_(registry_.AddHistogram(
+          "trailsight_snapshot_capture_duration_seconds",
+          "Time to capture the detector's state for a snapshot; consumption pauses meanwhile.",
+          {0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10})),
+      last_snapshot_(started) {}
+
+void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource& source,
+                            const detector::Detector& detector,
+                            const alerts::KafkaFindingPublisher& publisher,
+                            std::uint64_t alerts_published, std::uint64_t snapshots_completed,
+                            std::size_t partitions_held) {
+  const consumers::KafkaSourceCounters& input = source.counters();
+  messages_in_.Set(input.messages);
+  events_in_.Set(input.records);
+  parse_errors_.Set(input.malformed);
+  future_events_.Set(input.future_dated);
+  dead_letters_lost_.Set(input.dead_letters_lost);
+  broker_errors_.Set(input.broker_errors);
+  commit_errors_.Set(input.commit_errors);
+  const std::int64_t lag = source.Lag();
+  consumer_lag_.Set(lag < 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(lag));
+  partitions_.Set(static_cast<double>(partitions_held));
+
+  late_dropped_.Set(detector.counters().late_dropped);
+  active_keys_.Set(static_cast<double>(detector.key_count()));
+  open_insights_.Set(static_cast<double>(detector.open_insights()));
+
+  const alerts::PublisherCounters& output = publisher.counters();
+  findings_published_.Set(output.published);
+  findings_acknowledged_.Set(output.delivered);
+  publish_errors_.Set(output.delivery_errors);
+  publish_retries_.Set(output.retries);
+  producer_restarts_.Set(output.producer_restarts);
+  findings_unacknowledged_.Set(static_cast<double>(publisher.unacknowledged()));
+  alerts_published_.Set(alerts_published);
+
+  if (snapshots_completed > snapshots_seen_) {
+    snapshots_seen_ = snapshots_completed;
+    last_snapshot_ = now;
+  }
+  snapshots_.Set(snapshots_completed);
+  snapshot_age_.Set(std::chrono::duration<double>(now - last_snapshot_).count());
+}
+
+void ServiceMetrics::ObserveSnapshotCapture(Clock::duration took) {
+  snapshot_capture_.Observe(std::chrono::duration<double>(took).count());
+}
+
+}  // namespace trailsight::app

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "alerts/kafka_publisher.h"
+#include "consumers/kafka_source.h"
+#include "detector/detector.h"
+#include "ops/metrics.h"
+
+namespace trailsight::app {
+
+// Forwards rebalance callbacks to `next` (the Checkpointer) and keeps how many partitions
+// the consumer holds, for the metrics and /healthz. Counts what each callback names, so it
+// is right for eager (everything revoked, then the new set assigned) and cooperative
+// (increments) rebalancing alike. Called on the service thread, as KafkaSource promises.
+class AssignmentCounter final : public consumers::RebalanceListener {
+ public:
+  explicit AssignmentCounter(consumers::RebalanceListener& next) : next_(next) {}
+
+  std::vector<consumers::PartitionOffset> OnAssign(
+      const std::vector<consumers::PartitionOffset>& partitions) override {
+    held_ += partitions.size();
+    return next_.OnAssign(partitions);
+  }
+  void OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) override {
+    next_.OnRevoke(partitions);
+    held_ -= std::min(held_, partitions.size());
+  }
+
+  std::size_t held() const { return held_; }
+
+ private:
+  consumers::RebalanceListener& next_;  // outlives this listener: both live in RunService
+  std::size_t held_ = 0;
+};
+
+// The numbers of `trailsight run` as Prometheus metrics (docs/operations.md lists them),
+// and where each is read from. The components keep their own plain counters; the service
+// loop calls Update() once per iteration, which copies a few dozen numbers into the
+// registry's atomics: no work per event, and nothing the components must know about.
+//
+// Thread safety: Update() and ObserveSnapshotCapture() on the service thread; registry()
+// is rendered by the HTTP endpoint's threads.
+class ServiceMetrics {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Registers every metric. Until the first snapshot completes, the snapshot age counts
+  // from `started`.
+  explicit ServiceMetrics(Clock::time_point started);
+
+  const ops::MetricsRegistry& registry() const { return registry_; }
+
+  // Copies the components' counters and gauges in. `alerts_published` counts the alerts
+  // raised so far, `snapshots_completed` the snapshots written (a rise restarts the
+  // snapshot age at `now`), `partitions_held` the partitions the consumer holds.
+  void Update(Clock::time_point now, const consumers::KafkaSource& source,
+              const detector::Detector& detector, const alerts::KafkaFindingPublisher& publisher,
+              std::uint64_t alerts_published, std::uint64_t snapshots_completed,
+              std::size_t partitions_held);
+
+  // Records how long capturing a snapshot's state took: the loop stands still meanwhile.
+  void ObserveSnapshotCapture(Clock::duration took);
+
+ private:
+  ops::MetricsRegistry registry_;
+  // Input (consumers::KafkaSourceCounters).
+  ops::Counter& messages_in_;
+  ops::Counter& events_in_;
+  ops::Counter& parse_errors_;
+  ops::Counter& future_events_;
+  ops::Counter& dead_letters_lost_;
+  ops::Counter& broker_errors_;
+  ops::Counter& commit_errors_;
+  ops::Gauge& consumer_lag_;
+  ops::Gauge& partitions_;
+  // Detection (detector::Detector).
+  ops::Counter& late_dropped_;
+  ops::Gauge& active_keys_;
+  ops::Gauge& open_insights_;
+  // Output (alerts::KafkaFindingPublisher, the alert sources).
+  ops::Counter& findings_published_;
+  ops::Counter& findings_acknowledged_;
+  ops::Counter& publish_errors_;
+  ops::Counter& publish_retries_;
+  ops::Counter& producer_restarts_;
+  ops::Gauge& findings_unacknowledged_;
+  ops::Counter& alerts_published_;
+  // State (the Checkpointer).
+  ops::Counter& snapshots_;
+  ops::Gauge& snapshot_age_;
+  ops::Histogram& snapshot_capture_;
+
+  std::uint64_t snapshots_seen_ = 0;
+  Clock::time_point last_snapshot_;
+};
+
+}  // namespace trailsight::app
