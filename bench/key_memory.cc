@@ -1,0 +1,160 @@
+// Benchmark (not a test): resident memory per active key, through the real Detector.
+//
+// For each key count (default 100000 and 1000000), a fresh child process builds an
+// interner and a Detector, feeds every key a write call every 12 hours for 8 days (so each
+// key has a full week of hourly history and nine days of attribution tallies, and no key
+// ever fires), and reports the growth of resident memory (/proc/self/statm) divided by the
+// number of keys. Every key has its own eventName, so interned strings are included at
+// their worst: one new string per key. Accounts, regions, sources, principals and user
+// agents come from small shared pools, as in a real organisation.
+//
+//   key_memory [KEYS...]
+//
+// Prints one line per count: keys, resident growth, bytes per key, and the findings raised
+// (0: no key has an open insight).
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/resident_memory.h"
+#include "common/interner.h"
+#include "detector/detector.h"
+
+namespace trailsight::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t kAccounts = 50;
+constexpr std::size_t kRegionsPerAccount = 2;
+constexpr std::size_t kSources = 20;
+constexpr std::size_t kPrincipals = 900;  // each key uses three of them
+constexpr std::size_t kUserAgents = 20;   // each key uses two of them
+constexpr std::chrono::hours kStep{12};
+constexpr std::chrono::days kSpan{8};
+
+class CountingSink final : public common::FindingSink {
+ public:
+  common::Status Publish(const common::Finding& /*finding*/) override {
+    ++findings;
+    return common::Ok();
+  }
+  common::Status Flush() override { return common::Ok(); }
+  std::size_t findings = 0;
+};
+
+struct Measurement {
+  std::size_t keys = 0;
+  std::size_t resident_growth = 0;
+  std::size_t interned_strings = 0;
+  std::size_t findings = 0;
+};
+
+std::vector<common::Symbol> InternPool(common::StringInterner& interner, std::size_t count,
+                                       std::string_view pattern) {
+  std::vector<common::Symbol> pool;
+  for (std::size_t i = 0; i < count; ++i) {
+    pool.push_back(interner.Intern(fmt::format(fmt::runtime(pattern), i)));
+  }
+  return pool;
+}
+
+Measurement Measure(std::size_t keys) {
+  ReleaseFreeHeap();
+  const std::size_t before = ResidentBytes();
+  auto interner = std::make_unique<common::StringInterner>();
+  auto sink = std::make_unique<CountingSink>();
+  auto detector =
+      std::make_unique<detector::Detector>(detector::DetectorOptions{}, *interner, *sink);
+  {
+    const std::vector<common::Symbol> accounts = InternPool(*interner, kAccounts, "1234567{:05d}");
+    const std::vector<common::Symbol> regions = {interner->Intern("us-east-1"),
+                                                 interner->Intern("eu-west-1")};
+    const std::vector<common::Symbol> sources =
+        InternPool(*interner, kSources, "service{:02d}.amazonaws.com");
+    const std::vector<common::Symbol> principals =
+        InternPool(*interner, kPrincipals, "arn:aws:iam::123456789012:role/Automation{:04d}");
+    const std::vector<common::Symbol> user_agents =
+        InternPool(*interner, kUserAgents, "aws-sdk-go-v2/1.{}.0 os/linux lang/go#1.22");
+    std::vector<common::Symbol> names;
+    names.reserve(keys);
+    for (std::size_t key = 0; key < keys; ++key) {
+      names.push_back(interner->Intern(fmt::format("CreateResource{:07d}", key)));
+    }
+
+    const common::Seconds start = common::Seconds{std::chrono::sys_days{2024y / 3 / 4}};
+    common::Event event;
+    for (common::Seconds step = start; step < start + kSpan; step += kStep) {
+      const auto round = static_cast<std::size_t>((step - start) / kStep);
+      for (std::size_t key = 0; key < keys; ++key) {
+        const std::size_t region = key % (kAccounts * kRegionsPerAccount);
+        event.time = step + std::chrono::seconds{key % 60};
+        event.account = accounts[region / kRegionsPerAccount];
+        event.region = regions[region % kRegionsPerAccount];
+        event.source = sources[(key / 100) % kSources];
+        event.name = names[key];
+        event.principal = principals[(key * 3 + round % 3) % kPrincipals];
+        event.user_agent = user_agents[(key * 2 + round % 2) % kUserAgents];
+        detector->OnEvent(event);
+      }
+    }
+    detector->OnIdle(start + kSpan + 1h);  // close every minute: all history is in place
+  }  // the pools and the name list are the benchmark's, not the detector's: freed here
+  ReleaseFreeHeap();
+  const std::size_t after = ResidentBytes();
+  return {.keys = detector->key_count(),
+          .resident_growth = after > before ? after - before : 0,
+          .interned_strings = interner->size(),
+          .findings = sink->findings};
+}
+
+// Measures in a child process, so each count starts from a clean heap.
+bool MeasureInChild(std::size_t keys) {
+  std::fflush(stdout);
+  const pid_t child = fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    const Measurement m = Measure(keys);
+    fmt::print(
+        "key_memory: {:>8} keys  {:>8.1f} MB resident growth  {:>7.1f} bytes/key  "
+        "({} interned strings, {} findings)\n",
+        m.keys, static_cast<double>(m.resident_growth) / 1e6,
+        static_cast<double>(m.resident_growth) / static_cast<double>(m.keys), m.interned_strings,
+        m.findings);
+    std::fflush(stdout);
+    _exit(m.keys == keys ? 0 : 1);
+  }
+  int status = 0;
+  return waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+}  // namespace trailsight::bench
+
+int main(int argc, char** argv) {
+  std::vector<std::size_t> counts;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view text = argv[i];
+    std::size_t keys = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), keys);
+    if (error != std::errc{} || end != text.data() + text.size() || keys == 0) {
+      fmt::print(stderr, "key_memory: {} is not a key count (usage: key_memory [KEYS...])\n", text);
+      return 2;
+    }
+    counts.push_back(keys);
+  }
+  if (counts.empty()) counts = {100'000, 1'000'000};
+  for (std::size_t keys : counts) {
+    if (!trailsight::bench::MeasureInChild(keys)) {
+      fmt::print(stderr, "key_memory: the measurement of {} keys failed\n", keys);
+      return 1;
+    }
+  }
+  return 0;
+}
