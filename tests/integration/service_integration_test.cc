@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/service_process.h"
 #include "tests/support/files.h"
 
 namespace {
@@ -26,71 +27,16 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
+using trailsight::test_support::Brokers;
 using trailsight::test_support::ReadFile;
+using trailsight::test_support::Shell;
+using trailsight::test_support::WaitFor;
+using Service = trailsight::test_support::ServiceProcess;
 using trailsight::test_support::ReadLines;
 using trailsight::test_support::WriteLines;
 
 const fs::path kBinary = TRAILSIGHT_BINARY;
 const fs::path kKafkaScript = fs::path(TRAILSIGHT_SOURCE_DIR) / "scripts" / "kafka";
-
-std::string Brokers() {
-  const char* brokers = std::getenv("KAFKA_BROKERS");
-  return brokers == nullptr ? "" : brokers;
-}
-
-int Shell(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return condition();
-}
-
-// A `trailsight run` process, its output in a log file.
-class Service {
- public:
-  Service(const fs::path& config, fs::path log) : log_(std::move(log)) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string out = log_.string();
-      std::FILE* file = std::fopen(out.c_str(), "a");
-      ::dup2(::fileno(file), STDOUT_FILENO);
-      ::dup2(::fileno(file), STDERR_FILENO);
-      const std::string binary = kBinary.string(), config_path = config.string();
-      ::execl(binary.c_str(), binary.c_str(), "run", "--config", config_path.c_str(), nullptr);
-      std::_Exit(127);
-    }
-  }
-  ~Service() {
-    if (pid_ > 0) Kill();
-  }
-  // SIGTERM, then the exit status (or -1 if it did not exit within a minute).
-  int Stop() {
-    ::kill(pid_, SIGTERM);
-    return Wait(60s);
-  }
-  void Kill() {
-    ::kill(pid_, SIGKILL);
-    Wait(30s);
-  }
-  std::string Log() const { return ReadFile(log_); }
-
- private:
-  int Wait(std::chrono::seconds timeout) {
-    int status = 0;
-    const bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
-    pid_ = -1;
-    return exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  fs::path log_;
-  pid_t pid_ = -1;
-};
 
 class ServiceIntegrationTest : public ::testing::Test {
  protected:
@@ -160,14 +106,16 @@ class ServiceIntegrationTest : public ::testing::Test {
     const fs::path path = dir_ / fmt::format("{}{}.yaml", name_, role);
     std::ofstream(path) << fmt::format(
         "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
-        "  dead_letter_topic: {}\n  idle_after_seconds: 3600\n"
+        "  alerts_topic: {}\n  dead_letter_topic: {}\n  idle_after_seconds: 3600\n"
         // A killed member's partitions move after the session timeout: keep it short.
         "  properties: {{session.timeout.ms: 6000, heartbeat.interval.ms: 1000}}\n"
         "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
-        "input:\n  dead_letter_path: {}\n  max_record_bytes: {}\n",
+        "input:\n  dead_letter_path: {}\n  max_record_bytes: {}\n"
+        // Services run side by side (and beside other test runs): any free metrics port.
+        "metrics:\n  bind: 127.0.0.1:0\n",
         Brokers(), Topic(fmt::format("group{}", role)), Topic("in"),
-        Topic(fmt::format("insights{}", role)), Topic("dead"), state_dir,
-        state_dir + "/dead-letters.jsonl", max_record_bytes);
+        Topic(fmt::format("insights{}", role)), Topic(fmt::format("alerts{}", role)), Topic("dead"),
+        state_dir, state_dir + "/dead-letters.jsonl", max_record_bytes);
     return path;
   }
 
@@ -346,6 +294,45 @@ TEST_F(ServiceIntegrationTest, StartsWarmFromAReplaySnapshotAndFindsWhatAColdSta
   // The same insight (its statistics differ: the warm start missed a day of history).
   EXPECT_EQ(Identities(Consume(Topic("insights-warm"))), Identities(*expected_)) << warm.Log();
   EXPECT_TRUE(Consume(Topic("insights-cold")).empty()) << cold.Log();
+}
+
+TEST_F(ServiceIntegrationTest, PublishesTamperAlertsAndMirroredInsightsToTheAlertsTopic) {
+  // A real StopLogging record (Stratus Red Team, ../shared/datasets) amid the generated week.
+  const fs::path stop_logging = fs::path(TRAILSIGHT_SHARED_DIR) / "datasets" /
+                                "stratus-detonation-logs" /
+                                "aws.defense-evasion.cloudtrail-stop.json";
+  if (!fs::exists(stop_logging)) GTEST_SKIP() << "dataset not available: " << stop_logging;
+  std::vector<std::string> messages = *records_;
+  messages.insert(messages.begin() + static_cast<std::ptrdiff_t>(messages.size() / 2),
+                  Json::parse(ReadFile(stop_logging)).at(0).dump());
+  Produce(Topic("in"), messages);
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  Service service(Config(state), dir_ / (name_ + ".log"));
+
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(messages.size()); }, 120s))
+      << service.Log();
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
+
+  // Snapshots wait for the alerts topic too, so everything is there once the offsets are.
+  std::vector<std::string> rules;
+  std::set<std::string> mirrored;
+  for (const std::string& line : Consume(Topic("alerts"))) {
+    const Json finding = Json::parse(line);
+    EXPECT_EQ(finding["class_uid"], 2004) << line;
+    const std::string analytic = finding["finding_info"]["analytic"]["name"];
+    if (analytic == "ApiCallRateInsight") {
+      mirrored.insert(finding["finding_info"]["uid"].get<std::string>());
+    } else {
+      rules.push_back(analytic);
+    }
+  }
+  EXPECT_EQ(rules, std::vector<std::string>{"cloudtrail.StopLogging"});
+  std::set<std::string> shared_ids;
+  for (const std::string& line : *expected_) {
+    shared_ids.insert(Json::parse(line)["sharedEventID"].get<std::string>());
+  }
+  EXPECT_EQ(mirrored, shared_ids);  // the Start and End of the one insight, correlated
 }
 
 }  // namespace

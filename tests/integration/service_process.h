@@ -1,0 +1,95 @@
+#pragma once
+
+// What the service's integration tests share: the broker address, shell commands, polling,
+// and a `trailsight run` child process.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/files.h"
+
+namespace trailsight::test_support {
+
+// The broker the test script started (KAFKA_BROKERS); empty when none was.
+inline std::string Brokers() {
+  const char* brokers = std::getenv("KAFKA_BROKERS");
+  return brokers == nullptr ? "" : brokers;
+}
+
+// Runs `command` with /bin/sh; returns its exit status, -1 when it did not exit.
+inline int Shell(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Polls `condition` every 250 ms until it holds or `timeout` passes; returns its last value.
+inline bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{250});
+  }
+  return condition();
+}
+
+// A `trailsight run --config CONFIG ARGS...` process, its stdout and stderr in a log file.
+// Killed (SIGKILL) when destroyed while still running.
+class ServiceProcess {
+ public:
+  ServiceProcess(const std::filesystem::path& config, std::filesystem::path log,
+                 const std::vector<std::string>& args = {})
+      : log_(std::move(log)) {
+    std::vector<std::string> argv = {TRAILSIGHT_BINARY, "run", "--config", config.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::FILE* file = std::fopen(log_.c_str(), "a");
+      ::dup2(::fileno(file), STDOUT_FILENO);
+      ::dup2(::fileno(file), STDERR_FILENO);
+      std::vector<char*> pointers;
+      for (std::string& arg : argv) pointers.push_back(arg.data());
+      pointers.push_back(nullptr);
+      ::execv(pointers[0], pointers.data());
+      std::_Exit(127);
+    }
+  }
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+  ~ServiceProcess() {
+    if (pid_ > 0) Kill();
+  }
+
+  // SIGTERM, then the exit status (or -1 if it did not exit within a minute).
+  int Stop() {
+    ::kill(pid_, SIGTERM);
+    return Wait(std::chrono::seconds{60});
+  }
+  // SIGKILL: no shutdown snapshot, no flush.
+  void Kill() {
+    ::kill(pid_, SIGKILL);
+    Wait(std::chrono::seconds{30});
+  }
+  std::string Log() const { return ReadFile(log_); }
+
+ private:
+  int Wait(std::chrono::seconds timeout) {
+    int status = 0;
+    const bool exited = WaitFor([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    pid_ = -1;
+    return exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace trailsight::test_support
