@@ -246,7 +246,8 @@ nlohmann::ordered_json RenderOcsfInsight(const common::Finding& finding) {
   info["created_time"] = time;
   info["analytic"] = Analytic(InsightTypeName(key.type), kAnalyticStatistical);
 
-  Json record = Classification(start ? kActivityCreate : kActivityClose, common::Severity::kMedium);
+  // The API's criticality (detection.criticality) sets the mirror's severity.
+  Json record = Classification(start ? kActivityCreate : kActivityClose, finding.severity);
   record["time"] = time;
   record["start_time"] = EpochMillis(finding.start);
   if (!start) record["end_time"] = time;

@@ -113,6 +113,17 @@ TEST(OcsfRecordTest, InsightEndCorrelatesWithItsStartAndCloses) {
             6);
 }
 
+TEST(OcsfRecordTest, TheApisCriticalitySetsTheMirrorsSeverity) {
+  common::Finding finding = TerminateInstancesStart();
+  EXPECT_EQ(RenderOcsfInsight(finding)["severity"], "Medium");  // no criticality configured
+
+  finding.severity = common::Severity::kCritical;
+  const ordered_json record = RenderOcsfInsight(finding);
+
+  EXPECT_EQ(record["severity_id"], 5);
+  EXPECT_EQ(record["severity"], "Critical");
+}
+
 TEST(OcsfRecordTest, ErrorRateMirrorNamesTheErrorInTheApiResponse) {
   common::Finding finding = TerminateInstancesStart();
   finding.key.type = common::InsightType::kApiErrorRate;

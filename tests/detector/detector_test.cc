@@ -497,6 +497,22 @@ TEST_F(TunedDetectorTest, AnOverrideChangesOneApiAndNoOther) {
   EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
 }
 
+TEST_F(TunedDetectorTest, CriticalitySetsTheSeverityOfTheMatchingApisFindingsOnly) {
+  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/Intruder");
+  Tuning tuning;
+  Criticality critical;
+  critical.match.event_name = "TerminateInstances";
+  critical.severity = common::Severity::kCritical;
+  tuning.criticality.push_back(critical);
+
+  for (const Finding& finding : RunTuned(events, tuning)) {
+    EXPECT_EQ(finding.severity, finding.key.event_name == "TerminateInstances"
+                                    ? common::Severity::kCritical
+                                    : common::Severity::kMedium)
+        << finding.key.event_name;
+  }
+}
+
 TEST_F(TunedDetectorTest, AnExcludedBotIsNotCounted) {
   const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/CleanupBot");
   Tuning tuning;
