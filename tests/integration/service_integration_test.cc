@@ -336,3 +336,47 @@ TEST_F(ServiceIntegrationTest, PublishesTamperAlertsAndMirroredInsightsToTheAler
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ServiceIntegrationTest, ReloadRefusesABadFileAndAppliesAGoodOneKeepingBaselines) {
+  const std::vector<std::string> before = Between("2026-11-02", "2026-11-07T14:00:00Z");
+  const std::vector<std::string> after = Between("2026-11-07T14:00:00Z", "2026-12");
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  const fs::path config = Config(state);
+  const std::string original = ReadFile(config);
+  Produce(Topic("in"), before);
+  Service service(config, dir_ / (name_ + ".log"));
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(before.size()); }, 120s))
+      << service.Log();
+
+  // A bad file is refused with its line, and the service goes on with what it had.
+  std::ofstream(config) << original << "detection:\n  sensitivity: loud\n";
+  service.Signal(SIGHUP);
+  ASSERT_TRUE(
+      WaitFor([&] { return service.Log().find("reload refused") != std::string::npos; }, 30s))
+      << service.Log();
+  EXPECT_NE(service.Log().find("sensitivity"), std::string::npos);
+
+  // A good one applies from the next record: the burst's Start now needs 6 calls, not 5.
+  std::ofstream(config) << original << "detection:\n  min_calls: 6\n";
+  service.Signal(SIGHUP);
+  ASSERT_TRUE(
+      WaitFor([&] { return service.Log().find("reloaded detection") != std::string::npos; }, 30s))
+      << service.Log();
+  Produce(Topic("in"), after);
+  ASSERT_TRUE(WaitFor([&] { return Consume(Topic("insights")).size() >= 2; }, 120s))
+      << service.Log();
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
+
+  // Still warm (a restarted baseline would need 24 hours before firing), and the new level.
+  const std::vector<std::string> published = Consume(Topic("insights"));
+  ASSERT_EQ(published.size(), 2u);
+  const Json start = Json::parse(published[0]);
+  EXPECT_EQ(start["insightDetails"]["state"], "Start");
+  EXPECT_EQ(start["insightDetails"]["eventName"], "TerminateInstances");
+  EXPECT_EQ(start["insightDetails"]["insightContext"]["statistics"]["insight"]["average"], 6.0);
+}
+
+}  // namespace

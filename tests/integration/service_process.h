@@ -73,6 +73,8 @@ class ServiceProcess {
     ::kill(pid_, SIGTERM);
     return Wait(std::chrono::seconds{60});
   }
+  // Sends `signal` (SIGHUP: reload the config) and returns at once.
+  void Signal(int signal) { ::kill(pid_, signal); }
   // SIGKILL: no shutdown snapshot, no flush.
   void Kill() {
     ::kill(pid_, SIGKILL);
