@@ -263,6 +263,7 @@ int RunService(const RunFlags& flags) {
   detector::TamperRules tamper(config.tamper, interner);
   detector::Detector detector(config.detector, interner, findings);
   detector.SetAlertSink(&ocsf);  // silent sources
+  detector.SetCloseListener(&metrics);
   std::vector<consumers::PartitionOffset> resume;
   if (std::optional<Snapshot> snapshot = (*store)->LoadNewest()) {
     if (common::Status restored = detector.LoadState(snapshot->detector_state); restored) {

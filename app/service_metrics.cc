@@ -5,7 +5,11 @@
 namespace trailsight::app {
 
 ServiceMetrics::ServiceMetrics(Clock::time_point started)
-    : messages_in_(registry_.AddCounter(
+    : minute_close_(registry_.AddHistogram(
+          "trailsight_minute_close_duration_seconds",
+          "Time to close one account and region's minute: judge its keys, end insights.",
+          {0.0001, 0.0005, 0.002, 0.01, 0.05, 0.25, 1})),
+      messages_in_(registry_.AddCounter(
           "trailsight_messages_in_total",
           "Kafka messages read from the input topics (one may hold a batch of records).")),
       events_in_(registry_.AddCounter("trailsight_events_in_total",

@@ -45,7 +45,7 @@ class AssignmentCounter final : public consumers::RebalanceListener {
 //
 // Thread safety: Update() and ObserveSnapshotCapture() on the service thread; registry()
 // is rendered by the HTTP endpoint's threads.
-class ServiceMetrics {
+class ServiceMetrics final : public detector::CloseListener {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -66,8 +66,17 @@ class ServiceMetrics {
   // Records how long capturing a snapshot's state took: the loop stands still meanwhile.
   void ObserveSnapshotCapture(Clock::duration took);
 
+  // Times each minute close of the detector (set with Detector::SetCloseListener): one
+  // clock read at each end of a close, none per event.
+  void OnCloseBegin() override { close_started_ = Clock::now(); }
+  void OnCloseEnd(std::size_t /*keys*/) override {
+    minute_close_.Observe(std::chrono::duration<double>(Clock::now() - close_started_).count());
+  }
+
  private:
   ops::MetricsRegistry registry_;
+  ops::Histogram& minute_close_;
+  Clock::time_point close_started_{};
   // Input (consumers::KafkaSourceCounters).
   ops::Counter& messages_in_;
   ops::Counter& events_in_;

@@ -321,6 +321,7 @@ void Detector::AdvanceWatermark(Region& region, common::Seconds watermark) {
 }
 
 void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
+  if (close_listener_ != nullptr) close_listener_->OnCloseBegin();
   const std::size_t slot = Slot(minute);
   {
     Region& region = regions_[region_index];
@@ -351,6 +352,7 @@ void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
     if (keys_[key_index].last_closed != minute) CloseKeyMinute(key_index, minute, 0, 0, scratch_);
   }
   if (floor<hours>(minute + kOneMinute) == minute + kOneMinute) CheckDrops(region_index, minute);
+  if (close_listener_ != nullptr) close_listener_->OnCloseEnd(live + active_scratch_.size());
 }
 
 void Detector::CheckDrops(std::uint32_t region_index, common::Minute minute) {

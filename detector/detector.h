@@ -85,6 +85,7 @@ class Detector {
   // Alerts (silent sources) go to `alerts`; every closed key-minute is shown to `observer`.
   void SetAlertSink(common::AlertSink* alerts) { alerts_ = alerts; }
   void SetMinuteObserver(MinuteObserver* observer) { observer_ = observer; }
+  void SetCloseListener(CloseListener* listener) { close_listener_ = listener; }
 
   // Returns the whole detection state (baselines, open minutes, open insights, watermarks)
   // as self-describing bytes, for a snapshot taken between two OnEvent calls.
@@ -202,6 +203,7 @@ class Detector {
   common::FindingSink& sink_;         // outlives the Detector
   common::AlertSink* alerts_ = nullptr;
   MinuteObserver* observer_ = nullptr;
+  CloseListener* close_listener_ = nullptr;
   const common::Symbol null_symbol_;  // "null": AWS's errorCode value for calls without error
   const std::size_t open_slots_;
   CompiledTuning tuning_;

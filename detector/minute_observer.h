@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -41,6 +42,16 @@ class MinuteObserver {
  public:
   virtual ~MinuteObserver() = default;
   virtual void OnMinuteClosed(const MinuteJudgement& judgement) = 0;
+};
+
+// Told when the detector starts and ends closing one (account, region)'s minute, with how
+// many keys it judged, from the detector's thread: for timing minute closes in a live
+// service, since the detector itself takes no clock.
+class CloseListener {
+ public:
+  virtual ~CloseListener() = default;
+  virtual void OnCloseBegin() = 0;
+  virtual void OnCloseEnd(std::size_t keys) = 0;
 };
 
 }  // namespace trailsight::detector

@@ -654,3 +654,36 @@ TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaised
 
 }  // namespace
 }  // namespace trailsight::detector
+
+namespace trailsight::detector {
+namespace {
+
+class CountingCloses final : public CloseListener {
+ public:
+  void OnCloseBegin() override { ++begun; }
+  void OnCloseEnd(std::size_t keys) override {
+    ++ended;
+    judged += keys;
+  }
+  int begun = 0, ended = 0;
+  std::size_t judged = 0;
+};
+
+TEST_F(DetectorTest, TheCloseListenerBracketsEachClosedMinute) {
+  CollectingSink sink;
+  CountingCloses closes;
+  Detector detector({}, interner_, sink);
+  detector.SetCloseListener(&closes);
+  for (int m = 0; m <= 20; ++m) {
+    detector.OnEvent(Call(At("2024-12-04T00:00:30Z") + std::chrono::minutes{m}));
+  }
+
+  // The region's first minute open is 23:55 (its first event less the lateness); the newest
+  // event is 00:20:30: minutes 23:55 to 00:14 are closed, those from 00:00 with a call.
+  EXPECT_EQ(closes.begun, 20);
+  EXPECT_EQ(closes.ended, 20);
+  EXPECT_EQ(closes.judged, 15u);
+}
+
+}  // namespace
+}  // namespace trailsight::detector

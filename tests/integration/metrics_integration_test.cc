@@ -186,6 +186,8 @@ TEST_F(MetricsIntegrationTest, CountersFollowTheTrafficSentAndLagDrainsToZero) {
   EXPECT_LT(scrape("trailsight_snapshot_age_seconds"), 30) << metrics;
   EXPECT_NE(metrics.find("trailsight_snapshot_capture_duration_seconds_count "), std::string::npos)
       << metrics;
+  // A week of minutes closed for each account and region: thousands of timed closes.
+  EXPECT_GT(scrape("trailsight_minute_close_duration_seconds_count"), 1000) << metrics;
   EXPECT_EQ(service.Stop(), 0) << service.Log();
 
   // --log-format json: every line the service wrote is one JSON object.
