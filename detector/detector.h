@@ -185,6 +185,7 @@ class Detector {
   void CheckDrops(std::uint32_t region_index, common::Minute minute);
   void CheckSilence(Region& region, common::Seconds now);
   void ReportKeyCap(const common::Event& event);
+  void PublishAlert(const common::Alert& alert);  // to `alerts_`, which must be set
   void EndEpisode(std::uint32_t key_index, const Episode& episode);
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);
   double RegionRate(const Region& region, common::Minute minute);
