@@ -7,73 +7,10 @@
 #include <random>
 
 #include "tests/detector/collecting_sink.h"
+#include "tests/detector/detector_fixture.h"
 
 namespace trailsight::detector {
 namespace {
-
-using namespace std::chrono_literals;
-using common::Event;
-using common::Finding;
-using common::InsightState;
-using common::Seconds;
-
-Seconds At(std::string_view text) { return *common::ParseUtcTimestamp(text); }
-
-class DetectorTest : public ::testing::Test {
- protected:
-  Event Call(Seconds time, std::string_view name = "TerminateInstances",
-             std::string_view account = "111111111111",
-             std::string_view principal = "arn:aws:sts::111111111111:assumed-role/Ops",
-             bool read_only = false) {
-    Event event;
-    event.time = time;
-    event.account = interner_.Intern(account);
-    event.region = interner_.Intern("us-east-1");
-    event.source = interner_.Intern("ec2.amazonaws.com");
-    event.name = interner_.Intern(name);
-    event.principal = interner_.Intern(principal);
-    event.user_agent = interner_.Intern("aws-cli/2.15");
-    event.read_only = read_only;
-    return event;
-  }
-
-  // One TerminateInstances call every ten minutes from `from` to `to`.
-  std::vector<Event> QuietBackground(Seconds from, Seconds to) {
-    std::vector<Event> events;
-    for (Seconds t = from; t < to; t += 10min) events.push_back(Call(t + 7s));
-    return events;
-  }
-
-  // `per_minute` calls by an intruder in each of `minutes` minutes from `start`.
-  std::vector<Event> Burst(Seconds start, int minutes, int per_minute) {
-    std::vector<Event> events;
-    for (int m = 0; m < minutes; ++m) {
-      for (int i = 0; i < per_minute; ++i) {
-        events.push_back(Call(start + std::chrono::minutes{m} + std::chrono::seconds{i % 60},
-                              "TerminateInstances", "111111111111",
-                              "arn:aws:sts::111111111111:assumed-role/Intruder"));
-      }
-    }
-    return events;
-  }
-
-  static void SortByTime(std::vector<Event>& events) {
-    std::stable_sort(events.begin(), events.end(),
-                     [](const Event& a, const Event& b) { return a.time < b.time; });
-  }
-
-  std::vector<Finding> Run(const std::vector<Event>& events, DetectorOptions options = {}) {
-    CollectingSink sink;
-    Detector detector(options, interner_, sink);
-    for (const Event& event : events) detector.OnEvent(event);
-    detector.FinishInput();
-    counters_ = detector.counters();
-    return sink.findings;
-  }
-
-  common::StringInterner interner_;
-  DetectorCounters counters_;
-};
 
 TEST_F(DetectorTest, QuietWeekGivesNoFinding) {
   const auto findings =
@@ -231,12 +168,6 @@ TEST_F(DetectorTest, MinCallsFromOptionsRaisesTheBar) {
   EXPECT_TRUE(Run(events, strict).empty());
 }
 
-}  // namespace
-}  // namespace trailsight::detector
-
-namespace trailsight::detector {
-namespace {
-
 TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
   std::vector<Event> events =
       QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T12:00:00Z"));
@@ -256,12 +187,6 @@ TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
   detector.OnEvent(Call(At("2024-12-06T12:10:00Z")));  // now behind the idle watermark
   EXPECT_EQ(detector.counters().late_dropped, 1u);
 }
-
-}  // namespace
-}  // namespace trailsight::detector
-
-namespace trailsight::detector {
-namespace {
 
 TEST_F(DetectorTest, StartFiresFromTheCallThatCrossesTheThresholdInsideItsMinute) {
   std::vector<Event> events =
@@ -347,16 +272,6 @@ TEST_F(DetectorTest, ANeverSeenApiBurstingInAWarmAccountIsAFinding) {
   EXPECT_DOUBLE_EQ(findings[0].baseline_average, 0.0);
 }
 
-class CollectingAlerts final : public common::AlertSink {
- public:
-  common::Status Publish(const common::Alert& alert) override {
-    alerts.push_back(alert);
-    return common::Ok();
-  }
-  common::Status Flush() override { return common::Ok(); }
-  std::vector<common::Alert> alerts;
-};
-
 TEST_F(DetectorTest, ARegionFallingSilentWhileItsBaselineExpectsTrafficIsAnAlert) {
   // Ten reads a minute, day and night, for three days; then 40 silent minutes.
   std::vector<Event> events;
@@ -435,172 +350,6 @@ TEST_F(DetectorTest, TheObserverSeesEachClosedMinuteWithItsWindowsAndState) {
   EXPECT_TRUE(std::is_sorted(observer.minutes.begin(), observer.minutes.end()));
 }
 
-}  // namespace
-}  // namespace trailsight::detector
-
-namespace trailsight::detector {
-namespace {
-
-CompiledTuning Compiled(Tuning tuning) {
-  common::Result<CompiledTuning> compiled = CompiledTuning::Compile(std::move(tuning));
-  EXPECT_TRUE(compiled) << compiled.error().message;
-  return std::move(*compiled);
-}
-
-class TunedDetectorTest : public DetectorTest {
- protected:
-  // A quiet week, then at 12:00 on the last day 8 calls a minute for three minutes of both
-  // TerminateInstances (by `principal`) and StopInstances (by an operator).
-  std::vector<Event> TwoBursts(std::string_view principal) {
-    std::vector<Event> events =
-        QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
-    for (int i = 0; i < 24; ++i) {
-      const Seconds t = At("2024-12-06T12:00:00Z") + std::chrono::seconds{7 * i + 1};
-      events.push_back(Call(t, "TerminateInstances", "111111111111", principal));
-      events.push_back(Call(t, "StopInstances", "111111111111",
-                            "arn:aws:sts::111111111111:assumed-role/Operator"));
-    }
-    SortByTime(events);
-    return events;
-  }
-
-  std::vector<Finding> RunTuned(const std::vector<Event>& events, Tuning tuning) {
-    CollectingSink sink;
-    Detector detector({}, interner_, sink);
-    detector.Retune(Compiled(std::move(tuning)));
-    for (const Event& event : events) detector.OnEvent(event);
-    detector.FinishInput();
-    counters_ = detector.counters();
-    return sink.findings;
-  }
-
-  static std::vector<std::string> Started(const std::vector<Finding>& findings) {
-    std::vector<std::string> names;
-    for (const Finding& finding : findings) {
-      if (finding.state == InsightState::kStart) names.push_back(finding.key.event_name);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
-
-TEST_F(TunedDetectorTest, AnOverrideChangesOneApiAndNoOther) {
-  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/Intruder");
-  Tuning tuning;
-  ApiOverride strict;
-  strict.match.event_name = "Terminate*";
-  strict.min_calls = 20;
-  tuning.overrides.push_back(strict);
-
-  EXPECT_EQ(Started(RunTuned(events, {})),
-            (std::vector<std::string>{"StopInstances", "TerminateInstances"}));
-  EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
-}
-
-TEST_F(TunedDetectorTest, CriticalitySetsTheSeverityOfTheMatchingApisFindingsOnly) {
-  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/Intruder");
-  Tuning tuning;
-  Criticality critical;
-  critical.match.event_name = "TerminateInstances";
-  critical.severity = common::Severity::kCritical;
-  tuning.criticality.push_back(critical);
-
-  for (const Finding& finding : RunTuned(events, tuning)) {
-    EXPECT_EQ(finding.severity, finding.key.event_name == "TerminateInstances"
-                                    ? common::Severity::kCritical
-                                    : common::Severity::kMedium)
-        << finding.key.event_name;
-  }
-}
-
-TEST_F(TunedDetectorTest, AnExcludedBotIsNotCounted) {
-  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/CleanupBot");
-  Tuning tuning;
-  tuning.exclusions.push_back({.principal = "*:assumed-role/CleanupBot",
-                               .user_agent = "*",
-                               .mode = ExclusionMode::kNotCounted});
-
-  EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
-  EXPECT_EQ(counters_.excluded, 24u);
-}
-
-TEST_F(TunedDetectorTest, ABotCountedButNotAlertedShapesTheBaselineYetStartsNothing) {
-  std::vector<Event> events = TwoBursts("arn:aws:sts::111111111111:assumed-role/CleanupBot");
-  // The intruder's own burst an hour later still fires, and its baseline saw the bot.
-  for (int i = 0; i < 24; ++i) {
-    events.push_back(Call(At("2024-12-06T13:00:00Z") + std::chrono::seconds{7 * i + 1},
-                          "TerminateInstances", "111111111111",
-                          "arn:aws:sts::111111111111:assumed-role/Intruder"));
-  }
-  SortByTime(events);
-  Tuning tuning;
-  tuning.exclusions.push_back(
-      {.principal = "*/CleanupBot", .user_agent = "*", .mode = ExclusionMode::kNotAlerted});
-
-  const auto findings = RunTuned(events, tuning);
-
-  std::vector<Finding> terminate;
-  for (const Finding& finding : findings) {
-    if (finding.key.event_name == "TerminateInstances" && finding.state == InsightState::kStart)
-      terminate.push_back(finding);
-  }
-  ASSERT_EQ(terminate.size(), 1u);
-  EXPECT_EQ(terminate[0].event_time, common::FloorMinute(At("2024-12-06T13:00:00Z")));
-  EXPECT_EQ(counters_.excluded, 0u);
-}
-
-TEST_F(TunedDetectorTest, RetuningMidStreamKeepsBaselinesAndOpenInsights) {
-  std::vector<Event> events =
-      QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T18:00:00Z"));
-  const auto first = Burst(At("2024-12-06T12:00:00Z"), 3, 30);
-  const auto second = Burst(At("2024-12-06T14:00:00Z"), 3, 30);
-  events.insert(events.end(), first.begin(), first.end());
-  events.insert(events.end(), second.begin(), second.end());
-  SortByTime(events);
-  CollectingSink sink;
-  Detector detector({}, interner_, sink);
-  std::size_t i = 0;
-  for (; events[i].time < At("2024-12-06T12:01:30Z"); ++i) detector.OnEvent(events[i]);
-  ASSERT_EQ(sink.findings.size(), 1u);  // the first burst has started
-  const std::size_t keys = detector.key_count();
-
-  Tuning tuning;
-  tuning.min_calls = 40;  // above both bursts
-  detector.Retune(Compiled(tuning));
-  for (; i < events.size(); ++i) detector.OnEvent(events[i]);
-  detector.FinishInput();
-
-  ASSERT_EQ(sink.findings.size(), 2u);  // the open insight ended; the second burst is quiet
-  EXPECT_EQ(sink.findings[1].state, InsightState::kEnd);
-  EXPECT_EQ(sink.findings[1].start, sink.findings[0].start);
-  EXPECT_EQ(detector.key_count(), keys);
-  EXPECT_EQ(detector.open_insights(), 0u);
-}
-
-TEST_F(TunedDetectorTest, ASuppressionWindowWithholdsStartsInsideItOnly) {
-  const auto events = TwoBursts("arn:aws:sts::111111111111:assumed-role/Deployer");
-  Tuning tuning;
-  Suppression maintenance;
-  maintenance.match.event_source = "ec2.amazonaws.com";
-  maintenance.principal = "*/Deployer";
-  maintenance.weekdays = {4};  // 2024-12-06 is a Friday
-  maintenance.from = std::chrono::hours{11};
-  maintenance.to = std::chrono::hours{13};
-  tuning.suppressions.push_back(maintenance);
-
-  EXPECT_EQ(Started(RunTuned(events, tuning)), (std::vector<std::string>{"StopInstances"}));
-  EXPECT_EQ(counters_.suppressed, 1u);
-  maintenance.weekdays = {3};  // Thursday: not this burst
-  tuning.suppressions = {maintenance};
-  EXPECT_EQ(Started(RunTuned(events, tuning)).size(), 2u);
-}
-
-}  // namespace
-}  // namespace trailsight::detector
-
-namespace trailsight::detector {
-namespace {
-
 TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
   // Ten calls a minute for eight days, then nothing from 10:00 to 12:30.
   std::vector<Event> events;
@@ -622,12 +371,6 @@ TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
   EXPECT_EQ(findings[1].state, InsightState::kEnd);
   EXPECT_GE(findings[1].event_time, common::FloorMinute(stop + 150min));
 }
-
-}  // namespace
-}  // namespace trailsight::detector
-
-namespace trailsight::detector {
-namespace {
 
 TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaisedHourly) {
   DetectorOptions options;
@@ -651,12 +394,6 @@ TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaised
   detector.OnEvent(Call(begin + 3h, "AnotherNewName"));
   EXPECT_EQ(alerts.alerts.size(), 2u);  // a new hour, a new alert
 }
-
-}  // namespace
-}  // namespace trailsight::detector
-
-namespace trailsight::detector {
-namespace {
 
 class CountingCloses final : public CloseListener {
  public:

@@ -1,0 +1,91 @@
+#pragma once
+
+// The Detector tests' fixture: events built from names, a quiet background, bursts, and
+// sinks that keep what they are given.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "common/alert.h"
+#include "detector/detector.h"
+#include "tests/detector/collecting_sink.h"
+
+namespace trailsight::detector {
+
+using namespace std::chrono_literals;
+using common::Event;
+using common::Finding;
+using common::InsightState;
+using common::Seconds;
+
+inline Seconds At(std::string_view text) { return *common::ParseUtcTimestamp(text); }
+
+class DetectorTest : public ::testing::Test {
+ protected:
+  Event Call(Seconds time, std::string_view name = "TerminateInstances",
+             std::string_view account = "111111111111",
+             std::string_view principal = "arn:aws:sts::111111111111:assumed-role/Ops",
+             bool read_only = false) {
+    Event event;
+    event.time = time;
+    event.account = interner_.Intern(account);
+    event.region = interner_.Intern("us-east-1");
+    event.source = interner_.Intern("ec2.amazonaws.com");
+    event.name = interner_.Intern(name);
+    event.principal = interner_.Intern(principal);
+    event.user_agent = interner_.Intern("aws-cli/2.15");
+    event.read_only = read_only;
+    return event;
+  }
+
+  // One TerminateInstances call every ten minutes from `from` to `to`.
+  std::vector<Event> QuietBackground(Seconds from, Seconds to) {
+    std::vector<Event> events;
+    for (Seconds t = from; t < to; t += 10min) events.push_back(Call(t + 7s));
+    return events;
+  }
+
+  // `per_minute` calls by an intruder in each of `minutes` minutes from `start`.
+  std::vector<Event> Burst(Seconds start, int minutes, int per_minute) {
+    std::vector<Event> events;
+    for (int m = 0; m < minutes; ++m) {
+      for (int i = 0; i < per_minute; ++i) {
+        events.push_back(Call(start + std::chrono::minutes{m} + std::chrono::seconds{i % 60},
+                              "TerminateInstances", "111111111111",
+                              "arn:aws:sts::111111111111:assumed-role/Intruder"));
+      }
+    }
+    return events;
+  }
+
+  static void SortByTime(std::vector<Event>& events) {
+    std::stable_sort(events.begin(), events.end(),
+                     [](const Event& a, const Event& b) { return a.time < b.time; });
+  }
+
+  std::vector<Finding> Run(const std::vector<Event>& events, DetectorOptions options = {}) {
+    CollectingSink sink;
+    Detector detector(options, interner_, sink);
+    for (const Event& event : events) detector.OnEvent(event);
+    detector.FinishInput();
+    counters_ = detector.counters();
+    return sink.findings;
+  }
+
+  common::StringInterner interner_;
+  DetectorCounters counters_;
+};
+
+class CollectingAlerts final : public common::AlertSink {
+ public:
+  common::Status Publish(const common::Alert& alert) override {
+    alerts.push_back(alert);
+    return common::Ok();
+  }
+  common::Status Flush() override { return common::Ok(); }
+  std::vector<common::Alert> alerts;
+};
+
+}  // namespace trailsight::detector
