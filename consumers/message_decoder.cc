@@ -88,6 +88,26 @@ simdjson::error_code CheckScalar(od::document& document, od::json_type type) {
   return error;
 }
 
+// Returns the first key of the object `payload` opens, as written (escapes left alone), or
+// an empty view when the payload does not start like an object with a plain key. Only chooses
+// between two paths that give the same results, so it may be wrong about odd input.
+std::string_view FirstKey(std::string_view payload) {
+  const std::size_t brace = payload.find_first_not_of(" \t\r\n");
+  if (brace == std::string_view::npos || payload[brace] != '{') return {};
+  const std::size_t quote = payload.find_first_not_of(" \t\r\n", brace + 1);
+  if (quote == std::string_view::npos || payload[quote] != '"') return {};
+  const std::size_t end = payload.find('"', quote + 1);
+  if (end == std::string_view::npos) return {};
+  return payload.substr(quote + 1, end - quote - 1);
+}
+
+// Whether a payload is worth parsing as one plain record first: everything but what starts
+// like an S3 batch ({"Records":...) or an EventBridge envelope ({"version":...).
+bool LooksLikePlainRecord(std::string_view payload) {
+  const std::string_view key = FirstKey(payload);
+  return key != "Records" && key != "version";
+}
+
 }  // namespace
 
 struct MessageDecoder::State {
@@ -156,6 +176,12 @@ void MessageDecoder::State::DecodeBatch(od::value& value, std::string_view paylo
 
 void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& handler) {
   State& state = *state_;
+  // The common case, one record a message, in one pass; anything else takes the general path.
+  if (LooksLikePlainRecord(payload)) {
+    if (std::optional<common::Event> event = state.records.ParsePlainMessage(payload)) {
+      return handler.OnRecord(*event, 0, payload);
+    }
+  }
   const std::size_t needed = payload.size() + simdjson::SIMDJSON_PADDING;
   if (state.buffer.size() < needed) state.buffer.resize(std::max(needed, state.buffer.size() * 2));
   if (!payload.empty()) std::memcpy(state.buffer.data(), payload.data(), payload.size());

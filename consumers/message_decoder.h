@@ -34,6 +34,10 @@ class DecodedRecordHandler {
 // that breaks the batch's structure costs the rest of the batch (the records before it have
 // been handed over by then). Anything else that is bad costs the whole message.
 //
+// A message holding one record is parsed once (RecordParser::ParsePlainMessage); a batch or an
+// envelope is read once for its shape and each record in it once more, as is a message the
+// one-pass parse refused (so that the reason names what is wrong).
+//
 // Owns a padded copy of the payload and a simdjson parser, both reused, so in steady state it
 // allocates only where RecordParser does (strings never seen before).
 //

@@ -37,13 +37,17 @@ enum class Field {
   kEventId,
   kSourceIpAddress,
   kRequestParameters,
+  kEnvelope,  // Records, detail-type, detail: a batch or an EventBridge envelope, not a record
 };
 
 // Classifies a key with one length switch and at most five comparisons.
 Field Classify(std::string_view key) {
   switch (key.size()) {
+    case 6:
+      return key == "detail" ? Field::kEnvelope : Field::kOther;
     case 7:
-      return key == "eventID" ? Field::kEventId : Field::kOther;
+      if (key == "eventID") return Field::kEventId;
+      return key == "Records" ? Field::kEnvelope : Field::kOther;
     case 8:
       return key == "readOnly" ? Field::kReadOnly : Field::kOther;
     case 9:
@@ -56,7 +60,8 @@ Field Classify(std::string_view key) {
     case 10:
       return key == "@timestamp" ? Field::kTimestamp : Field::kOther;
     case 11:
-      return key == "eventSource" ? Field::kEventSource : Field::kOther;
+      if (key == "eventSource") return Field::kEventSource;
+      return key == "detail-type" ? Field::kEnvelope : Field::kOther;
     case 12:
       return key == "userIdentity" ? Field::kUserIdentity : Field::kOther;
     case 13:
@@ -187,6 +192,7 @@ std::optional<Error> ReadRequestParameters(od::value& value, Fields& fields) {
 std::optional<Error> ReadField(Field id, od::value& value, Fields& fields) {
   switch (id) {
     case Field::kOther:
+    case Field::kEnvelope:
       return std::nullopt;
     case Field::kEventTime:
       return ReadString(value, "eventTime", fields.event_time);
@@ -257,6 +263,16 @@ RecordParser::RecordParser(common::StringInterner& interner)
 RecordParser::~RecordParser() = default;
 
 common::Result<common::Event> RecordParser::Parse(std::string_view record_json) {
+  return Read(record_json, /*whole_message=*/false);
+}
+
+std::optional<common::Event> RecordParser::ParsePlainMessage(std::string_view message) {
+  common::Result<common::Event> event = Read(message, /*whole_message=*/true);
+  if (!event) return std::nullopt;
+  return *event;
+}
+
+common::Result<common::Event> RecordParser::Read(std::string_view record_json, bool whole_message) {
   std::vector<char>& buffer = state_->buffer;
   const std::size_t needed = record_json.size() + simdjson::SIMDJSON_PADDING;
   if (buffer.size() < needed) buffer.resize(std::max(needed, buffer.size() * 2));
@@ -281,7 +297,10 @@ common::Result<common::Event> RecordParser::Parse(std::string_view record_json) 
     if (auto error = std::move(member).get(field)) return InvalidJson(error);
     std::string_view key;
     if (auto error = field.unescaped_key().get(key)) return InvalidJson(error);
-    if (auto problem = ReadField(Classify(key), field.value(), fields)) return *std::move(problem);
+    const Field id = Classify(key);
+    // A batch or an envelope: the caller decodes it as such. No message: nothing allocated.
+    if (id == Field::kEnvelope && whole_message) return Malformed({});
+    if (auto problem = ReadField(id, field.value(), fields)) return *std::move(problem);
   }
   // current_location() is out of bounds once the whole input has been consumed.
   if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "common/event.h"
@@ -41,7 +42,18 @@ class RecordParser {
   // "truncated or invalid JSON: <simdjson error>", "not a JSON object (found an array)".
   common::Result<common::Event> Parse(std::string_view record_json);
 
+  // Parses a whole Kafka message in one pass when it is one plain record: returns the Event
+  // when `message` is a valid record without the top-level keys Records, detail-type and
+  // detail, else nullopt, having interned nothing. MessageDecoder's fast path: on nullopt it
+  // decodes the message the general way, which tells a batch or an envelope from a bad record
+  // and names the problem.
+  std::optional<common::Event> ParsePlainMessage(std::string_view message);
+
  private:
+  // Parse(); with `whole_message`, fails at once (with an empty message) on a top-level key
+  // that makes the object a batch or an envelope.
+  common::Result<common::Event> Read(std::string_view record_json, bool whole_message);
+
   struct State;  // hides simdjson from every includer
   std::unique_ptr<State> state_;
 };

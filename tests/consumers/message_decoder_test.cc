@@ -62,6 +62,30 @@ TEST_F(MessageDecoderTest, ReadsASingleRecordAsTheWholeMessage) {
   EXPECT_TRUE(result.bad.empty());
 }
 
+TEST_F(MessageDecoderTest, ARecordWithADetailButNoDetailTypeIsOneRecord) {
+  // Not an envelope without its detail-type: the one-pass parse gives up on the detail key
+  // and the general path reads the whole message as the record it is.
+  std::string record = MakeRecord("CreateBucket");
+  record.insert(1, R"("detail":{"eventName":"Other"},)");
+
+  Recorder result = Decode(record);
+
+  ASSERT_EQ(result.good.size(), 1u);
+  EXPECT_EQ(result.good[0].text, "CreateBucket");
+  EXPECT_EQ(result.good[0].payload, record);
+  EXPECT_TRUE(result.bad.empty());
+}
+
+TEST_F(MessageDecoderTest, ARecordWhoseFirstKeyIsVersionIsStillOneRecord) {
+  std::string record = MakeRecord("PutObject");
+  record.insert(1, R"("version":"0",)");
+
+  Recorder result = Decode(record);
+
+  ASSERT_EQ(result.good.size(), 1u);
+  EXPECT_EQ(result.good[0].text, "PutObject");
+}
+
 TEST_F(MessageDecoderTest, ReadsEveryRecordOfABatchInOrder) {
   Recorder result = Decode(Batch({MakeRecord("A"), MakeRecord("B"), MakeRecord("C")}));
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -348,6 +349,36 @@ TEST_F(RecordParserTest, DoesNotInternStringsOfRejectedRecords) {
   (void)ParseError(Minimal(R"("userAgent":"never-seen","eventCategory":"Bogus")"));
 
   EXPECT_EQ(interner_.size(), before);
+}
+
+TEST_F(RecordParserTest, ParsesAPlainMessageInOnePassLikeParse) {
+  const std::string record = Minimal(R"("userAgent":"aws-cli/2","errorCode":"AccessDenied")");
+
+  const std::optional<common::Event> event = parser_.ParsePlainMessage(record);
+
+  ASSERT_TRUE(event.has_value());
+  const common::Event parsed = ParseOk(record);
+  EXPECT_EQ(event->name, parsed.name);
+  EXPECT_EQ(event->time, parsed.time);
+  EXPECT_EQ(event->user_agent, parsed.user_agent);
+  EXPECT_EQ(event->error_code, parsed.error_code);
+}
+
+TEST_F(RecordParserTest, APlainMessageParseLeavesBatchesEnvelopesAndBadRecordsUninterned) {
+  const std::size_t before = interner_.size();
+  // Each would be a valid record but for its top-level Records, detail-type or detail key,
+  // which make it a batch or an envelope to MessageDecoder; the last is not a record at all.
+  for (const std::string& message :
+       {Minimal(R"("userAgent":"batch-agent","Records":[])"),
+        Minimal(R"("userAgent":"envelope-agent","detail-type":"AWS API Call via CloudTrail")"),
+        Minimal(R"("userAgent":"detail-agent","detail":{})"),
+        Minimal(R"("userAgent":"bad-agent","readOnly":"yes")")}) {
+    EXPECT_FALSE(parser_.ParsePlainMessage(message).has_value()) << message;
+  }
+
+  EXPECT_EQ(interner_.size(), before);
+  // Parse() reads the same objects as records, skipping those keys.
+  EXPECT_EQ(Text(ParseOk(Minimal(R"("Records":[],"detail":{})")).name), "RunInstances");
 }
 
 TEST_F(RecordParserTest, ParsesSmallRecordsAfterALargeOne) {
