@@ -27,6 +27,9 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
                                           "Errors librdkafka reported while consuming.")),
       commit_errors_(registry_.AddCounter("trailsight_commit_errors_total",
                                           "Offset commits for the consumer group that failed.")),
+      fetch_wakes_(registry_.AddCounter(
+          "trailsight_fetch_wakeups_total",
+          "Times fetching that librdkafka had parked on a full queue was woken up.")),
       consumer_lag_(registry_.AddGauge(
           "trailsight_consumer_lag",
           "Messages behind the high watermarks, summed over the assigned partitions; NaN "
@@ -86,6 +89,7 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   dead_letters_lost_.Set(input.dead_letters_lost);
   broker_errors_.Set(input.broker_errors);
   commit_errors_.Set(input.commit_errors);
+  fetch_wakes_.Set(input.fetch_wakes);
   const std::int64_t lag = source.Lag();
   consumer_lag_.Set(lag < 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(lag));
   partitions_.Set(static_cast<double>(partitions_held));

@@ -85,6 +85,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& dead_letters_lost_;
   ops::Counter& broker_errors_;
   ops::Counter& commit_errors_;
+  ops::Counter& fetch_wakes_;
   ops::Gauge& consumer_lag_;
   ops::Gauge& partitions_;
   // Detection (detector::Detector).

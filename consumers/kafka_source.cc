@@ -95,6 +95,7 @@ common::Status KafkaSource::Connect() {
   }
   (void)conf->release();
   rd_kafka_poll_set_consumer(consumer_.get());  // one queue: messages, rebalances and errors
+  fetch_waker_ = std::make_unique<FetchWaker>(consumer_.get());
 
   KafkaPartitionList topics(
       rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size())));
@@ -115,15 +116,23 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
                               std::size_t max_messages) {
   if (consumer_ == nullptr) return 0;
   receiver_ = &receiver;
+  // Read once a call: the skew allowed is minutes, a call lasts milliseconds.
+  latest_event_time_ = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
+                       options_.future_skew;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t handled = 0;
   while (handled < max_messages) {
-    // Wait for the first message only; after that take what is already waiting.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    const int wait = handled == 0 ? static_cast<int>(std::max<std::int64_t>(0, left.count())) : 0;
-    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), wait));
-    if (message == nullptr) break;  // nothing more within the time left
+    // Take what is waiting; wait (for the time left) only before the first message.
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), 0));
+    if (message == nullptr) {
+      WakeFetchingIfBehind();
+      if (handled > 0) break;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      message.reset(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(left.count())));
+      if (message == nullptr) break;  // nothing within the time left
+    }
     switch (message->err) {
       case RD_KAFKA_RESP_ERR_NO_ERROR:
         HandleMessage(*message);
@@ -146,14 +155,28 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
   return handled;
 }
 
+void KafkaSource::WakeFetchingIfBehind() {
+  behind_.clear();
+  for (const PartitionOffset& position : positions_.all()) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (position.offset >= 0 &&
+        rd_kafka_get_watermark_offsets(consumer_.get(), position.topic.c_str(), position.partition,
+                                       &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high > position.offset) {
+      behind_.push_back(position);
+    }
+  }
+  fetch_waker_->Wake(behind_);
+  counters_.fetch_wakes = fetch_waker_->wakes();
+}
+
 void KafkaSource::HandleMessage(const rd_kafka_message_t& message) {
   ++counters_.messages;
   message_ = &message;
   message_topic_ = rd_kafka_topic_name(message.rkt);
   const std::string_view payload(static_cast<const char*>(message.payload),
                                  message.payload != nullptr ? message.len : 0);
-  latest_event_time_ = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
-                       options_.future_skew;
   if (payload.size() > options_.max_record_bytes) {
     ++counters_.malformed;
     DeadLetter(0,
@@ -258,6 +281,7 @@ common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) 
 
 void KafkaSource::Close() {
   if (consumer_ == nullptr) return;
+  fetch_waker_.reset();  // before the consumer it uses
   // Revokes the assignment (the listener's OnRevoke runs here) and leaves the group.
   if (rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get())) {
     spdlog::warn("kafka consumer: leaving group {}: {}", options_.group_id, KafkaErrorText(error));

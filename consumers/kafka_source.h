@@ -14,6 +14,7 @@
 #include "common/interner.h"
 #include "common/result.h"
 #include "consumers/dead_letter_producer.h"
+#include "consumers/fetch_waker.h"
 #include "consumers/kafka_handles.h"
 #include "consumers/message_decoder.h"
 #include "consumers/partition_positions.h"  // PartitionOffset, kUnknownOffset
@@ -63,6 +64,7 @@ struct KafkaSourceCounters {
   std::uint64_t dead_letters_lost = 0;  // letters the dead-letter topic did not take
   std::uint64_t broker_errors = 0;      // errors librdkafka reported while polling
   std::uint64_t commit_errors = 0;      // Commit() calls that failed
+  std::uint64_t fetch_wakes = 0;        // parked fetching woken up (see FetchWaker)
 };
 
 // Reads CloudTrail records from Kafka topics as a member of a consumer group (librdkafka's
@@ -138,6 +140,9 @@ class KafkaSource final : private DecodedRecordHandler {
   void OnRebalance(rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions);
   void BrokerError(std::string_view what);
 
+  // The consumer queue is empty: wakes fetching for the partitions behind their high
+  // watermark (as last seen), which librdkafka may have parked (see FetchWaker).
+  void WakeFetchingIfBehind();
   void HandleMessage(const rd_kafka_message_t& message);
   void OnRecord(const common::Event& event, std::size_t index, std::string_view payload) override;
   void OnBadRecord(std::string_view reason, std::size_t index, std::string_view payload) override;
@@ -149,6 +154,8 @@ class KafkaSource final : private DecodedRecordHandler {
   MessageDecoder decoder_;
   std::unique_ptr<DeadLetterProducer> dead_letter_producer_;  // null without a topic
   KafkaHandle consumer_;                                      // null once closed
+  std::unique_ptr<FetchWaker> fetch_waker_;                   // uses consumer_; null once closed
+  std::vector<PartitionOffset> behind_;                       // reused by WakeFetchingIfBehind
   PartitionPositions positions_;
   KafkaSourceCounters counters_;
   RateLimiter error_log_limiter_;

@@ -9,6 +9,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/time.h"
@@ -266,6 +267,36 @@ TEST_F(KafkaSourceTest, PositionsCountOnlyMessagesHandedOver) {
   ASSERT_TRUE(kafka_test::PollUntil(*source, receiver, [&] { return receiver.events == 10; }));
   EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{kTopic, 0, 10}}));
   ASSERT_TRUE(kafka_test::PollUntil(*source, receiver, [&] { return source->Lag() == 0; }));
+}
+
+TEST_F(KafkaSourceTest, FetchingParkedByAFullQueueIsWokenUpAtOnce) {
+  // librdkafka 2.0 stops fetching once its queue holds queued.min.messages and, unless woken,
+  // looks again a second later. With 20 a queue and a few records a fetch, 600 records park
+  // it about 30 times; the
+  // source wakes it whenever the queue runs dry while the partition is behind, so a poll
+  // seldom comes back empty before the end (unwoken, each park costs about ten).
+  constexpr std::size_t kRecords = 600;
+  Producer producer(cluster_.brokers());
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    producer.Send(kTopic, 0, MakeRecord("RunInstances"));
+    if (i % 5 == 4) producer.Flush();  // small record batches, so each fetch brings a few
+  }
+  producer.Flush();
+  KafkaSourceOptions options = Options();
+  options.properties["queued.min.messages"] = "20";
+  options.properties["fetch.message.max.bytes"] = "2000";  // a few records a fetch
+  auto source = Source(options);
+  ASSERT_TRUE(Consume(*source, 1));
+
+  std::size_t empty_polls = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (receiver_.events.size() < kRecords && std::chrono::steady_clock::now() < deadline) {
+    if (source->Poll(receiver_, std::chrono::milliseconds(100)) == 0) ++empty_polls;
+  }
+
+  ASSERT_EQ(receiver_.events.size(), kRecords);
+  EXPECT_GT(source->counters().fetch_wakes, 0u);
+  EXPECT_LE(empty_polls, 5u);
 }
 
 TEST_F(KafkaSourceTest, CommittedOffsetsAreWhereTheNextMemberStarts) {
