@@ -25,7 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kPollTimeout{100};
-constexpr std::chrono::milliseconds kDrainedAfter{500};  // --until-caught-up: quiet this long
 
 volatile std::sig_atomic_t stop_requested = 0;
 extern "C" void RequestStop(int /*signal*/) { stop_requested = 1; }
@@ -311,8 +310,7 @@ int RunService(const RunFlags& flags) {
       detector.Retune(*std::move(retuned));  // baselines and open insights are kept
     }
     if (handled > 0) last_message = now;
-    if (flags.until_caught_up && handled == 0 && now - last_message >= kDrainedAfter &&
-        (*source)->Lag() == 0 && !(*source)->Positions().empty()) {
+    if (flags.until_caught_up && (*source)->CaughtUp()) {
       spdlog::info("run: input drained");
       break;
     }

@@ -75,14 +75,25 @@ common::Status KafkaSource::Connect() {
     if (!producer) return std::move(producer).error();
     dead_letter_producer_ = *std::move(producer);
   }
-  common::Result<KafkaConf> conf = MakeKafkaConf({{"bootstrap.servers", options_.brokers},
-                                                  {"group.id", options_.group_id},
-                                                  {"client.id", "trailsight"},
-                                                  {"enable.auto.commit", "false"},
-                                                  {"enable.auto.offset.store", "false"},
-                                                  {"auto.offset.reset", "earliest"},
-                                                  {"enable.partition.eof", "true"}},
-                                                 options_.properties);
+  // Delivery (nothing committed but a complete snapshot's offsets) and CaughtUp() rest on
+  // these; the operator's properties may not change them.
+  const KafkaProperties fixed = {{"enable.auto.commit", "false"},
+                                 {"enable.auto.offset.store", "false"},
+                                 {"enable.partition.eof", "true"}};
+  for (const auto& [name, value] : fixed) {
+    if (auto it = options_.properties.find(name);
+        it != options_.properties.end() && it->second != value) {
+      return Error{ErrorCode::kInvalidConfig,
+                   fmt::format("kafka property {}={}: trailsight needs {}={}", name, it->second,
+                               name, value)};
+    }
+  }
+  KafkaProperties defaults = {{"bootstrap.servers", options_.brokers},
+                              {"group.id", options_.group_id},
+                              {"client.id", "trailsight"},
+                              {"auto.offset.reset", "earliest"}};
+  defaults.insert(defaults.end(), fixed.begin(), fixed.end());
+  common::Result<KafkaConf> conf = MakeKafkaConf(defaults, options_.properties);
   if (!conf) return std::move(conf).error();
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
@@ -139,7 +150,8 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
         ++handled;
         break;
       case RD_KAFKA_RESP_ERR__PARTITION_EOF:  // caught up: the offset is the next to read
-        positions_.Advance(rd_kafka_topic_name(message->rkt), message->partition, message->offset);
+        positions_.AdvanceToEnd(rd_kafka_topic_name(message->rkt), message->partition,
+                                message->offset);
         break;
       default:  // a consumer error: unknown topic, broker gone, ...; librdkafka recovers
         BrokerError(rd_kafka_message_errstr(message.get()));
@@ -231,6 +243,8 @@ void KafkaSource::DeadLetter(std::size_t index, std::string_view reason, std::st
 }
 
 std::vector<PartitionOffset> KafkaSource::Positions() const { return positions_.Known(); }
+
+bool KafkaSource::CaughtUp() const { return consumer_ != nullptr && positions_.AllAtEnd(); }
 
 common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) {
   if (offsets.empty()) return common::Ok();  // an empty list would commit the current offsets

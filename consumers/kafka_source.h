@@ -29,7 +29,9 @@ struct KafkaSourceOptions {
   std::vector<std::string> topics;
   std::string dead_letter_topic;  // empty: dead letters go only to the DeadLetterSink
   // Extra librdkafka properties, applied last to the consumer and to the dead-letter producer
-  // (e.g. security.protocol, sasl.*), so they may replace any default the source sets.
+  // (e.g. security.protocol, sasl.*), so they may replace any default the source sets, except
+  // enable.auto.commit=false, enable.auto.offset.store=false and enable.partition.eof=true,
+  // which delivery and CaughtUp() need (another value fails Create).
   std::map<std::string, std::string> properties;
   std::size_t max_record_bytes = 50u << 20;         // larger messages are dead-lettered
   std::size_t dead_letter_max_payload = 64u << 10;  // the dead-letter topic gets this much
@@ -111,6 +113,11 @@ class KafkaSource final : private DecodedRecordHandler {
   // so far: what a snapshot records. A partition is left out until its offset is known (a
   // message or its end was read, or OnAssign gave a start).
   std::vector<PartitionOffset> Positions() const;
+
+  // Returns true when partitions are assigned and Poll() has read each to its end, with no
+  // message since: the input is drained (for now). Needs enable.partition.eof, which the
+  // source sets.
+  bool CaughtUp() const;
 
   // Commits exactly `offsets` for the group, synchronously: waits up to
   // options.commit_timeout for the answer. Fails with kIo naming the broker error, or the

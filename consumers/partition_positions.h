@@ -32,11 +32,20 @@ class PartitionPositions {
   void Add(const std::vector<PartitionOffset>& partitions);
   // Removes `partitions` (their offsets are ignored); unknown ones are skipped.
   void Remove(const std::vector<PartitionOffset>& partitions);
-  void Clear() { entries_.clear(); }
+  void Clear() {
+    entries_.clear();
+    at_end_.clear();
+  }
 
   // Records that everything before `next_offset` in the partition has been handled. Offsets
   // only move forward; a partition that is not assigned is ignored.
   void Advance(std::string_view topic, std::int32_t partition, std::int64_t next_offset);
+  // Like Advance, for the partition's end: `next_offset` is where the next message will be.
+  // The partition counts as at its end until Advance moves it again or it is re-added.
+  void AdvanceToEnd(std::string_view topic, std::int32_t partition, std::int64_t next_offset);
+
+  // Returns true when at least one partition is assigned and every one is at its end.
+  bool AllAtEnd() const;
 
   // Returns the assigned partitions whose offset is known, in assignment order.
   std::vector<PartitionOffset> Known() const;
@@ -44,10 +53,12 @@ class PartitionPositions {
   const std::vector<PartitionOffset>& all() const { return entries_; }
 
  private:
-  PartitionOffset* Find(std::string_view topic, std::int32_t partition);
+  // Returns the index of the partition in entries_, or entries_.size() when not assigned.
+  std::size_t Find(std::string_view topic, std::int32_t partition);
 
   std::vector<PartitionOffset> entries_;
-  std::size_t last_ = 0;  // index of the previous lookup's hit
+  std::vector<bool> at_end_;  // per entry: its end was the last thing read
+  std::size_t last_ = 0;      // index of the previous lookup's hit
 };
 
 }  // namespace trailsight::consumers

@@ -269,6 +269,35 @@ TEST_F(KafkaSourceTest, PositionsCountOnlyMessagesHandedOver) {
   ASSERT_TRUE(kafka_test::PollUntil(*source, receiver, [&] { return source->Lag() == 0; }));
 }
 
+TEST_F(KafkaSourceTest, CaughtUpOnlyOnceEveryPartitionIsReadToItsEnd) {
+  const std::string topic = "cloudtrail-two-partitions";
+  cluster_.CreateTopic(topic, 2);
+  Producer producer(cluster_.brokers());
+  producer.Send(topic, 0, MakeRecord("First"));
+  producer.Send(topic, 0, MakeRecord("Second"));
+  producer.Send(topic, 1, MakeRecord("Third"));
+  producer.Flush();
+  KafkaSourceOptions options = Options();
+  options.topics = {topic};
+  auto source = Source(options);
+  EXPECT_FALSE(source->CaughtUp()) << "nothing assigned yet";
+
+  ASSERT_TRUE(kafka_test::PollUntil(*source, receiver_, [&] { return source->CaughtUp(); }));
+  EXPECT_EQ(receiver_.events.size(), 3u);
+  EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{topic, 0, 2}, {topic, 1, 1}}));
+
+  producer.Send(topic, 1, MakeRecord("Fourth"));
+  producer.Flush();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (receiver_.events.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    source->Poll(receiver_, std::chrono::milliseconds(100), 1);  // returns after one message
+  }
+  ASSERT_EQ(receiver_.events.size(), 4u);
+  EXPECT_FALSE(source->CaughtUp()) << "a message was read after partition 1's end";
+  ASSERT_TRUE(kafka_test::PollUntil(*source, receiver_, [&] { return source->CaughtUp(); }));
+  EXPECT_EQ(source->Positions(), (std::vector<PartitionOffset>{{topic, 0, 2}, {topic, 1, 2}}));
+}
+
 TEST_F(KafkaSourceTest, FetchingParkedByAFullQueueIsWokenUpAtOnce) {
   // librdkafka 2.0 stops fetching once its queue holds queued.min.messages and, unless woken,
   // looks again a second later. With 20 a queue and a few records a fetch, 600 records park
@@ -297,6 +326,25 @@ TEST_F(KafkaSourceTest, FetchingParkedByAFullQueueIsWokenUpAtOnce) {
   ASSERT_EQ(receiver_.events.size(), kRecords);
   EXPECT_GT(source->counters().fetch_wakes, 0u);
   EXPECT_LE(empty_polls, 5u);
+}
+
+TEST_F(KafkaSourceTest, RefusesPropertiesThatWouldBreakDeliveryOrCatchingUp) {
+  for (const auto& [name, value] :
+       {std::pair{"enable.auto.commit", "true"}, std::pair{"enable.auto.offset.store", "true"},
+        std::pair{"enable.partition.eof", "false"}}) {
+    KafkaSourceOptions options = Options();
+    options.properties[name] = value;
+
+    auto source = KafkaSource::Create(options, interner_, dead_letters_, listener_);
+
+    ASSERT_FALSE(source.has_value()) << name;
+    EXPECT_EQ(source.error().code, common::ErrorCode::kInvalidConfig);
+    EXPECT_NE(source.error().message.find(std::string(name) + "=" + value), std::string::npos)
+        << source.error().message;
+  }
+  KafkaSourceOptions same = Options();
+  same.properties["enable.auto.commit"] = "false";  // the value it needs anyway
+  EXPECT_NE(Source(same), nullptr);
 }
 
 TEST_F(KafkaSourceTest, CommittedOffsetsAreWhereTheNextMemberStarts) {
