@@ -134,6 +134,10 @@ common::Result<ProducerHandle> KafkaFindingPublisher::NewProducer() {
                                      options_.topic, why.data())};
   }
   conf.release();  // rd_kafka_new() owns it now
+  // Makes the topic known now, so its metadata is asked for as soon as the producer
+  // connects: left to the first produce, it waits for librdkafka's next one-second scan, and
+  // the service's first finding (and a shutdown's flush) with it.
+  rd_kafka_topic_destroy(rd_kafka_topic_new(producer, options_.topic.c_str(), nullptr));
   return ProducerHandle(producer);
 }
 
