@@ -59,10 +59,10 @@ class KafkaPublisherCallbacks {
   // log format (JSON lines included) instead of librdkafka's print to stderr. Called on
   // librdkafka's threads. Debug lines exist only when the "debug" property asks for them.
   static void Log(const rd_kafka_t* producer, int level, const char* facility, const char* text) {
+    // Debug lines (7) come only when the "debug" property asks for them: shown at info.
     const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
                                                 : level == 4 ? spdlog::level::warn
-                                                : level <= 6 ? spdlog::level::info
-                                                             : spdlog::level::debug;
+                                                             : spdlog::level::info;
     spdlog::log(spd_level, "kafka {}: {}: {}", producer != nullptr ? rd_kafka_name(producer) : "?",
                 facility, text);
   }

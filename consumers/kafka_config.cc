@@ -18,13 +18,14 @@ constexpr std::size_t kLogBurst = 20;
 constexpr std::chrono::seconds kLogPeriod{10};
 
 // Routes librdkafka's log lines (syslog levels) to spdlog, rate-limited except for debug
-// lines, which appear only when the operator asked for them with the "debug" property.
+// lines, which librdkafka writes only when the operator asked for them with the "debug"
+// property: they are logged at info level, all of them, so that they show.
 // Called on librdkafka's internal threads.
 void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
   static RateLimiter limiter(kLogBurst, kLogPeriod);
   const char* client = handle != nullptr ? rd_kafka_name(handle) : "?";
   if (level >= 7) {
-    spdlog::debug("kafka {}: {}: {}", client, facility, text);
+    spdlog::info("kafka {}: {}: {}", client, facility, text);
     return;
   }
   std::uint64_t suppressed = 0;
