@@ -27,10 +27,7 @@ void FetchWaker::Wake(const std::vector<PartitionOffset>& behind) {
   if (behind.empty()) return;
   {
     std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (busy_ || !pending_.empty() || now - last_ < kMinInterval) return;
     pending_ = behind;
-    last_ = now;
   }
   wanted_.notify_one();
 }
@@ -44,9 +41,11 @@ void FetchWaker::Run() {
   std::unique_lock lock(mutex_);
   while (true) {
     wanted_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    // At most one wake-up a kMinInterval; what is asked meanwhile replaces pending_.
+    wanted_.wait_until(lock, last_ + kMinInterval, [this] { return stop_; });
     if (stop_) return;
     const std::vector<PartitionOffset> partitions = std::exchange(pending_, {});
-    busy_ = true;
+    last_ = std::chrono::steady_clock::now();
     ++wakes_;
     lock.unlock();
     KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
@@ -57,7 +56,6 @@ void FetchWaker::Run() {
     // The error, if any, does not matter: the request has reached the broker threads.
     (void)rd_kafka_offsets_for_times(consumer_, list.get(), kRequestTimeoutMs);
     lock.lock();
-    busy_ = false;
   }
 }
 

@@ -22,7 +22,9 @@ namespace trailsight::consumers {
 // Wake() hands the partitions that are behind to a thread of its own, which asks their
 // leaders for their latest offsets (rd_kafka_offsets_for_times, one request per leader):
 // a request to a broker thread wakes it, and it decides afresh whether to fetch. The request
-// reads and changes nothing; the caller never waits for it.
+// reads and changes nothing; the caller never waits for it. Wake-ups asked for while one is
+// under way, or sooner than kMinInterval after the last, are merged into the next one: none
+// is lost, so a partition parked just after a wake-up is woken again soon after.
 //
 // Thread safety: Wake() from one thread (the consumer's); the waker's thread is internal.
 class FetchWaker {
@@ -36,8 +38,8 @@ class FetchWaker {
   FetchWaker(const FetchWaker&) = delete;
   FetchWaker& operator=(const FetchWaker&) = delete;
 
-  // Asks for a wake-up of the leaders of `behind` unless one is under way or the last began
-  // less than kMinInterval ago; returns at once.
+  // Asks for a wake-up of the leaders of `behind` (replacing one asked for and not yet
+  // begun); returns at once. It begins kMinInterval after the last one began, or now.
   void Wake(const std::vector<PartitionOffset>& behind);
 
   // Returns how many wake-ups were sent.
@@ -51,7 +53,6 @@ class FetchWaker {
   std::condition_variable wanted_;
   std::vector<PartitionOffset> pending_;          // guarded by mutex_; empty when nothing is asked
   std::chrono::steady_clock::time_point last_{};  // guarded by mutex_: the last one's start
-  bool busy_ = false;                             // guarded by mutex_: a wake-up under way
   bool stop_ = false;                             // guarded by mutex_
   std::uint64_t wakes_ = 0;                       // guarded by mutex_
   std::thread thread_;                            // last: starts once the rest exists
