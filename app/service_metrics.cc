@@ -1,6 +1,9 @@
 #include "app/service_metrics.h"
 
+#include <fmt/format.h>
+
 #include <limits>
+#include <string_view>
 
 namespace trailsight::app {
 
@@ -34,6 +37,11 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
           "trailsight_consumer_lag",
           "Messages behind the high watermarks, summed over the assigned partitions; NaN "
           "while an offset or a watermark is unknown.")),
+      partition_lag_(registry_.AddGaugeFamily(
+          "trailsight_consumer_partition_lag",
+          "Messages behind the high watermark in one assigned partition; NaN while its offset "
+          "or watermark is unknown.",
+          {"topic", "partition"})),
       partitions_(registry_.AddGauge("trailsight_assigned_partitions",
                                      "Input partitions this instance holds.")),
       late_dropped_(registry_.AddCounter(
@@ -92,6 +100,17 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   fetch_wakes_.Set(input.fetch_wakes);
   const std::int64_t lag = source.Lag();
   consumer_lag_.Set(lag < 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(lag));
+  source.PartitionLags(lags_);
+  partition_lag_.BeginRound();
+  for (const consumers::PartitionLag& partition : lags_) {
+    const auto end =
+        fmt::format_to_n(partition_text_.data(), partition_text_.size(), "{}", partition.partition);
+    const std::string_view number(partition_text_.data(), end.out - partition_text_.data());
+    const std::array<std::string_view, 2> labels = {partition.topic, number};
+    partition_lag_.Set(labels, partition.messages < 0 ? std::numeric_limits<double>::quiet_NaN()
+                                                      : static_cast<double>(partition.messages));
+  }
+  partition_lag_.EndRound();
   partitions_.Set(static_cast<double>(partitions_held));
 
   late_dropped_.Set(detector.counters().late_dropped);

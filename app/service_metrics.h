@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -87,6 +88,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& commit_errors_;
   ops::Counter& fetch_wakes_;
   ops::Gauge& consumer_lag_;
+  ops::GaugeFamily& partition_lag_;
   ops::Gauge& partitions_;
   // Detection (detector::Detector).
   ops::Counter& late_dropped_;
@@ -107,6 +109,8 @@ class ServiceMetrics final : public detector::CloseListener {
 
   std::uint64_t snapshots_seen_ = 0;
   Clock::time_point last_snapshot_;
+  std::vector<consumers::PartitionLag> lags_;  // reused by Update()
+  std::array<char, 16> partition_text_{};      // a partition number, as a label value
 };
 
 }  // namespace trailsight::app

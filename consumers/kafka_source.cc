@@ -170,14 +170,7 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
 void KafkaSource::WakeFetchingIfBehind() {
   behind_.clear();
   for (const PartitionOffset& position : positions_.all()) {
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (position.offset >= 0 &&
-        rd_kafka_get_watermark_offsets(consumer_.get(), position.topic.c_str(), position.partition,
-                                       &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        high > position.offset) {
-      behind_.push_back(position);
-    }
+    if (LagOf(position) > 0) behind_.push_back(position);
   }
   fetch_waker_->Wake(behind_);
   counters_.fetch_wakes = fetch_waker_->wakes();
@@ -312,21 +305,41 @@ void KafkaSource::Close() {
   }
 }
 
+std::int64_t KafkaSource::LagOf(const PartitionOffset& position) const {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  if (position.offset < 0 ||
+      rd_kafka_get_watermark_offsets(consumer_.get(), position.topic.c_str(), position.partition,
+                                     &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return -1;
+  }
+  return std::max<std::int64_t>(0, high - position.offset);
+}
+
 std::int64_t KafkaSource::Lag() const {
   if (consumer_ == nullptr) return -1;
   std::int64_t lag = 0;
   for (const PartitionOffset& position : positions_.all()) {
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (position.offset < 0 ||
-        rd_kafka_get_watermark_offsets(consumer_.get(), position.topic.c_str(), position.partition,
-                                       &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        high < 0) {
-      return -1;
-    }
-    lag += std::max<std::int64_t>(0, high - position.offset);
+    const std::int64_t behind = LagOf(position);
+    if (behind < 0) return -1;
+    lag += behind;
   }
   return lag;
+}
+
+void KafkaSource::PartitionLags(std::vector<PartitionLag>& lags) const {
+  const std::vector<PartitionOffset>& positions = positions_.all();
+  if (consumer_ == nullptr) {
+    lags.clear();
+    return;
+  }
+  lags.resize(positions.size());
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    lags[i].topic = positions[i].topic;  // the same topic again: no allocation
+    lags[i].partition = positions[i].partition;
+    lags[i].messages = LagOf(positions[i]);
+  }
 }
 
 void KafkaSource::RebalanceCallback(rd_kafka_t* /*handle*/, rd_kafka_resp_err_t error,

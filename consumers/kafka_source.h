@@ -42,6 +42,13 @@ struct KafkaSourceOptions {
   std::chrono::milliseconds commit_timeout{10000};
 };
 
+// How far one assigned partition is behind its high watermark.
+struct PartitionLag {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t messages = -1;  // -1 while the position or the watermark is unknown
+};
+
 // Told about partition assignment changes; the app implements it. Called on the thread that
 // calls KafkaSource::Poll() (or Close()), from inside that call.
 class RebalanceListener {
@@ -135,6 +142,9 @@ class KafkaSource final : private DecodedRecordHandler {
   // Returns how many messages lie behind the high watermark over the assigned partitions
   // (consumer lag), from librdkafka's cached watermarks; -1 when unknown for any of them.
   std::int64_t Lag() const;
+  // Sets `lags` to each assigned partition's lag (-1 while unknown), in assignment order;
+  // reuses its storage, so it allocates only when partitions are added.
+  void PartitionLags(std::vector<PartitionLag>& lags) const;
 
  private:
   KafkaSource(const KafkaSourceOptions& options, common::StringInterner& interner,
@@ -150,6 +160,8 @@ class KafkaSource final : private DecodedRecordHandler {
   // The consumer queue is empty: wakes fetching for the partitions behind their high
   // watermark (as last seen), which librdkafka may have parked (see FetchWaker).
   void WakeFetchingIfBehind();
+  // Returns the messages between `position` and its high watermark, -1 when unknown.
+  std::int64_t LagOf(const PartitionOffset& position) const;
   void HandleMessage(const rd_kafka_message_t& message);
   void OnRecord(const common::Event& event, std::size_t index, std::string_view payload) override;
   void OnBadRecord(std::string_view reason, std::size_t index, std::string_view payload) override;

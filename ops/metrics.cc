@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 #include "common/check.h"
 
@@ -32,6 +33,17 @@ void AppendHelp(std::string& out, std::string_view help) {
       out += "\\n";
     } else {
       out += c;
+    }
+  }
+}
+
+// A label value escapes backslash, double quote and newline.
+void AppendLabelValue(std::string& out, std::string_view value) {
+  for (const char c : value) {
+    if (c == '"') {
+      out += "\\\"";
+    } else {
+      AppendHelp(out, std::string_view(&c, 1));
     }
   }
 }
@@ -83,6 +95,33 @@ void MetricsRegistry::CheckName(std::string_view name) const {
   }
 }
 
+GaugeFamily::GaugeFamily(std::vector<std::string> label_names)
+    : label_names_(std::move(label_names)) {}
+
+void GaugeFamily::BeginRound() {
+  std::lock_guard lock(mutex_);
+  for (Series& series : series_) series.set_this_round = false;
+}
+
+void GaugeFamily::Set(std::span<const std::string_view> label_values, double value) {
+  TRAILSIGHT_CHECK(label_values.size() == label_names_.size(), "{} label values for {} label names",
+                   label_values.size(), label_names_.size());
+  std::lock_guard lock(mutex_);
+  for (Series& series : series_) {
+    if (std::equal(series.label_values.begin(), series.label_values.end(), label_values.begin())) {
+      series.value = value;
+      series.set_this_round = true;
+      return;
+    }
+  }
+  series_.push_back({{label_values.begin(), label_values.end()}, value, true});
+}
+
+void GaugeFamily::EndRound() {
+  std::lock_guard lock(mutex_);
+  std::erase_if(series_, [](const Series& series) { return !series.set_this_round; });
+}
+
 Counter& MetricsRegistry::AddCounter(std::string_view name, std::string_view help) {
   CheckName(name);
   TRAILSIGHT_CHECK(name.ends_with("_total"), "counter \"{}\" must end in _total", name);
@@ -109,6 +148,23 @@ Histogram& MetricsRegistry::AddHistogram(std::string_view name, std::string_view
   return added;
 }
 
+GaugeFamily& MetricsRegistry::AddGaugeFamily(std::string_view name, std::string_view help,
+                                             std::vector<std::string> label_names) {
+  CheckName(name);
+  for (const std::string& label : label_names) {
+    bool valid = !label.empty();
+    for (std::size_t i = 0; valid && i < label.size(); ++i) {
+      valid = label[i] != ':' && ValidNameChar(label[i], i == 0);
+    }
+    TRAILSIGHT_CHECK(valid, "label name \"{}\" of \"{}\" is not a Prometheus label name", label,
+                     name);
+  }
+  auto family = std::make_unique<GaugeFamily>(std::move(label_names));
+  GaugeFamily& added = *family;
+  families_.push_back({std::string(name), std::string(help), std::move(family)});
+  return added;
+}
+
 std::string MetricsRegistry::Render() const {
   std::string out;
   auto append = std::back_inserter(out);
@@ -121,6 +177,22 @@ std::string MetricsRegistry::Render() const {
       fmt::format_to(append, "{} ", family.name);
       AppendValue(out, (*gauge)->value());
       out += '\n';
+    } else if (const auto* gauges = std::get_if<std::unique_ptr<GaugeFamily>>(&family.metric)) {
+      AppendHeader(out, family.name, family.help, "gauge");
+      const std::vector<std::string>& labels = (*gauges)->label_names();
+      (*gauges)->ForEach([&](const GaugeFamily::Series& series) {
+        out += family.name;
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+          out += i == 0 ? '{' : ',';
+          fmt::format_to(append, "{}=\"", labels[i]);
+          AppendLabelValue(out, series.label_values[i]);
+          out += '"';
+        }
+        if (!labels.empty()) out += '}';
+        out += ' ';
+        AppendValue(out, series.value);
+        out += '\n';
+      });
     } else {
       const Histogram& histogram = *std::get<std::unique_ptr<Histogram>>(family.metric);
       AppendHeader(out, family.name, family.help, "histogram");

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -36,6 +38,40 @@ class Gauge {
 
  private:
   std::atomic<double> value_{0.0};
+};
+
+// Gauges of one name told apart by the values of fixed labels, for things that come and go:
+// one series per partition held ({topic="cloudtrail",partition="3"}). An update is a round:
+// BeginRound(), Set() for every series that exists now, EndRound(), which drops the series
+// not set since BeginRound(). Set() allocates only for a series it has not seen (a scan of
+// the series, tens of them, finds the others). A mutex guards the series: the service loop
+// updates, the HTTP endpoint renders.
+class GaugeFamily {
+ public:
+  explicit GaugeFamily(std::vector<std::string> label_names);
+
+  void BeginRound();
+  // `label_values` holds one value per label name, in their order (checked).
+  void Set(std::span<const std::string_view> label_values, double value);
+  void EndRound();
+
+  struct Series {
+    std::vector<std::string> label_values;
+    double value = 0.0;
+    bool set_this_round = true;
+  };
+  const std::vector<std::string>& label_names() const { return label_names_; }
+  // Calls `visit(series)` for each series, in the order they were first set, under the lock.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    std::lock_guard lock(mutex_);
+    for (const Series& series : series_) visit(series);
+  }
+
+ private:
+  const std::vector<std::string> label_names_;
+  mutable std::mutex mutex_;
+  std::vector<Series> series_;  // guarded by mutex_
 };
 
 // Observations counted in fixed buckets, with their sum: durations. Each bucket has an
@@ -82,6 +118,9 @@ class MetricsRegistry {
   Gauge& AddGauge(std::string_view name, std::string_view help);
   Histogram& AddHistogram(std::string_view name, std::string_view help,
                           std::vector<double> upper_bounds);
+  // Label names follow the metric names' rules, without colons (checked).
+  GaugeFamily& AddGaugeFamily(std::string_view name, std::string_view help,
+                              std::vector<std::string> label_names);
 
   // Returns every metric's current value as exposition text, in registration order. Each
   // value is read once, so a histogram's +Inf bucket always equals its `_count`.
@@ -91,7 +130,8 @@ class MetricsRegistry {
   struct Family {
     std::string name;
     std::string help;
-    std::variant<std::unique_ptr<Counter>, std::unique_ptr<Gauge>, std::unique_ptr<Histogram>>
+    std::variant<std::unique_ptr<Counter>, std::unique_ptr<Gauge>, std::unique_ptr<Histogram>,
+                 std::unique_ptr<GaugeFamily>>
         metric;
   };
   void CheckName(std::string_view name) const;

@@ -42,7 +42,8 @@ const fs::path kBinary = TRAILSIGHT_BINARY;
 // traffic is sent in two parts split before it.
 constexpr std::string_view kSplit = "2026-11-07T14:00:00Z";
 
-// The value of an unlabelled sample in exposition text; nullopt when absent.
+// The value of a sample in exposition text (its name with any labels, as rendered); nullopt
+// when absent.
 std::optional<double> Sample(const std::string& text, const std::string& name) {
   const std::string prefix = "\n" + name + " ";
   const std::size_t at = text.find(prefix);
@@ -156,6 +157,9 @@ TEST_F(MetricsIntegrationTest, CountersFollowTheTrafficSentAndLagDrainsToZero) {
   EXPECT_TRUE(scrape_until("trailsight_events_in_total", static_cast<double>(before.size())))
       << metrics << service.Log();
   EXPECT_TRUE(scrape_until("trailsight_consumer_lag", 0)) << metrics;
+  const std::string partition_lag =
+      fmt::format("trailsight_consumer_partition_lag{{topic=\"{}\",partition=\"0\"}}", Topic("in"));
+  EXPECT_EQ(scrape(partition_lag), 0) << metrics;
   EXPECT_EQ(scrape("trailsight_findings_published_total"), 0) << metrics;
   EXPECT_EQ(scrape("trailsight_parse_errors_total"), 0) << metrics;
   EXPECT_GT(scrape("trailsight_active_keys"), 0) << metrics;

@@ -4,9 +4,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <string_view>
 
 namespace trailsight::ops {
 namespace {
@@ -99,6 +101,29 @@ TEST(HistogramTest, AValueOnABoundGoesToThatBucket) {
   EXPECT_DOUBLE_EQ(histogram.sum(), 5.5);
 }
 
+TEST(MetricsRegistryTest, AGaugeFamilyRendersOneSamplePerSeriesAndDropsThoseNotSet) {
+  MetricsRegistry registry;
+  GaugeFamily& lag = registry.AddGaugeFamily("lag", "Behind.", {"topic", "partition"});
+  lag.BeginRound();
+  lag.Set(std::array<std::string_view, 2>{"in", "0"}, 5);
+  lag.Set(std::array<std::string_view, 2>{"in", "1"}, std::nan(""));
+  lag.Set(std::array<std::string_view, 2>{"odd \"name\"\\\n", "2"}, 1);
+  lag.EndRound();
+
+  EXPECT_EQ(registry.Render(),
+            "# HELP lag Behind.\n# TYPE lag gauge\n"
+            "lag{topic=\"in\",partition=\"0\"} 5\n"
+            "lag{topic=\"in\",partition=\"1\"} NaN\n"
+            "lag{topic=\"odd \\\"name\\\"\\\\\\n\",partition=\"2\"} 1\n");
+
+  // Partition 1 is no longer held: the next round leaves it out.
+  lag.BeginRound();
+  lag.Set(std::array<std::string_view, 2>{"in", "0"}, 0);
+  lag.EndRound();
+  EXPECT_EQ(registry.Render(),
+            "# HELP lag Behind.\n# TYPE lag gauge\nlag{topic=\"in\",partition=\"0\"} 0\n");
+}
+
 class MetricsRegistryDeathTest : public ::testing::Test {
  protected:
   // TRAILSIGHT_CHECK logs before aborting; a death test reads stderr.
@@ -119,6 +144,9 @@ TEST_F(MetricsRegistryDeathTest, RefusesNamesPrometheusCannotRead) {
       },
       "registered twice");
   EXPECT_DEATH(Histogram({1, 1}), "must increase");
+  EXPECT_DEATH(MetricsRegistry().AddGaugeFamily("lag", "h", {"a:b"}), "not a Prometheus label");
+  EXPECT_DEATH(GaugeFamily({"one"}).Set(std::array<std::string_view, 2>{"a", "b"}, 1),
+               "2 label values for 1 label names");
 }
 
 }  // namespace
