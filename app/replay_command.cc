@@ -167,9 +167,10 @@ int RunReplay(const ReplayFlags& flags) {
     // Saved before the end-of-input close, so minutes still open stay open for the live
     // stream that continues this history.
     auto store = SnapshotStore::Open(flags.state_out, config.state.keep);
-    common::Status written =
-        store ? (*store)->Write({.offsets = {}, .detector_state = detector.SaveState()})
-              : common::Status(store.error());
+    common::Status written = store ? (*store)->Write({.offsets = {},
+                                                      .detector_state = detector.SaveState(),
+                                                      .trail_buckets = tamper.LearnedBuckets()})
+                                   : common::Status(store.error());
     if (!written) {
       spdlog::error("replay: {}", written.error().message);
       status = 1;

@@ -61,10 +61,12 @@ class DetectorFeed final : public consumers::EventReceiver {
 // alerts topics), and only then is written and are its offsets committed.
 class Checkpointer final : public consumers::RebalanceListener {
  public:
-  Checkpointer(detector::Detector& detector, alerts::KafkaFindingPublisher& publisher,
+  Checkpointer(detector::Detector& detector, const detector::TamperRules& tamper,
+               alerts::KafkaFindingPublisher& publisher,
                alerts::KafkaFindingPublisher& alerts_publisher, SnapshotStore& store,
                std::vector<consumers::PartitionOffset> resume_offsets)
       : detector_(detector),
+        tamper_(tamper),
         publisher_(publisher),
         alerts_publisher_(alerts_publisher),
         store_(store),
@@ -75,8 +77,9 @@ class Checkpointer final : public consumers::RebalanceListener {
   // Starts a snapshot unless one is pending; returns whether it started one.
   bool Begin() {
     if (pending_ || source_ == nullptr) return false;
-    pending_ = Pending{Snapshot{source_->Positions(), detector_.SaveState()},
-                       publisher_.published(), alerts_publisher_.published()};
+    pending_ =
+        Pending{Snapshot{source_->Positions(), detector_.SaveState(), tamper_.LearnedBuckets()},
+                publisher_.published(), alerts_publisher_.published()};
     return true;
   }
 
@@ -148,7 +151,8 @@ class Checkpointer final : public consumers::RebalanceListener {
     std::uint64_t alerts_published = 0;  // likewise on the alerts topic
   };
 
-  detector::Detector& detector_;  // all four outlive the Checkpointer: RunService
+  detector::Detector& detector_;  // all five outlive the Checkpointer: RunService
+  const detector::TamperRules& tamper_;
   alerts::KafkaFindingPublisher& publisher_;
   alerts::KafkaFindingPublisher& alerts_publisher_;
   SnapshotStore& store_;
@@ -265,10 +269,12 @@ int RunService(const RunFlags& flags) {
   detector.SetCloseListener(&metrics);
   std::vector<consumers::PartitionOffset> resume;
   if (std::optional<Snapshot> snapshot = (*store)->LoadNewest()) {
+    // What the trail buckets are holds whether or not the counts can be restored.
+    for (const std::string& bucket : snapshot->trail_buckets) tamper.Learn(bucket);
     if (common::Status restored = detector.LoadState(snapshot->detector_state); restored) {
       resume = std::move(snapshot->offsets);
-      spdlog::info("state: restored {} keys, resuming {} partitions", detector.key_count(),
-                   resume.size());
+      spdlog::info("state: restored {} keys and {} learned trail buckets, resuming {} partitions",
+                   detector.key_count(), snapshot->trail_buckets.size(), resume.size());
     } else {
       spdlog::warn("state: {}; starting fresh", restored.error().message);
     }
@@ -277,7 +283,8 @@ int RunService(const RunFlags& flags) {
   }
   detector.Retune(*std::move(tuning));
 
-  Checkpointer checkpointer(detector, **publisher, **alerts_publisher, **store, std::move(resume));
+  Checkpointer checkpointer(detector, tamper, **publisher, **alerts_publisher, **store,
+                            std::move(resume));
   AssignmentCounter assignments(checkpointer);  // counts partitions, then the Checkpointer
   auto source = consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
                                                 .group_id = config.kafka.group_id,

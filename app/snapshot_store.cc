@@ -93,6 +93,9 @@ common::Result<Snapshot> Parse(const std::string& content) {
     }
     const auto& state = document.at("detector").get_binary();
     snapshot.detector_state.assign(state.begin(), state.end());
+    if (const auto buckets = document.find("trail_buckets"); buckets != document.end()) {
+      snapshot.trail_buckets = buckets->get<std::vector<std::string>>();
+    }
     return snapshot;
   } catch (const Json::exception& error) {
     return common::Error{common::ErrorCode::kInvalidArgument,
@@ -132,6 +135,7 @@ common::Status SnapshotStore::Write(const Snapshot& snapshot) {
   document["offsets"] = std::move(offsets);
   document["detector"] = Json::binary(
       std::vector<std::uint8_t>(snapshot.detector_state.begin(), snapshot.detector_state.end()));
+  document["trail_buckets"] = snapshot.trail_buckets;
   const std::vector<std::uint8_t> packed = Json::to_msgpack(document);
   const std::string_view payload(reinterpret_cast<const char*>(packed.data()), packed.size());
   const std::string content =

@@ -11,18 +11,21 @@
 
 namespace trailsight::app {
 
-// A complete snapshot: the detector's state and the input offsets it reflects.
+// A complete snapshot: the detector's state, the trail buckets the tamper rules learned and
+// the input offsets they reflect.
 struct Snapshot {
   std::vector<consumers::PartitionOffset> offsets;  // next offset to read per partition
   std::string detector_state;                       // Detector::SaveState() bytes
+  std::vector<std::string> trail_buckets;           // TamperRules::LearnedBuckets()
 };
 
 // Keeps complete snapshots in a local folder, newest last.
 //
 // File format: one header line "trailsight-snapshot <version> <payload bytes> <crc32 hex>"
 // then the payload, MessagePack of {"offsets": [[topic, partition, offset]...],
-// "detector": <binary>}. Writes go to a temporary file that is synced and renamed, so a
-// crash never leaves a half snapshot under a snapshot's name.
+// "detector": <binary>, "trail_buckets": [name...]}; a snapshot without "trail_buckets"
+// (written before they were kept) reads as having learned none. Writes go to a temporary file that
+// is synced and renamed, so a crash never leaves a half snapshot under a snapshot's name.
 //
 // Thread safety: none; the service's main thread owns it.
 class SnapshotStore {

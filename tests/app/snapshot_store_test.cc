@@ -1,9 +1,12 @@
 #include "app/snapshot_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/files.h"
 
@@ -38,7 +41,8 @@ class SnapshotStoreTest : public ::testing::Test {
 
   static Snapshot Make(std::int64_t offset, std::string state) {
     return {.offsets = {{"cloudtrail", 0, offset}, {"cloudtrail", 1, offset + 1}},
-            .detector_state = std::move(state)};
+            .detector_state = std::move(state),
+            .trail_buckets = {}};
   }
 
   fs::path dir_;
@@ -54,6 +58,39 @@ TEST_F(SnapshotStoreTest, ReadsBackTheNewestSnapshot) {
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->offsets, Make(20, "").offsets);
   EXPECT_EQ(loaded->detector_state, std::string("second\0state", 12));
+}
+
+TEST_F(SnapshotStoreTest, KeepsTheLearnedTrailBuckets) {
+  auto store = Open();
+  Snapshot snapshot = Make(7, "state");
+  snapshot.trail_buckets = {"org-trail-logs", "audit-bucket"};
+  ASSERT_TRUE(store->Write(snapshot));
+
+  const std::optional<Snapshot> loaded = store->LoadNewest();
+
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->trail_buckets, snapshot.trail_buckets);
+}
+
+TEST_F(SnapshotStoreTest, ASnapshotWrittenBeforeTrailBucketsWereKeptHasNone) {
+  // The payload as earlier builds wrote it: offsets and detector state only.
+  const nlohmann::json document = {
+      {"offsets", nlohmann::json::array({nlohmann::json::array({"cloudtrail", 0, 42})})},
+      {"detector", nlohmann::json::binary({'o', 'l', 'd'})}};
+  const std::vector<std::uint8_t> packed = nlohmann::json::to_msgpack(document);
+  const std::string payload(packed.begin(), packed.end());
+  const auto crc =
+      crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()));
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "snapshot-00000000000000000001.bin", std::ios::binary)
+      << fmt::format("trailsight-snapshot 1 {} {:08x}\n", payload.size(), crc) << payload;
+
+  const std::optional<Snapshot> loaded = Open()->LoadNewest();
+
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->offsets, (std::vector<consumers::PartitionOffset>{{"cloudtrail", 0, 42}}));
+  EXPECT_EQ(loaded->detector_state, "old");
+  EXPECT_TRUE(loaded->trail_buckets.empty());
 }
 
 TEST_F(SnapshotStoreTest, KeepsOnlyTheNewestFew) {

@@ -1,5 +1,6 @@
 // The Kafka service end to end on a real broker (KAFKA_BROKERS): parity with replay, a
-// crash and restart, a broker outage, bad messages, and a warm start from a replay.
+// crash and restart, a broker outage, bad messages, a warm start from a replay (with the
+// trail buckets it learned), tamper alerts and a config reload.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -294,6 +295,49 @@ TEST_F(ServiceIntegrationTest, StartsWarmFromAReplaySnapshotAndFindsWhatAColdSta
   // The same insight (its statistics differ: the warm start missed a day of history).
   EXPECT_EQ(Identities(Consume(Topic("insights-warm"))), Identities(*expected_)) << warm.Log();
   EXPECT_TRUE(Consume(Topic("insights-cold")).empty()) << cold.Log();
+}
+
+TEST_F(ServiceIntegrationTest, TrailBucketsLearnedBeforeARestartStillGuardTheirLogs) {
+  // The history names the trail's bucket in a CreateTrail; the live stream, after a restart
+  // from the snapshot, changes that bucket's policy: only a kept bucket makes it an alert.
+  constexpr std::string_view kIdentity =
+      R"("userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::631859367540:user/admin",)"
+      R"("accountId":"631859367540"},"recipientAccountId":"631859367540","awsRegion":"us-east-1")";
+  std::vector<std::string> history = Between("2026-11-05", "2026-11-06T00:00:00Z");
+  history.push_back(fmt::format(
+      R"({{"eventTime":"2026-11-05T23:00:00Z","eventSource":"cloudtrail.amazonaws.com",)"
+      R"("eventName":"CreateTrail","requestParameters":{{"name":"org-trail",)"
+      R"("s3BucketName":"org-trail-logs-{}"}},{}}})",
+      ::getpid(), kIdentity));
+  WriteLines(dir_ / (name_ + "-history.jsonl"), history);
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  ASSERT_EQ(
+      Shell(fmt::format("'{}' replay '{}' --state-out '{}' --insights-out /dev/null "
+                        "--dead-letter-out /dev/null 2>/dev/null",
+                        kBinary.string(), (dir_ / (name_ + "-history.jsonl")).string(), state)),
+      0);
+  std::vector<std::string> live = Between("2026-11-07T00:00:00Z", "2026-11-07T06:00:00Z");
+  live.insert(
+      live.begin() + static_cast<std::ptrdiff_t>(live.size() / 2),
+      fmt::format(R"({{"eventTime":"2026-11-07T03:00:00Z","eventSource":"s3.amazonaws.com",)"
+                  R"("eventName":"PutBucketPolicy","requestParameters":{{)"
+                  R"("bucketName":"org-trail-logs-{}"}},{}}})",
+                  ::getpid(), kIdentity));
+  Produce(Topic("in"), live);
+
+  Service service(Config(state), dir_ / (name_ + ".log"));
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(live.size()); }, 120s))
+      << service.Log();
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
+
+  std::vector<std::string> rules;
+  for (const std::string& line : Consume(Topic("alerts"))) {
+    const std::string analytic = Json::parse(line)["finding_info"]["analytic"]["name"];
+    if (analytic != "ApiCallRateInsight") rules.push_back(analytic);
+  }
+  EXPECT_EQ(rules, std::vector<std::string>{"s3.PutBucketPolicy"}) << service.Log();
+  EXPECT_NE(service.Log().find("1 learned trail buckets"), std::string::npos) << service.Log();
 }
 
 TEST_F(ServiceIntegrationTest, PublishesTamperAlertsAndMirroredInsightsToTheAlertsTopic) {
