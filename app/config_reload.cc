@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <string_view>
 #include <system_error>
-#include <tuple>
 
 namespace trailsight::app {
 namespace {
@@ -31,10 +30,6 @@ class RestartFields {
   std::vector<ReloadNote>& notes_;
 };
 
-auto RuleTuple(const detector::TamperRuleSpec& rule) {
-  return std::tie(rule.event_source, rule.event_name, rule.severity);
-}
-
 void CompareRestartFields(const config::Config& before, const config::Config& after,
                           std::vector<ReloadNote>& notes) {
   RestartFields fields(notes);
@@ -53,16 +48,6 @@ void CompareRestartFields(const config::Config& before, const config::Config& af
                  new_detector.baseline.calm_p_value);
   fields.Compare("baseline.peak_margin", old_detector.baseline.peak_margin,
                  new_detector.baseline.peak_margin);
-
-  fields.Compare("tamper.enabled", before.tamper.enabled, after.tamper.enabled);
-  fields.Compare("tamper.trail_buckets", before.tamper.trail_buckets, after.tamper.trail_buckets);
-  fields.Compare("tamper.max_learned_buckets", before.tamper.max_learned_buckets,
-                 after.tamper.max_learned_buckets);
-  const bool same_rules =
-      std::equal(before.tamper.rules.begin(), before.tamper.rules.end(), after.tamper.rules.begin(),
-                 after.tamper.rules.end(),
-                 [](const auto& a, const auto& b) { return RuleTuple(a) == RuleTuple(b); });
-  fields.Compare("tamper.rules", true, same_rules);
 
   fields.Compare("input.files", before.input.files, after.input.files);
   fields.Compare("input.max_record_bytes", before.input.max_record_bytes,
@@ -150,6 +135,16 @@ ReloadDecision DecideReload(const config::Config& previous, common::Result<confi
   }
   CompareRestartFields(previous, *loaded, decision.notes);
   decision.notes.push_back({Level::kInfo, DescribeTuningChange(previous.tuning, loaded->tuning)});
+  if (loaded->tamper != previous.tamper) {
+    const detector::TamperOptions& tamper = loaded->tamper;
+    decision.notes.push_back(
+        {Level::kInfo,
+         fmt::format("config: reloaded tamper: {}, {} configured rules, {} configured trail "
+                     "buckets, at most {} learned (those learned so far are kept)",
+                     tamper.enabled ? "enabled" : "disabled", tamper.rules.size(),
+                     tamper.trail_buckets.size(), tamper.max_learned_buckets)});
+    decision.tamper = tamper;
+  }
   decision.tuning = *std::move(tuning);
   decision.file_config = *std::move(loaded);
   return decision;
@@ -173,8 +168,7 @@ ConfigReloader::Stamp ConfigReloader::Look() const {
   return stamp;
 }
 
-std::optional<detector::CompiledTuning> ConfigReloader::Poll(bool requested,
-                                                             Clock::time_point now) {
+std::optional<AcceptedReload> ConfigReloader::Poll(bool requested, Clock::time_point now) {
   if (!requested) {
     if (now - last_check_ < check_every_) return std::nullopt;
     last_check_ = now;
@@ -199,7 +193,7 @@ std::optional<detector::CompiledTuning> ConfigReloader::Poll(bool requested,
   }
   if (!decision.file_config) return std::nullopt;
   file_config_ = *std::move(decision.file_config);
-  return std::move(decision.tuning);
+  return AcceptedReload{*std::move(decision.tuning), std::move(decision.tamper)};
 }
 
 }  // namespace trailsight::app

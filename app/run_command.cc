@@ -313,8 +313,9 @@ int RunService(const RunFlags& flags) {
     const Clock::time_point now = Clock::now();
     const bool reload = reload_requested != 0;
     reload_requested = 0;
-    if (std::optional<detector::CompiledTuning> retuned = reloader.Poll(reload, now)) {
-      detector.Retune(*std::move(retuned));  // baselines and open insights are kept
+    if (std::optional<AcceptedReload> reloaded = reloader.Poll(reload, now)) {
+      detector.Retune(std::move(reloaded->tuning));  // baselines and open insights are kept
+      if (reloaded->tamper) tamper.Reconfigure(*std::move(reloaded->tamper));  // learned kept
     }
     if (handled > 0) last_message = now;
     if (flags.until_caught_up && (*source)->CaughtUp()) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <utility>
 
 namespace trailsight::detector {
 namespace {
@@ -83,9 +84,15 @@ std::string_view ServiceOf(std::string_view event_source) {
 }  // namespace
 
 TamperRules::TamperRules(TamperOptions options, common::StringInterner& interner)
-    : enabled_(options.enabled),
-      max_learned_buckets_(options.max_learned_buckets),
-      interner_(interner) {
+    : interner_(interner) {
+  Reconfigure(std::move(options));
+}
+
+void TamperRules::Reconfigure(TamperOptions options) {
+  enabled_ = options.enabled;
+  max_learned_buckets_ = options.max_learned_buckets;
+  rules_.clear();
+  rule_by_call_.clear();
   for (const BuiltInRule& built_in : kBuiltInRules) {
     Rule& rule = RuleFor(built_in.source, built_in.name);
     rule.why = built_in.why;
@@ -95,14 +102,30 @@ TamperRules::TamperRules(TamperOptions options, common::StringInterner& interner
     rule.learns_trail_bucket = built_in.learns_trail_bucket;
   }
   for (const TamperRuleSpec& spec : options.rules) {
+    if (interner_.Intern(spec.event_source) == interner_.overflow_symbol() ||
+        interner_.Intern(spec.event_name) == interner_.overflow_symbol()) {
+      spdlog::warn("tamper: rule {} {} not applied: the string interner is at its cap",
+                   spec.event_source, spec.event_name);
+      continue;
+    }
     Rule& rule = RuleFor(spec.event_source, spec.event_name);
     rule.severity = spec.severity;
     if (rule.why.empty()) rule.why = kConfiguredWhy;
     rule.alerts = true;
   }
+  trail_buckets_.clear();
   for (const std::string& bucket : options.trail_buckets) {
-    if (!bucket.empty()) trail_buckets_.insert(interner_.Intern(bucket));
+    if (bucket.empty()) continue;
+    // At a reload the interner may be at its cap: its overflow symbol is no bucket.
+    if (const common::Symbol symbol = interner_.Intern(bucket);
+        symbol != interner_.overflow_symbol()) {
+      trail_buckets_.insert(symbol);
+    } else {
+      spdlog::warn("tamper: trail bucket {} not applied: the string interner is at its cap",
+                   bucket);
+    }
   }
+  trail_buckets_.insert(learned_.begin(), learned_.end());
 }
 
 TamperRules::Rule& TamperRules::RuleFor(std::string_view source, std::string_view name) {

@@ -19,6 +19,7 @@ struct TamperRuleSpec {
   std::string event_source;  // e.g. "iam.amazonaws.com"
   std::string event_name;    // e.g. "DeleteRolePermissionsBoundary"
   common::Severity severity = common::Severity::kHigh;
+  bool operator==(const TamperRuleSpec&) const = default;
 };
 
 // Filled from the `tamper:` section of the config file; see config/trailsight.yaml.
@@ -35,6 +36,7 @@ struct TamperOptions {
   // counted in `learned_buckets_refused` and not learned (as are names the interner
   // refused at its cap). 0 turns learning off.
   std::size_t max_learned_buckets = 10'000;
+  bool operator==(const TamperOptions&) const = default;
 };
 
 struct TamperCounters {
@@ -73,6 +75,11 @@ class TamperRules {
   // counted in `publish_errors`; the rules carry on.
   void OnEvent(const common::Event& event, common::AlertSink& sink);
 
+  // Applies new options (a config reload): enabled, the rules, the configured buckets and
+  // the bound on learned ones. The buckets learned so far and the counters are kept; with a
+  // lower bound, those already learned stay and new ones are refused.
+  void Reconfigure(TamperOptions options);
+
   // Adds `bucket` to the trail buckets learned so far (a snapshot being restored, say);
   // refused beyond max_learned_buckets. An empty name or a known bucket changes nothing.
   void Learn(std::string_view bucket);
@@ -100,8 +107,8 @@ class TamperRules {
   void LearnSymbol(common::Symbol bucket);
   common::Alert MakeAlert(const Rule& rule, const common::Event& event) const;
 
-  const bool enabled_;
-  const std::size_t max_learned_buckets_;
+  bool enabled_ = true;
+  std::size_t max_learned_buckets_ = 0;
   common::StringInterner& interner_;  // outlives the rules; see the constructor
   std::vector<Rule> rules_;
   std::unordered_map<std::uint64_t, std::size_t> rule_by_call_;  // CallKey -> index in rules_

@@ -84,6 +84,30 @@ detection:
   }
 }
 
+TEST(DecideReloadTest, AppliesANewTamperSectionWithoutARestart) {
+  const config::Config previous = Load("tamper:\n  trail_buckets: [old-logs]\n");
+
+  const ReloadDecision decision = DecideReload(previous, config::LoadConfigText(R"(tamper:
+  trail_buckets: [org-trail-logs]
+  rules:
+    - {event_source: iam.amazonaws.com, event_name: DeleteRolePermissionsBoundary}
+)",
+                                                                                "test.yaml"));
+
+  ASSERT_TRUE(decision.tamper);
+  EXPECT_EQ(decision.tamper->trail_buckets, std::vector<std::string>{"org-trail-logs"});
+  ASSERT_EQ(decision.tamper->rules.size(), 1u);
+  EXPECT_EQ(decision.tamper->rules[0].event_name, "DeleteRolePermissionsBoundary");
+  EXPECT_TRUE(Texts(decision, ReloadNote::Level::kWarning).empty());
+  EXPECT_EQ(Texts(decision, ReloadNote::Level::kInfo).back(),
+            "config: reloaded tamper: enabled, 1 configured rules, 1 configured trail buckets, at "
+            "most 10000 learned (those learned so far are kept)");
+
+  const ReloadDecision unchanged = DecideReload(
+      previous, config::LoadConfigText("tamper:\n  trail_buckets: [old-logs]\n", "test.yaml"));
+  EXPECT_FALSE(unchanged.tamper);
+}
+
 TEST(DecideReloadTest, RefusesAnInvalidFileWithEveryProblem) {
   const config::Config previous = Load("detection:\n  sensitivity: high\n");
 
@@ -134,9 +158,10 @@ TEST_F(ConfigReloaderTest, ReloadsWhenTheFileChangesLookingEveryFewSeconds) {
   Write("detection:\n  sensitivity: low\n");
 
   EXPECT_FALSE(reloader.Poll(false, start_ + seconds{1}));  // not time to look yet
-  const std::optional<detector::CompiledTuning> tuning = reloader.Poll(false, start_ + seconds{5});
-  ASSERT_TRUE(tuning);
-  EXPECT_DOUBLE_EQ(tuning->tuning().p_value, 1e-8);
+  const std::optional<AcceptedReload> reload = reloader.Poll(false, start_ + seconds{5});
+  ASSERT_TRUE(reload);
+  EXPECT_DOUBLE_EQ(reload->tuning.tuning().p_value, 1e-8);
+  EXPECT_FALSE(reload->tamper);                              // unchanged
   EXPECT_FALSE(reloader.Poll(false, start_ + seconds{10}));  // unchanged since
 }
 
@@ -148,9 +173,9 @@ TEST_F(ConfigReloaderTest, ABadFileIsRefusedAndTheLastGoodOneStays) {
   EXPECT_DOUBLE_EQ(reloader.file_config().tuning.p_value, 1e-6);
 
   Write("detection:\n  sensitivity: high\n");
-  const std::optional<detector::CompiledTuning> tuning = reloader.Poll(true, start_);
-  ASSERT_TRUE(tuning);
-  EXPECT_DOUBLE_EQ(tuning->tuning().p_value, 1e-4);
+  const std::optional<AcceptedReload> reload = reloader.Poll(true, start_);
+  ASSERT_TRUE(reload);
+  EXPECT_DOUBLE_EQ(reload->tuning.tuning().p_value, 1e-4);
   EXPECT_DOUBLE_EQ(reloader.file_config().tuning.p_value, 1e-4);
 }
 

@@ -311,6 +311,34 @@ TEST_F(TamperRulesTest, ConfiguredRulesAddCallsAndReplaceSeverities) {
   EXPECT_EQ(sink_.alerts[1].severity, Severity::kLow);
 }
 
+TEST_F(TamperRulesTest, ReconfigureAppliesNewRulesAndBucketsAndKeepsLearnedOnes) {
+  TamperRules rules({.trail_buckets = {"configured-logs"}}, interner_);
+  Feed(rules, {CreateTrail("learned-logs")});
+
+  rules.Reconfigure({.trail_buckets = {"new-logs"},
+                     .rules = {{.event_source = "iam.amazonaws.com",
+                                .event_name = "DeleteRolePermissionsBoundary",
+                                .severity = Severity::kMedium}}});
+  Feed(rules,
+       {BucketCall("PutBucketPolicy", "configured-logs"),  // no longer configured: quiet
+        BucketCall("PutBucketPolicy", "new-logs"), BucketCall("PutBucketAcl", "learned-logs"),
+        Record("iam.amazonaws.com", "DeleteRolePermissionsBoundary", R"({"roleName":"Deployer"})"),
+        Record("cloudtrail.amazonaws.com", "StopLogging", R"({"name":"org-trail"})")});
+
+  std::vector<std::string> fired;
+  for (const common::Alert& alert : sink_.alerts)
+    fired.push_back(alert.rule + " " + alert.resource);
+  EXPECT_EQ(fired, (std::vector<std::string>{
+                       "s3.PutBucketPolicy new-logs", "s3.PutBucketAcl learned-logs",
+                       "iam.DeleteRolePermissionsBoundary ", "cloudtrail.StopLogging "}));
+  EXPECT_EQ(rules.LearnedBuckets(), std::vector<std::string>{"learned-logs"});
+
+  rules.Reconfigure({.enabled = false});
+  Feed(rules, {Record("cloudtrail.amazonaws.com", "StopLogging", R"({"name":"org-trail"})")});
+  EXPECT_EQ(sink_.alerts.size(), 4u);
+  EXPECT_EQ(rules.LearnedBuckets(), std::vector<std::string>{"learned-logs"});
+}
+
 TEST_F(TamperRulesTest, AlertsOnReadsToo) {
   TamperRules rules({.rules = {{.event_source = "ec2.amazonaws.com",
                                 .event_name = "GetPasswordData",
