@@ -226,6 +226,13 @@ TEST_F(ServiceIntegrationTest, RecoversFromABrokerOutageWithoutLosingAFinding) {
       [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size()); }, 120s))
       << service.Log();
 
+  // The outage is scripts/kafka's: it must be managing the broker under test (KAFKA_PORT and
+  // KAFKA_STATE_DIR as when it was started), or it would stop and start another one.
+  const fs::path status_file = dir_ / (name_ + ".broker-status");
+  Shell(fmt::format("'{}' status > '{}' 2>&1", kKafkaScript.string(), status_file.string()));
+  ASSERT_NE(ReadFile(status_file).find(Brokers()), std::string::npos)
+      << "scripts/kafka status says \"" << ReadFile(status_file) << "\", not the broker at "
+      << Brokers() << ": run with the KAFKA_PORT and KAFKA_STATE_DIR it was started with";
   ASSERT_EQ(Shell(fmt::format("'{}' pause >/dev/null", kKafkaScript.string())), 0);
   std::this_thread::sleep_for(30s);
   ASSERT_EQ(Shell(fmt::format("'{}' start >/dev/null", kKafkaScript.string())), 0);
