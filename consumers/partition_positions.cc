@@ -38,18 +38,20 @@ void PartitionPositions::Remove(const std::vector<PartitionOffset>& partitions) 
 
 void PartitionPositions::Advance(std::string_view topic, std::int32_t partition,
                                  std::int64_t next_offset) {
-  const std::size_t i = Find(topic, partition);
-  if (i == entries_.size()) return;
-  if (next_offset > entries_[i].offset) entries_[i].offset = next_offset;
-  at_end_[i] = false;
+  Move(topic, partition, next_offset, /*at_end=*/false);
 }
 
 void PartitionPositions::AdvanceToEnd(std::string_view topic, std::int32_t partition,
                                       std::int64_t next_offset) {
+  Move(topic, partition, next_offset, /*at_end=*/true);
+}
+
+void PartitionPositions::Move(std::string_view topic, std::int32_t partition,
+                              std::int64_t next_offset, bool at_end) {
   const std::size_t i = Find(topic, partition);
   if (i == entries_.size()) return;
   if (next_offset > entries_[i].offset) entries_[i].offset = next_offset;
-  at_end_[i] = true;
+  at_end_[i] = at_end;
 }
 
 bool PartitionPositions::AllAtEnd() const {

@@ -53,6 +53,8 @@ class PartitionPositions {
   const std::vector<PartitionOffset>& all() const { return entries_; }
 
  private:
+  // Advance() or AdvanceToEnd(), as `at_end` says.
+  void Move(std::string_view topic, std::int32_t partition, std::int64_t next_offset, bool at_end);
   // Returns the index of the partition in entries_, or entries_.size() when not assigned.
   std::size_t Find(std::string_view topic, std::int32_t partition);
 

@@ -120,6 +120,17 @@ class ServiceIntegrationTest : public ::testing::Test {
     return path;
   }
 
+  // Runs the service on `state_dir` until its newest snapshot covers `messages` input
+  // messages, then stops it; returns its log.
+  std::string RunUntilTheSnapshotCovers(const std::string& state_dir, std::size_t messages) {
+    Service service(Config(state_dir), dir_ / (name_ + ".log"));
+    EXPECT_TRUE(WaitFor(
+        [&] { return SnapshotOffsets(state_dir) == static_cast<std::int64_t>(messages); }, 120s))
+        << service.Log();
+    EXPECT_EQ(service.Stop(), 0) << service.Log();
+    return service.Log();
+  }
+
   // Sum of the input offsets in the newest snapshot of `state_dir` (0 when none).
   static std::int64_t SnapshotOffsets(const fs::path& state_dir) {
     std::vector<fs::path> files;
@@ -332,19 +343,15 @@ TEST_F(ServiceIntegrationTest, TrailBucketsLearnedBeforeARestartStillGuardTheirL
                   ::getpid(), kIdentity));
   Produce(Topic("in"), live);
 
-  Service service(Config(state), dir_ / (name_ + ".log"));
-  ASSERT_TRUE(WaitFor(
-      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(live.size()); }, 120s))
-      << service.Log();
-  EXPECT_EQ(service.Stop(), 0) << service.Log();
+  const std::string log = RunUntilTheSnapshotCovers(state, live.size());
 
   std::vector<std::string> rules;
   for (const std::string& line : Consume(Topic("alerts"))) {
     const std::string analytic = Json::parse(line)["finding_info"]["analytic"]["name"];
     if (analytic != "ApiCallRateInsight") rules.push_back(analytic);
   }
-  EXPECT_EQ(rules, std::vector<std::string>{"s3.PutBucketPolicy"}) << service.Log();
-  EXPECT_NE(service.Log().find("1 learned trail buckets"), std::string::npos) << service.Log();
+  EXPECT_EQ(rules, std::vector<std::string>{"s3.PutBucketPolicy"}) << log;
+  EXPECT_NE(log.find("1 learned trail buckets"), std::string::npos) << log;
 }
 
 TEST_F(ServiceIntegrationTest, PublishesTamperAlertsAndMirroredInsightsToTheAlertsTopic) {
@@ -358,12 +365,7 @@ TEST_F(ServiceIntegrationTest, PublishesTamperAlertsAndMirroredInsightsToTheAler
                   Json::parse(ReadFile(stop_logging)).at(0).dump());
   Produce(Topic("in"), messages);
   const std::string state = (dir_ / (name_ + "-state")).string();
-  Service service(Config(state), dir_ / (name_ + ".log"));
-
-  ASSERT_TRUE(WaitFor(
-      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(messages.size()); }, 120s))
-      << service.Log();
-  EXPECT_EQ(service.Stop(), 0) << service.Log();
+  RunUntilTheSnapshotCovers(state, messages.size());
 
   // Snapshots wait for the alerts topic too, so everything is there once the offsets are.
   std::vector<std::string> rules;
