@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "common/result.h"
 #include "common/time.h"
@@ -37,6 +38,21 @@ struct Alert {
   std::string source_ip;  // the triggering record's sourceIPAddress, when it had one
   std::string message;    // one sentence for a human: what happened and why it matters
 };
+
+// An alert about the pipeline itself rather than a call (a region fallen silent, a cap
+// reached): high severity, no record behind it; callers add what else they know.
+inline Alert PipelineAlert(AlertKind kind, std::string rule, Seconds time, std::string account,
+                           std::string region, std::string message) {
+  Alert alert;
+  alert.kind = kind;
+  alert.rule = std::move(rule);
+  alert.severity = Severity::kHigh;
+  alert.time = time;
+  alert.account = std::move(account);
+  alert.region = std::move(region);
+  alert.message = std::move(message);
+  return alert;
+}
 
 // Where alerts go: a file, a Kafka topic. Called from the detector's thread only.
 class AlertSink {

@@ -26,19 +26,15 @@ void Detector::ReportKeyCap(const common::Event& event) {
   const common::Hour hour = floor<hours>(event.time);
   if (alerts_ == nullptr || hour == cap_reported_) return;
   cap_reported_ = hour;
-  common::Alert alert;
-  alert.kind = common::AlertKind::kCapReached;
-  alert.rule = "key-cap";
-  alert.severity = common::Severity::kHigh;
-  alert.time = event.time;
-  alert.account = interner_.Resolve(event.account);
-  alert.region = interner_.Resolve(event.region);
+  common::Alert alert = common::PipelineAlert(
+      common::AlertKind::kCapReached, "key-cap", event.time,
+      std::string(interner_.Resolve(event.account)), std::string(interner_.Resolve(event.region)),
+      fmt::format("the detector tracks its maximum of {} keys; calls of new APIs (like this "
+                  "one) are counted as refused and not judged: a flood of fake event names "
+                  "looks like this",
+                  options_.max_keys));
   alert.event_source = interner_.Resolve(event.source);
   alert.event_name = interner_.Resolve(event.name);
-  alert.message = fmt::format(
-      "the detector tracks its maximum of {} keys; calls of new APIs (like this one) are "
-      "counted as refused and not judged: a flood of fake event names looks like this",
-      options_.max_keys);
   PublishAlert(alert);
 }
 
@@ -54,18 +50,12 @@ void Detector::CheckSilence(Region& region, common::Seconds now) {
     return;
   }
   region.silence_reported = region.newest;
-  common::Alert alert;
-  alert.kind = common::AlertKind::kSilentSource;
-  alert.rule = "silent-source";
-  alert.severity = common::Severity::kHigh;
-  alert.time = region.newest;
-  alert.account = interner_.Resolve(region.account);
-  alert.region = interner_.Resolve(region.region);
-  alert.message = fmt::format(
-      "no CloudTrail record for {:.0f} minutes after {} while about {:.0f} were expected: a "
-      "stopped, redirected or broken trail looks like this",
-      gap_minutes, common::FormatUtcTimestamp(region.newest), expected);
-  PublishAlert(alert);
+  PublishAlert(common::PipelineAlert(
+      common::AlertKind::kSilentSource, "silent-source", region.newest,
+      std::string(interner_.Resolve(region.account)), std::string(interner_.Resolve(region.region)),
+      fmt::format("no CloudTrail record for {:.0f} minutes after {} while about {:.0f} were "
+                  "expected: a stopped, redirected or broken trail looks like this",
+                  gap_minutes, common::FormatUtcTimestamp(region.newest), expected)));
 }
 
 double Detector::RegionRate(const Region& region, common::Minute minute) {
