@@ -9,11 +9,13 @@
 #include "common/interner.h"
 #include "consumers/interner_cap_alert.h"
 #include "consumers/record_parser.h"
+#include "tests/support/collecting_sinks.h"
 
 namespace trailsight::consumers {
 namespace {
 
 using common::StringInterner;
+using test_support::CollectingAlerts;
 
 std::string Record(std::string_view event_name, std::string_view time = "2024-03-04T10:00:00Z") {
   return fmt::format(
@@ -31,16 +33,6 @@ std::size_t ResidentBytes() {
   statm >> total_pages >> resident_pages;
   return resident_pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
-
-class CollectingAlerts final : public common::AlertSink {
- public:
-  common::Status Publish(const common::Alert& alert) override {
-    alerts.push_back(alert);
-    return common::Ok();
-  }
-  common::Status Flush() override { return common::Ok(); }
-  std::vector<common::Alert> alerts;
-};
 
 TEST(InternerCapTest, MillionsOfFakeEventNamesStayUnderTheCap) {
   constexpr std::size_t kCap = 10'000;

@@ -10,7 +10,7 @@
 
 #include "common/alert.h"
 #include "detector/detector.h"
-#include "tests/detector/collecting_sink.h"
+#include "tests/support/collecting_sinks.h"
 
 namespace trailsight::detector {
 
@@ -19,6 +19,8 @@ using common::Event;
 using common::Finding;
 using common::InsightState;
 using common::Seconds;
+using test_support::CollectingAlerts;
+using test_support::CollectingFindings;
 
 inline Seconds At(std::string_view text) { return *common::ParseUtcTimestamp(text); }
 
@@ -66,7 +68,7 @@ class DetectorTest : public ::testing::Test {
   }
 
   std::vector<Finding> Run(const std::vector<Event>& events, DetectorOptions options = {}) {
-    CollectingSink sink;
+    CollectingFindings sink;
     Detector detector(options, interner_, sink);
     for (const Event& event : events) detector.OnEvent(event);
     detector.FinishInput();
@@ -76,16 +78,6 @@ class DetectorTest : public ::testing::Test {
 
   common::StringInterner interner_;
   DetectorCounters counters_;
-};
-
-class CollectingAlerts final : public common::AlertSink {
- public:
-  common::Status Publish(const common::Alert& alert) override {
-    alerts.push_back(alert);
-    return common::Ok();
-  }
-  common::Status Flush() override { return common::Ok(); }
-  std::vector<common::Alert> alerts;
 };
 
 }  // namespace trailsight::detector

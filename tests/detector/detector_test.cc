@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <random>
 
-#include "tests/detector/collecting_sink.h"
 #include "tests/detector/detector_fixture.h"
 
 namespace trailsight::detector {
@@ -173,7 +172,7 @@ TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
       QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T12:00:00Z"));
   const std::vector<Event> burst = Burst(At("2024-12-06T12:00:00Z"), 3, 30);
   events.insert(events.end(), burst.begin(), burst.end());
-  CollectingSink sink;
+  CollectingFindings sink;
   Detector detector({}, interner_, sink);
   for (const Event& event : events) detector.OnEvent(event);
   ASSERT_EQ(sink.findings.size(), 1u);  // the Start fired early; the minutes are still open
@@ -191,7 +190,7 @@ TEST_F(DetectorTest, IdleTickEndsAnInsightWhenTrafficStops) {
 TEST_F(DetectorTest, StartFiresFromTheCallThatCrossesTheThresholdInsideItsMinute) {
   std::vector<Event> events =
       QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-06T12:00:00Z"));
-  CollectingSink sink;
+  CollectingFindings sink;
   Detector detector({}, interner_, sink);
   for (const Event& event : events) detector.OnEvent(event);
 
@@ -280,7 +279,7 @@ TEST_F(DetectorTest, ARegionFallingSilentWhileItsBaselineExpectsTrafficIsAnAlert
     if (t >= silent && t < silent + 40min) continue;
     events.push_back(Call(t, "DescribeInstances", "111111111111", "arn:aws:iam::1:user/a", true));
   }
-  CollectingSink sink;
+  CollectingFindings sink;
   CollectingAlerts alerts;
   Detector detector({}, interner_, sink);
   detector.SetAlertSink(&alerts);
@@ -300,7 +299,7 @@ TEST_F(DetectorTest, AQuietGapWhereTheBaselineExpectsLittleIsNoAlert) {
   std::vector<Event> events =
       QuietBackground(At("2024-12-04T00:00:00Z"), At("2024-12-07T10:00:00Z"));
   events.push_back(Call(At("2024-12-07T10:40:00Z")));
-  CollectingSink sink;
+  CollectingFindings sink;
   CollectingAlerts alerts;
   Detector detector({}, interner_, sink);
   detector.SetAlertSink(&alerts);
@@ -331,7 +330,7 @@ TEST_F(DetectorTest, TheObserverSeesEachClosedMinuteWithItsWindowsAndState) {
   const std::vector<Event> burst = Burst(At("2024-12-06T12:00:00Z"), 3, 30);
   events.insert(events.end(), burst.begin(), burst.end());
   SortByTime(events);
-  CollectingSink sink;
+  CollectingFindings sink;
   CollectingJudgements observer;
   Detector detector({}, interner_, sink);
   detector.SetMinuteObserver(&observer);
@@ -375,7 +374,7 @@ TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
 TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaisedHourly) {
   DetectorOptions options;
   options.max_keys = 1000;
-  CollectingSink sink;
+  CollectingFindings sink;
   CollectingAlerts alerts;
   Detector detector(options, interner_, sink);
   detector.SetAlertSink(&alerts);
@@ -407,7 +406,7 @@ class CountingCloses final : public CloseListener {
 };
 
 TEST_F(DetectorTest, TheCloseListenerBracketsEachClosedMinute) {
-  CollectingSink sink;
+  CollectingFindings sink;
   CountingCloses closes;
   Detector detector({}, interner_, sink);
   detector.SetCloseListener(&closes);

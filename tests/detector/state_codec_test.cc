@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/detector.h"
-#include "tests/detector/collecting_sink.h"
+#include "tests/support/collecting_sinks.h"
 
 namespace trailsight::detector {
 namespace {
@@ -14,6 +14,7 @@ using namespace std::chrono_literals;
 using common::Event;
 using common::Finding;
 using common::Seconds;
+using test_support::CollectingFindings;
 
 // Everything a rendered record is made of, as one comparable value.
 std::string Describe(const Finding& finding) {
@@ -69,7 +70,7 @@ std::vector<std::string> Describe(const std::vector<Finding>& findings) {
 TEST(DetectorStateTest, RestoredDetectorContinuesAsIfNeverStopped) {
   common::StringInterner interner;
   const std::vector<Event> events = Scenario(interner);
-  CollectingSink uninterrupted_sink;
+  CollectingFindings uninterrupted_sink;
   {
     Detector detector({}, interner, uninterrupted_sink);
     for (const Event& event : events) detector.OnEvent(event);
@@ -81,7 +82,7 @@ TEST(DetectorStateTest, RestoredDetectorContinuesAsIfNeverStopped) {
   const auto cut = std::find_if(events.begin(), events.end(), [&](const Event& event) {
     return event.time >= *common::ParseUtcTimestamp("2024-12-06T12:02:10Z");
   });
-  CollectingSink sink;
+  CollectingFindings sink;
   std::string state;
   {
     Detector before({}, interner, sink);
@@ -114,7 +115,7 @@ TEST(DetectorStateTest, RestoredDetectorContinuesAsIfNeverStopped) {
 
 TEST(DetectorStateTest, SavingTwiceGivesTheSameBytes) {
   common::StringInterner interner;
-  CollectingSink sink;
+  CollectingFindings sink;
   Detector detector({}, interner, sink);
   for (const Event& event : Scenario(interner)) detector.OnEvent(event);
 
@@ -123,7 +124,7 @@ TEST(DetectorStateTest, SavingTwiceGivesTheSameBytes) {
 
 TEST(DetectorStateTest, CorruptForeignAndNewerStatesAreRefusedWithAReason) {
   common::StringInterner interner;
-  CollectingSink sink;
+  CollectingFindings sink;
   Detector source({}, interner, sink);
   for (const Event& event : Scenario(interner)) source.OnEvent(event);
   std::string good = source.SaveState();

@@ -10,23 +10,14 @@
 #include "consumers/input_paths.h"
 #include "consumers/record_parser.h"
 #include "consumers/replay_reader.h"
+#include "tests/support/collecting_sinks.h"
 
 namespace trailsight::detector {
 namespace {
 
 using common::Alert;
 using common::Severity;
-
-// An AlertSink that keeps every alert, in order, for tests to inspect.
-class CollectingAlerts final : public common::AlertSink {
- public:
-  common::Status Publish(const Alert& alert) override {
-    alerts.push_back(alert);
-    return common::Ok();
-  }
-  common::Status Flush() override { return common::Ok(); }
-  std::vector<Alert> alerts;
-};
+using test_support::CollectingAlerts;
 
 // Feeds every event a reader delivers to the rules.
 class RulesFeed final : public consumers::EventReceiver {

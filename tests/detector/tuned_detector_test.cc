@@ -34,7 +34,7 @@ class TunedDetectorTest : public DetectorTest {
   }
 
   std::vector<Finding> RunTuned(const std::vector<Event>& events, Tuning tuning) {
-    CollectingSink sink;
+    CollectingFindings sink;
     Detector detector({}, interner_, sink);
     detector.Retune(Compiled(std::move(tuning)));
     for (const Event& event : events) detector.OnEvent(event);
@@ -126,7 +126,7 @@ TEST_F(TunedDetectorTest, RetuningMidStreamKeepsBaselinesAndOpenInsights) {
   events.insert(events.end(), first.begin(), first.end());
   events.insert(events.end(), second.begin(), second.end());
   SortByTime(events);
-  CollectingSink sink;
+  CollectingFindings sink;
   Detector detector({}, interner_, sink);
   std::size_t i = 0;
   for (; events[i].time < At("2024-12-06T12:01:30Z"); ++i) detector.OnEvent(events[i]);
