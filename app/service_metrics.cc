@@ -98,19 +98,23 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   broker_errors_.Set(input.broker_errors);
   commit_errors_.Set(input.commit_errors);
   fetch_wakes_.Set(input.fetch_wakes);
-  const std::int64_t lag = source.Lag();
-  consumer_lag_.Set(lag < 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(lag));
+  // One look at the watermarks per update: the total is the partitions' sum, unknown when
+  // any of them is.
+  constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
   source.PartitionLags(lags_);
+  double total_lag = 0;
   partition_lag_.BeginRound();
   for (const consumers::PartitionLag& partition : lags_) {
+    total_lag += partition.messages < 0 ? kUnknown : static_cast<double>(partition.messages);
     const auto end =
         fmt::format_to_n(partition_text_.data(), partition_text_.size(), "{}", partition.partition);
     const std::string_view number(partition_text_.data(), end.out - partition_text_.data());
     const std::array<std::string_view, 2> labels = {partition.topic, number};
-    partition_lag_.Set(labels, partition.messages < 0 ? std::numeric_limits<double>::quiet_NaN()
-                                                      : static_cast<double>(partition.messages));
+    partition_lag_.Set(labels,
+                       partition.messages < 0 ? kUnknown : static_cast<double>(partition.messages));
   }
   partition_lag_.EndRound();
+  consumer_lag_.Set(total_lag);
   partitions_.Set(static_cast<double>(partitions_held));
 
   late_dropped_.Set(detector.counters().late_dropped);
