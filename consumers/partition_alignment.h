@@ -1,0 +1,155 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/event.h"
+#include "common/time.h"
+
+namespace trailsight::consumers {
+
+struct AlignmentOptions {
+  // A record is handed over once its partition's time is at most this far ahead of the
+  // slowest partition still holding (DESIGN.md "Partitions and event time"). Keep it below the
+  // detector's allowed lateness, so that nothing handed over can make a slower partition's
+  // records late; the service uses half of it.
+  std::chrono::seconds max_skew{150};
+  // A partition with nothing buffered stops holding the others back once it has brought no
+  // message for this long (or, never having brought one, this long after its assignment).
+  std::chrono::milliseconds idle_timeout{30'000};
+  // True for a drain (`run --until-caught-up`): a partition read to its end holds nothing
+  // back, since nothing more is expected from it.
+  bool idle_at_end = false;
+  // A partition holding this many records is paused until it is down to half of it.
+  std::size_t pause_above = 4096;
+};
+
+// Where a partition's records go once alignment lets them through. Called from inside
+// PartitionAligner::Release().
+class AlignedOutput {
+ public:
+  virtual ~AlignedOutput() = default;
+  // Hands over one record of the partition with index `partition` (see Assign()).
+  virtual void OnAlignedEvent(std::size_t partition, const common::Event& event) = 0;
+  // Every record before `next_offset` in the partition has been handed over; `at_end`: and
+  // the partition was read to its end there.
+  virtual void OnHandled(std::size_t partition, std::int64_t next_offset, bool at_end) = 0;
+};
+
+// Reads several partitions in step by event time, as Flink's watermark alignment and Kafka
+// Streams' timestamp synchronisation do: records are buffered per partition as they are
+// read, and a partition's records are handed over only while its time is within `max_skew`
+// of the slowest partition that still holds the others back. So a partition that is read
+// days behind the others (a backlog, a slow leader, a late producer) is not overtaken, and
+// its records are not late on their (account, region)'s timeline because of the others.
+//
+// A partition's time is its next record's event time, unless that is later than the median
+// of its next five records (the record itself included): then it is that median. So one
+// record dated far ahead of its neighbours can neither hold its partition back nor let the
+// others run past the records after it. Once a record is handed over, the partition keeps
+// the largest time it has had. A partition with nothing buffered holds the others back at
+// that time (or entirely, when it never had one) until it has been idle for `idle_timeout`;
+// then it holds nothing until its next message.
+//
+// Positions: the aligner tells the output when every record of a message has been handed
+// over (OnHandled), which is what the consumer's positions, and so its commits, follow.
+//
+// Thread safety: none; the consumer's thread owns it. Buffers are ring buffers that keep
+// their storage, so steady state allocates nothing.
+class PartitionAligner {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit PartitionAligner(AlignmentOptions options) : options_(options) {}
+
+  // Adds a partition (or resets it if present) with nothing buffered and no time yet;
+  // returns its index. Indexes of other partitions are unchanged.
+  std::size_t Assign(std::string_view topic, std::int32_t partition, Clock::time_point now);
+  // Drops a partition and every record it buffered (they were not handed over, so the
+  // positions never passed them). Indexes after it shift down by one.
+  void Revoke(std::string_view topic, std::int32_t partition);
+  void Clear() { partitions_.clear(); }
+  // Returns the index of the partition, or nullopt when it is not assigned.
+  std::optional<std::size_t> Find(std::string_view topic, std::int32_t partition) const;
+
+  // A record of the message being read from partition `index`.
+  void Buffer(std::size_t index, const common::Event& event);
+  // The message being read from partition `index` is done: once the records buffered so far
+  // are handed over, the partition's position is `next_offset`.
+  void EndOfMessage(std::size_t index, std::int64_t next_offset, Clock::time_point now);
+  // Partition `index` was read to its end, whose offset is `next_offset`.
+  void EndOfPartition(std::size_t index, std::int64_t next_offset);
+
+  // Hands over, in order within each partition, every record that alignment allows now.
+  // Returns the number of records handed over.
+  std::size_t Release(AlignedOutput& output, Clock::time_point now);
+
+  // The partitions to pause (holding pause_above or more records) and to resume (down to
+  // half of it); the caller pauses or resumes them, then calls SetPaused().
+  void PausesDue(std::vector<std::size_t>& pause, std::vector<std::size_t>& resume) const;
+  void SetPaused(std::size_t index, bool paused) { partitions_[index].paused = paused; }
+
+  // Counts one record of partition `index` that its receiver dropped as late.
+  void CountLate(std::size_t index) { ++partitions_[index].late; }
+  // Returns the late records counted for the partition since its assignment (0 when it is
+  // not assigned).
+  std::uint64_t LateOf(std::string_view topic, std::int32_t partition) const;
+
+  // Returns the records buffered over every partition.
+  std::size_t buffered() const;
+  std::size_t partition_count() const { return partitions_.size(); }
+  std::string_view topic(std::size_t index) const { return partitions_[index].topic; }
+  std::int32_t partition(std::size_t index) const { return partitions_[index].partition; }
+  bool paused(std::size_t index) const { return partitions_[index].paused; }
+  // The partition's time (see the class comment); nullopt before it has one.
+  std::optional<common::Seconds> TimeOf(std::size_t index) const;
+
+ private:
+  struct Entry {
+    common::Event event;
+    std::int64_t next_offset = -1;  // >= 0 on a message's last record: the position after it
+  };
+  // A ring of entries that keeps its storage; grows by doubling.
+  class Ring {
+   public:
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
+    Entry& front() { return slots_[head_]; }
+    const Entry& at(std::size_t i) const { return slots_[(head_ + i) % slots_.size()]; }
+    Entry& back() { return slots_[(head_ + size_ - 1) % slots_.size()]; }
+    void push_back(const Entry& entry);
+    void pop_front();
+    void clear() { head_ = size_ = 0; }
+
+   private:
+    std::vector<Entry> slots_;
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+  };
+  struct Partition {
+    std::string topic;
+    std::int32_t partition = 0;
+    Ring records;
+    std::int64_t pending_offset = -1;     // a message without buffered records awaits these
+    std::int64_t end_offset = -1;         // read to its end here, once the records are handed over
+    std::optional<common::Seconds> time;  // its time when it last handed a record over
+    Clock::time_point last_message;       // or its assignment
+    std::uint64_t late = 0;               // see CountLate
+    bool paused = false;
+  };
+
+  // The time of a partition with records buffered (the class comment's median).
+  common::Seconds HeadTime(const Partition& partition) const;
+  // Returns false when `partition` holds the others back and has no time: nothing may pass.
+  bool Holds(const Partition& partition, Clock::time_point now) const;
+
+  const AlignmentOptions options_;
+  std::vector<Partition> partitions_;
+};
+
+}  // namespace trailsight::consumers

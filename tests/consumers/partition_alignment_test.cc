@@ -1,0 +1,189 @@
+#include "consumers/partition_alignment.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace trailsight::consumers {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = PartitionAligner::Clock;
+
+const common::Seconds kDay0 = common::Seconds{
+    std::chrono::sys_days{std::chrono::year{2026} / std::chrono::month{11} / std::chrono::day{2}}};
+
+common::Event At(common::Seconds time) {
+  common::Event event;
+  event.time = time;
+  return event;
+}
+
+// What the aligner handed over: each record as (partition, time), and each position.
+class RecordingOutput final : public AlignedOutput {
+ public:
+  struct Handled {
+    std::size_t partition;
+    std::int64_t next_offset;
+    bool at_end;
+    bool operator==(const Handled&) const = default;
+  };
+  void OnAlignedEvent(std::size_t partition, const common::Event& event) override {
+    records.emplace_back(partition, event.time);
+  }
+  void OnHandled(std::size_t partition, std::int64_t next_offset, bool at_end) override {
+    handled.push_back({partition, next_offset, at_end});
+  }
+  std::vector<std::pair<std::size_t, common::Seconds>> records;
+  std::vector<Handled> handled;
+};
+
+class PartitionAlignerTest : public ::testing::Test {
+ protected:
+  // Buffers one message per time, at offsets `first`, `first + 1`, ...
+  void Read(std::size_t partition, const std::vector<common::Seconds>& times,
+            std::int64_t first = 0) {
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      aligner_.Buffer(partition, At(times[i]));
+      aligner_.EndOfMessage(partition, first + static_cast<std::int64_t>(i) + 1, now_);
+    }
+  }
+
+  Clock::time_point now_ = Clock::now();
+  PartitionAligner aligner_{{.max_skew = 150s, .idle_timeout = 30s, .pause_above = 8}};
+  RecordingOutput output_;
+};
+
+TEST_F(PartitionAlignerTest, APartitionReadDaysBehindIsNotOvertaken) {
+  const std::size_t live = aligner_.Assign("in", 0, now_);
+  const std::size_t backlog = aligner_.Assign("in", 1, now_);
+  Read(live, {kDay0 + 48h, kDay0 + 48h + 1min});
+  Read(backlog, {kDay0, kDay0 + 1h, kDay0 + 24h, kDay0 + 47h});
+
+  aligner_.Release(output_, now_);
+
+  // The backlog's four come first, in order; the live partition waits until the backlog is
+  // within max_skew of it (after its last record it has the time 47h: still too far behind).
+  ASSERT_EQ(output_.records.size(), 4u);
+  for (const auto& [partition, time] : output_.records) EXPECT_EQ(partition, backlog);
+  EXPECT_EQ(output_.records.back().second, kDay0 + 47h);
+  Read(backlog, {kDay0 + 48h - 1min}, 4);
+  aligner_.Release(output_, now_);
+  ASSERT_EQ(output_.records.size(), 7u);  // now within max_skew of each other: both go
+}
+
+TEST_F(PartitionAlignerTest, AnEmptyPartitionHoldsTheOthersUntilItIsIdle) {
+  const std::size_t busy = aligner_.Assign("in", 0, now_);
+  aligner_.Assign("in", 1, now_);  // nothing to read: no time yet
+  Read(busy, {kDay0, kDay0 + 1min});
+
+  EXPECT_EQ(aligner_.Release(output_, now_ + 29s), 0u);
+  EXPECT_TRUE(output_.handled.empty()) << "positions must not pass records not handed over";
+
+  EXPECT_EQ(aligner_.Release(output_, now_ + 30s), 2u);
+  EXPECT_EQ(output_.handled.back(), (RecordingOutput::Handled{busy, 2, false}));
+}
+
+TEST_F(PartitionAlignerTest, ACaughtUpPartitionHoldsOthersAtItsTimeUntilIdle) {
+  const std::size_t quiet = aligner_.Assign("in", 0, now_);
+  const std::size_t busy = aligner_.Assign("in", 1, now_);
+  Read(quiet, {kDay0, kDay0 + 10s});
+  aligner_.EndOfPartition(quiet, 2);
+  Read(busy, {kDay0, kDay0 + 2min, kDay0 + 10min, kDay0 + 11min});
+
+  aligner_.Release(output_, now_ + 1s);
+
+  // Up to the quiet partition's time plus max_skew (2.5 min); not the minutes after.
+  ASSERT_EQ(output_.records.size(), 4u);
+  EXPECT_EQ(output_.records.back(), std::make_pair(busy, kDay0 + 2min));
+  EXPECT_TRUE(aligner_.TimeOf(quiet).has_value());
+  aligner_.Release(output_, now_ + 30s);
+  EXPECT_EQ(output_.records.size(), 6u);
+}
+
+TEST_F(PartitionAlignerTest, OneRecordFarAheadDoesNotMoveItsPartitionsTime) {
+  const std::size_t forged = aligner_.Assign("in", 0, now_);
+  const std::size_t other = aligner_.Assign("in", 1, now_);
+  Read(forged, {kDay0 + 5 * 24h, kDay0, kDay0 + 1min, kDay0 + 2min, kDay0 + 3min});
+  Read(other, {kDay0, kDay0 + 1min, kDay0 + 2min, kDay0 + 3min});
+
+  EXPECT_EQ(aligner_.TimeOf(forged), kDay0 + 2min);
+  aligner_.Release(output_, now_);
+
+  // Everything of both partitions is handed over: the forged time, next in its partition,
+  // neither holds its partition back nor lets the other run past the records after it.
+  EXPECT_EQ(output_.records.size(), 9u);
+}
+
+TEST_F(PartitionAlignerTest, PositionsFollowTheRecordsHandedOver) {
+  const std::size_t partition = aligner_.Assign("in", 0, now_);
+  // Offset 0: a batch of two records; offset 1: a message whose records were all dead
+  // letters; then the partition's end.
+  aligner_.Buffer(partition, At(kDay0));
+  aligner_.Buffer(partition, At(kDay0 + 1s));
+  aligner_.EndOfMessage(partition, 1, now_);
+  aligner_.EndOfMessage(partition, 2, now_);
+  aligner_.EndOfPartition(partition, 2);
+
+  aligner_.Release(output_, now_);
+
+  EXPECT_EQ(output_.handled,
+            (std::vector<RecordingOutput::Handled>{{partition, 2, /*at_end=*/true}}));
+  aligner_.EndOfMessage(partition, 3, now_);  // a message with no records, with nothing buffered
+  aligner_.Release(output_, now_);
+  EXPECT_EQ(output_.handled.back(), (RecordingOutput::Handled{partition, 3, false}));
+}
+
+TEST_F(PartitionAlignerTest, AReadToItsEndPartitionHoldsNothingInADrain) {
+  PartitionAligner drain({.max_skew = 150s, .idle_timeout = 30s, .idle_at_end = true});
+  const std::size_t empty = drain.Assign("in", 0, now_);
+  const std::size_t busy = drain.Assign("in", 1, now_);
+  drain.Buffer(busy, At(kDay0));
+  drain.EndOfMessage(busy, 1, now_);
+  EXPECT_EQ(drain.Release(output_, now_), 0u) << "its end is not read yet";
+
+  drain.EndOfPartition(empty, 0);
+
+  EXPECT_EQ(drain.Release(output_, now_), 1u);
+  EXPECT_EQ(output_.handled.front(), (RecordingOutput::Handled{empty, 0, true}));
+}
+
+TEST_F(PartitionAlignerTest, APartitionFarAheadIsPausedUntilItDrainsToHalf) {
+  const std::size_t behind = aligner_.Assign("in", 0, now_);
+  const std::size_t ahead = aligner_.Assign("in", 1, now_);
+  Read(behind, {kDay0});
+  std::vector<common::Seconds> later(8, kDay0 + 24h);
+  Read(ahead, later);
+  aligner_.Release(output_, now_);
+
+  std::vector<std::size_t> pause, resume;
+  aligner_.PausesDue(pause, resume);
+  EXPECT_EQ(pause, std::vector<std::size_t>{ahead});
+  aligner_.SetPaused(ahead, true);
+
+  aligner_.Release(output_, now_ + 30s);  // `behind` is idle: `ahead` drains
+  aligner_.PausesDue(pause, resume);
+  EXPECT_TRUE(pause.empty());
+  EXPECT_EQ(resume, std::vector<std::size_t>{ahead});
+}
+
+TEST_F(PartitionAlignerTest, ARevokedPartitionsRecordsAreDroppedNotHandedOver) {
+  const std::size_t moving = aligner_.Assign("in", 0, now_);
+  aligner_.Assign("in", 1, now_);  // empty: holds the records back
+  Read(moving, {kDay0, kDay0 + 1s});
+
+  aligner_.Revoke("in", 0);
+  aligner_.Release(output_, now_ + 60s);
+
+  EXPECT_TRUE(output_.records.empty());
+  EXPECT_EQ(aligner_.buffered(), 0u);
+  EXPECT_FALSE(aligner_.Find("in", 0).has_value());
+  EXPECT_EQ(aligner_.Find("in", 1), std::optional<std::size_t>{moving});  // indexes shift down
+}
+
+}  // namespace
+}  // namespace trailsight::consumers
