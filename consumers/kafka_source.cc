@@ -47,6 +47,7 @@ KafkaSource::KafkaSource(const KafkaSourceOptions& options, common::StringIntern
       dead_letters_(dead_letters),
       listener_(listener),
       decoder_(interner),
+      aligner_(options.alignment),
       error_log_limiter_(kErrorLogBurst, kErrorLogPeriod) {}
 
 common::Result<std::unique_ptr<KafkaSource>> KafkaSource::Create(
@@ -127,6 +128,7 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
                               std::size_t max_messages) {
   if (consumer_ == nullptr) return 0;
   receiver_ = &receiver;
+  poll_started_ = PartitionAligner::Clock::now();
   // Read once a call: the skew allowed is minutes, a call lasts milliseconds.
   latest_event_time_ = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
                        options_.future_skew;
@@ -150,7 +152,7 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
         ++handled;
         break;
       case RD_KAFKA_RESP_ERR__PARTITION_EOF:  // caught up: the offset is the next to read
-        positions_.AdvanceToEnd(rd_kafka_topic_name(message->rkt), message->partition,
+        aligner_.EndOfPartition(AlignerIndex(rd_kafka_topic_name(message->rkt), message->partition),
                                 message->offset);
         break;
       default:  // a consumer error: unknown topic, broker gone, ...; librdkafka recovers
@@ -159,6 +161,7 @@ std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds
     }
     if (handled == 0 && std::chrono::steady_clock::now() >= deadline) break;
   }
+  Release();
   if (dead_letter_producer_ != nullptr) {
     dead_letter_producer_->Poll();
     counters_.dead_letters_lost = dead_letter_producer_->failed();
@@ -176,10 +179,58 @@ void KafkaSource::WakeFetchingIfBehind() {
   counters_.fetch_wakes = fetch_waker_->wakes();
 }
 
+void KafkaSource::Release() {
+  aligner_.Release(*this, PartitionAligner::Clock::now());
+  aligner_.PausesDue(to_pause_, to_resume_);
+  for (std::size_t index : to_pause_) SetPaused(index, true);
+  for (std::size_t index : to_resume_) SetPaused(index, false);
+}
+
+void KafkaSource::SetPaused(std::size_t index, bool paused) {
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), std::string(aligner_.topic(index)).c_str(),
+                                    aligner_.partition(index));
+  const rd_kafka_resp_err_t error = paused
+                                        ? rd_kafka_pause_partitions(consumer_.get(), list.get())
+                                        : rd_kafka_resume_partitions(consumer_.get(), list.get());
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    BrokerError(fmt::format("{} {}/{}: {}", paused ? "pause" : "resume", aligner_.topic(index),
+                            aligner_.partition(index), KafkaErrorText(error)));
+    return;
+  }
+  if (paused) ++counters_.pauses;
+  aligner_.SetPaused(index, paused);
+}
+
+std::size_t KafkaSource::AlignerIndex(std::string_view topic, std::int32_t partition) {
+  if (std::optional<std::size_t> index = aligner_.Find(topic, partition)) return *index;
+  return aligner_.Assign(topic, partition, PartitionAligner::Clock::now());
+}
+
+void KafkaSource::OnAlignedEvent(std::size_t partition, const common::Event& event) {
+  ++counters_.records;
+  delivering_partition_ = partition;
+  receiver_->OnEvent(event);
+}
+
+void KafkaSource::OnHandled(std::size_t partition, std::int64_t next_offset, bool at_end) {
+  if (at_end) {
+    positions_.AdvanceToEnd(aligner_.topic(partition), aligner_.partition(partition), next_offset);
+  } else {
+    positions_.Advance(aligner_.topic(partition), aligner_.partition(partition), next_offset);
+  }
+}
+
+void KafkaSource::MarkLate() {
+  ++counters_.late;
+  aligner_.CountLate(delivering_partition_);
+}
+
 void KafkaSource::HandleMessage(const rd_kafka_message_t& message) {
   ++counters_.messages;
   message_ = &message;
   message_topic_ = rd_kafka_topic_name(message.rkt);
+  message_partition_ = AlignerIndex(message_topic_, message.partition);
   const std::string_view payload(static_cast<const char*>(message.payload),
                                  message.payload != nullptr ? message.len : 0);
   if (payload.size() > options_.max_record_bytes) {
@@ -194,8 +245,8 @@ void KafkaSource::HandleMessage(const rd_kafka_message_t& message) {
   } else {
     decoder_.Decode(payload, *this);
   }
-  // Only now, with every record handed over or dead-lettered, does the position move.
-  positions_.Advance(message_topic_, message.partition, message.offset + 1);
+  // The position moves once every record buffered from it is handed over (OnHandled).
+  aligner_.EndOfMessage(message_partition_, message.offset + 1, poll_started_);
   message_ = nullptr;
 }
 
@@ -210,8 +261,7 @@ void KafkaSource::OnRecord(const common::Event& event, std::size_t index,
                payload);
     return;
   }
-  ++counters_.records;
-  receiver_->OnEvent(event);
+  aligner_.Buffer(message_partition_, event);
 }
 
 void KafkaSource::OnBadRecord(std::string_view reason, std::size_t index,
@@ -295,6 +345,7 @@ void KafkaSource::Close() {
   }
   consumer_.reset();
   positions_.Clear();
+  aligner_.Clear();
   if (dead_letter_producer_ != nullptr) {
     if (const int left = dead_letter_producer_->Flush(DeadLetterProducer::kCloseFlushTimeout);
         left > 0) {
@@ -339,6 +390,7 @@ void KafkaSource::PartitionLags(std::vector<PartitionLag>& lags) const {
     lags[i].topic = positions[i].topic;  // the same topic again: no allocation
     lags[i].partition = positions[i].partition;
     lags[i].messages = LagOf(positions[i]);
+    lags[i].late = aligner_.LateOf(positions[i].topic, positions[i].partition);
   }
 }
 
@@ -376,6 +428,9 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
         it->offset = start.offset;
       }
       positions_.Add(changed);
+      for (const PartitionOffset& partition : changed) {
+        aligner_.Assign(partition.topic, partition.partition, PartitionAligner::Clock::now());
+      }
       spdlog::info("kafka consumer: assigned {}", Describe(changed));
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_assign(consumer, partitions));
@@ -398,6 +453,14 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
       listener_.OnRevoke(changed);
       spdlog::info("kafka consumer: revoked {}", Describe(changed));
       positions_.Remove(changed);
+      // Their buffered records were never handed over: the next owner reads them again.
+      for (const PartitionOffset& partition : changed) {
+        if (std::optional<std::size_t> index = aligner_.Find(partition.topic, partition.partition);
+            index && aligner_.paused(*index)) {
+          SetPaused(*index, false);  // a paused partition would stay paused if it came back
+        }
+        aligner_.Revoke(partition.topic, partition.partition);
+      }
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_unassign(consumer, partitions));
       } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, nullptr)) {
@@ -408,6 +471,10 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
     default:
       BrokerError(fmt::format("rebalance failed: {}", KafkaErrorText(error)));
       positions_.Clear();
+      for (std::size_t index = 0; index < aligner_.partition_count(); ++index) {
+        if (aligner_.paused(index)) SetPaused(index, false);
+      }
+      aligner_.Clear();
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_unassign(consumer, partitions));
       } else {

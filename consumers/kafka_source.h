@@ -17,6 +17,7 @@
 #include "consumers/fetch_waker.h"
 #include "consumers/kafka_handles.h"
 #include "consumers/message_decoder.h"
+#include "consumers/partition_alignment.h"
 #include "consumers/partition_positions.h"  // PartitionOffset, kUnknownOffset
 #include "consumers/rate_limiter.h"
 #include "consumers/replay_reader.h"  // EventReceiver
@@ -40,6 +41,8 @@ struct KafkaSourceOptions {
   std::chrono::seconds future_skew{900};
   // How long Commit() waits for the group coordinator's answer before it fails.
   std::chrono::milliseconds commit_timeout{10000};
+  // How the partitions are read in step by event time (see PartitionAligner).
+  AlignmentOptions alignment;
 };
 
 // How far one assigned partition is behind its high watermark.
@@ -47,6 +50,7 @@ struct PartitionLag {
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t messages = -1;  // -1 while the position or the watermark is unknown
+  std::uint64_t late = 0;      // its records the receiver dropped as late (see MarkLate)
 };
 
 // Told about partition assignment changes; the app implements it. Called on the thread that
@@ -74,11 +78,21 @@ struct KafkaSourceCounters {
   std::uint64_t broker_errors = 0;      // errors librdkafka reported while polling
   std::uint64_t commit_errors = 0;      // Commit() calls that failed
   std::uint64_t fetch_wakes = 0;        // parked fetching woken up (see FetchWaker)
+  std::uint64_t late = 0;               // records the receiver dropped as late (MarkLate)
+  std::uint64_t pauses = 0;             // partitions paused because they were far ahead
 };
 
 // Reads CloudTrail records from Kafka topics as a member of a consumer group (librdkafka's
 // high-level consumer, eager rebalancing unless the properties choose cooperative). A message
 // holds one record, a {"Records":[...]} batch or an EventBridge envelope (see MessageDecoder).
+//
+// Event time (DESIGN.md "Partitions and event time"): the partitions are read in step by
+// event time (PartitionAligner): records are buffered per partition as they are read and
+// handed to the receiver only while their partition is not too far ahead of the slowest
+// one; a partition holding `alignment.pause_above` records is paused until it is let
+// through. So a partition read days behind the others makes none of their records late, and
+// is not made late by them. Poll() hands records over in that order; a record is "handed
+// over" only then, and positions follow that.
 //
 // Delivery (DESIGN.md "Delivery and state"): nothing is committed automatically. Positions()
 // says how far the records handed over reach; the app snapshots its state with them and calls
@@ -94,7 +108,7 @@ struct KafkaSourceCounters {
 //
 // Threads: the source is used from one thread, which calls every method; the receiver, the
 // listener and the sinks are called on it. librdkafka's own threads are internal to it.
-class KafkaSource final : private DecodedRecordHandler {
+class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
  public:
   // Connects as a member of `options.group_id` and subscribes to `options.topics`. Fails with
   // kInvalidConfig naming the property librdkafka rejected, or what is missing. `interner`,
@@ -107,23 +121,28 @@ class KafkaSource final : private DecodedRecordHandler {
   KafkaSource& operator=(const KafkaSource&) = delete;
   ~KafkaSource() override;
 
-  // Polls for up to `timeout` and handles at most `max_messages` messages: each good record to
-  // `receiver`, each bad message (or bad record inside a batch) to the dead letters. Returns
-  // the number of messages handled (0 on timeout, or once closed). Returns early once messages
-  // were handled and no more are waiting. Never blocks longer than `timeout` plus the time to
+  // Polls for up to `timeout` and reads at most `max_messages` messages: each bad message (or
+  // bad record inside a batch) to the dead letters, each good record into its partition's
+  // buffer; then hands `receiver` every buffered record that alignment lets through. Returns
+  // the number of messages read (0 on timeout, or once closed). Returns early once messages
+  // were read and no more are waiting. Never blocks longer than `timeout` plus the time to
   // hand records over (a full dead-letter queue may add up to
   // DeadLetterProducer::kQueueFullWait per letter). Rebalances run inside this call.
   std::size_t Poll(EventReceiver& receiver, std::chrono::milliseconds timeout,
                    std::size_t max_messages = 1000);
+
+  // Records that the receiver dropped the record it is being handed as late, against that
+  // record's partition. REQUIRES: called from inside the receiver's OnEvent, during Poll().
+  void MarkLate();
 
   // Returns the next offset to read for each assigned partition, after everything handed over
   // so far: what a snapshot records. A partition is left out until its offset is known (a
   // message or its end was read, or OnAssign gave a start).
   std::vector<PartitionOffset> Positions() const;
 
-  // Returns true when partitions are assigned and Poll() has read each to its end, with no
-  // message since: the input is drained (for now). Needs enable.partition.eof, which the
-  // source sets.
+  // Returns true when partitions are assigned and Poll() has read each to its end and handed
+  // every record over, with no message since: the input is drained (for now). Needs
+  // enable.partition.eof, which the source sets.
   bool CaughtUp() const;
 
   // Commits exactly `offsets` for the group, synchronously: waits up to
@@ -164,6 +183,16 @@ class KafkaSource final : private DecodedRecordHandler {
   std::int64_t LagOf(const PartitionOffset& position) const;
   void HandleMessage(const rd_kafka_message_t& message);
   void OnRecord(const common::Event& event, std::size_t index, std::string_view payload) override;
+  void OnAlignedEvent(std::size_t partition, const common::Event& event) override;
+  void OnHandled(std::size_t partition, std::int64_t next_offset, bool at_end) override;
+  // Hands over what alignment allows, then pauses and resumes partitions as it says.
+  void Release();
+  // Pauses (or resumes) one partition in librdkafka; a paused partition's fetched messages
+  // are dropped and fetched again from its position when it resumes.
+  void SetPaused(std::size_t partition, bool paused);
+  // Returns the aligner's index of the partition, assigning it if librdkafka hands over a
+  // message of a partition the rebalance callback did not announce.
+  std::size_t AlignerIndex(std::string_view topic, std::int32_t partition);
   void OnBadRecord(std::string_view reason, std::size_t index, std::string_view payload) override;
   void DeadLetter(std::size_t index, std::string_view reason, std::string_view payload);
 
@@ -176,11 +205,16 @@ class KafkaSource final : private DecodedRecordHandler {
   std::unique_ptr<FetchWaker> fetch_waker_;                   // uses consumer_; null once closed
   std::vector<PartitionOffset> behind_;                       // reused by WakeFetchingIfBehind
   PartitionPositions positions_;
+  PartitionAligner aligner_;
+  std::vector<std::size_t> to_pause_, to_resume_;  // reused by Release
   KafkaSourceCounters counters_;
   RateLimiter error_log_limiter_;
 
   // The message being handled, and where its records go; set only inside Poll().
   const rd_kafka_message_t* message_ = nullptr;
+  std::size_t message_partition_ = 0;     // the aligner's index of the message's partition
+  std::size_t delivering_partition_ = 0;  // the aligner's index of the record being handed over
+  PartitionAligner::Clock::time_point poll_started_;
   std::string_view message_topic_;
   EventReceiver* receiver_ = nullptr;
   common::Seconds latest_event_time_{};  // later events are dead-lettered
