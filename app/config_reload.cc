@@ -69,6 +69,8 @@ void CompareRestartFields(const config::Config& before, const config::Config& af
   fields.Compare("kafka.properties", old_kafka.properties, new_kafka.properties);  // no values
   fields.Compare("kafka.future_skew_seconds", old_kafka.future_skew, new_kafka.future_skew);
   fields.Compare("kafka.idle_after_seconds", old_kafka.idle_after, new_kafka.idle_after);
+  fields.Compare("kafka.partition_idle_timeout_seconds", old_kafka.partition_idle_timeout,
+                 new_kafka.partition_idle_timeout);
 
   fields.Compare("state.dir", before.state.dir, after.state.dir);
   fields.Compare("state.snapshot_interval_seconds", before.state.snapshot_interval,

@@ -36,22 +36,31 @@ common::Seconds WallClock() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// Feeds each event to the tamper rules, then the detector.
+// Feeds each event to the tamper rules, then the detector, and tells the source which
+// records the detector dropped as late (counted per partition).
 class DetectorFeed final : public consumers::EventReceiver {
  public:
   DetectorFeed(detector::TamperRules& tamper, common::AlertSink& alerts,
-               detector::Detector& detector, const common::StringInterner& interner)
-      : tamper_(tamper), alerts_(alerts), detector_(detector), cap_alert_(interner) {}
+               detector::Detector& detector, const common::StringInterner& interner,
+               consumers::KafkaSource& source)
+      : tamper_(tamper),
+        alerts_(alerts),
+        detector_(detector),
+        source_(source),
+        cap_alert_(interner) {}
   void OnEvent(const common::Event& event) override {
     cap_alert_.OnEvent(event, alerts_);
     tamper_.OnEvent(event, alerts_);
+    const std::uint64_t late_before = detector_.counters().late_dropped;
     detector_.OnEvent(event);
+    if (detector_.counters().late_dropped != late_before) source_.MarkLate();
   }
 
  private:
-  detector::TamperRules& tamper_;  // all three outlive the feed; they live in RunService
+  detector::TamperRules& tamper_;  // all four outlive the feed; they live in RunService
   common::AlertSink& alerts_;
   detector::Detector& detector_;
+  consumers::KafkaSource& source_;
   consumers::InternerCapAlert cap_alert_;
 };
 
@@ -161,6 +170,14 @@ class Checkpointer final : public consumers::RebalanceListener {
   std::optional<Pending> pending_;
   std::uint64_t completed_ = 0;
 };
+
+// Partitions may run apart in event time by half the allowed lateness: whatever one hands
+// over then leaves the slower ones room for their own disorder before a record is late.
+consumers::AlignmentOptions AlignmentFor(const config::Config& config, const RunFlags& flags) {
+  return {.max_skew = config.detector.allowed_lateness / 2,
+          .idle_timeout = config.kafka.partition_idle_timeout,
+          .idle_at_end = flags.until_caught_up};
+}
 
 }  // namespace
 
@@ -292,7 +309,8 @@ int RunService(const RunFlags& flags) {
                                                 .dead_letter_topic = config.kafka.dead_letter_topic,
                                                 .properties = config.kafka.properties,
                                                 .max_record_bytes = config.input.max_record_bytes,
-                                                .future_skew = config.kafka.future_skew},
+                                                .future_skew = config.kafka.future_skew,
+                                                .alignment = AlignmentFor(config, flags)},
                                                interner, **dead_letters, assignments);
   if (!source) {
     spdlog::error("run: {}", source.error().message);
@@ -302,7 +320,7 @@ int RunService(const RunFlags& flags) {
   spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers);
 
-  DetectorFeed feed(tamper, ocsf, detector, interner);
+  DetectorFeed feed(tamper, ocsf, detector, interner, **source);
   Clock::time_point last_message = Clock::now();
   Clock::time_point last_idle_tick = Clock::now();
   Clock::time_point last_snapshot = Clock::now();

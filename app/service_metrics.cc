@@ -42,6 +42,11 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
           "Messages behind the high watermark in one assigned partition; NaN while its offset "
           "or watermark is unknown.",
           {"topic", "partition"})),
+      partition_late_(registry_.AddGaugeFamily(
+          "trailsight_consumer_partition_late_events",
+          "Events of one assigned partition dropped as late (beyond the allowed lateness on "
+          "their own account and region's timeline) since it was assigned to this instance.",
+          {"topic", "partition"})),
       partitions_(registry_.AddGauge("trailsight_assigned_partitions",
                                      "Input partitions this instance holds.")),
       late_dropped_(registry_.AddCounter(
@@ -104,6 +109,7 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   source.PartitionLags(lags_);
   double total_lag = 0;
   partition_lag_.BeginRound();
+  partition_late_.BeginRound();
   for (const consumers::PartitionLag& partition : lags_) {
     total_lag += partition.messages < 0 ? kUnknown : static_cast<double>(partition.messages);
     const auto end =
@@ -112,8 +118,10 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
     const std::array<std::string_view, 2> labels = {partition.topic, number};
     partition_lag_.Set(labels,
                        partition.messages < 0 ? kUnknown : static_cast<double>(partition.messages));
+    partition_late_.Set(labels, static_cast<double>(partition.late));
   }
   partition_lag_.EndRound();
+  partition_late_.EndRound();
   consumer_lag_.Set(total_lag);
   partitions_.Set(static_cast<double>(partitions_held));
 

@@ -89,6 +89,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& fetch_wakes_;
   ops::Gauge& consumer_lag_;
   ops::GaugeFamily& partition_lag_;
+  ops::GaugeFamily& partition_late_;
   ops::Gauge& partitions_;
   // Detection (detector::Detector).
   ops::Counter& late_dropped_;

@@ -128,6 +128,8 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
       "kafka.future_skew_seconds", kafka.future_skew.count(), 0, 86'400)};
   kafka.idle_after = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
       "kafka.idle_after_seconds", kafka.idle_after.count(), 1, 3600)};
+  kafka.partition_idle_timeout = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
+      "kafka.partition_idle_timeout_seconds", kafka.partition_idle_timeout.count(), 0, 3600)};
 }
 
 void ReadState(FieldReader& read, StateSettings& state) {

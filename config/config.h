@@ -52,6 +52,8 @@ struct KafkaSettings {
   std::map<std::string, std::string> properties;              // passed to every librdkafka client
   std::chrono::seconds future_skew{900};  // eventTime beyond wall clock + this: rejected
   std::chrono::seconds idle_after{10};    // no message for this long: close quiet minutes
+  // A partition with nothing to read stops holding the others back in event time after this.
+  std::chrono::seconds partition_idle_timeout{30};
 };
 
 // Where the service keeps snapshots (`state:` section).
