@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -19,7 +20,37 @@ struct Snapshot {
   std::vector<std::string> trail_buckets;           // TamperRules::LearnedBuckets()
 };
 
-// Keeps complete snapshots in a local folder, newest last.
+// An open POSIX file descriptor, closed when destroyed (which also releases a flock held
+// through it). Move-only; -1 means none.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor();
+
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Keeps complete snapshots in a local folder (`state.dir`), newest last. One store per
+// folder: Open() takes an exclusive lock that the store holds until it is destroyed.
+//
+// Folder layout:
+// - `snapshot-<20-digit sequence>.bin`: the snapshots, exactly this name. Any other entry
+//   named `snapshot-*` (a backup copy such as `snapshot-backup.bin` or
+//   `snapshot-7.bin.orig`) is not ours: it is logged once per Open() and otherwise ignored,
+//   never loaded, counted towards `keep` or removed.
+// - `.snapshot-<sequence>.bin.tmp`: a snapshot being written.
+// - `LOCK`: flock(LOCK_EX) by the store that owns the folder, holding "<pid> <hostname>"
+//   of that process. The file stays when the store is closed or its process dies; only
+//   the lock counts, and the kernel drops it with the process.
+// The folder is created with mode 0700 and every file the store creates with 0600, whatever
+// the umask; an existing folder keeps its mode (group or world access is logged as a warning).
 //
 // File format: one header line "trailsight-snapshot <version> <payload bytes> <crc32 hex>"
 // then the payload, MessagePack of {"offsets": [[topic, partition, offset]...],
@@ -30,25 +61,31 @@ struct Snapshot {
 // Thread safety: none; the service's main thread owns it.
 class SnapshotStore {
  public:
-  // Creates the folder if needed. Fails with kIo naming the folder.
+  // Creates the folder if needed (parents too) and locks it for this store. Fails with kIo
+  // naming the folder when it cannot be created, read or locked; when another store holds
+  // it, in this process or another, the message names the holder's pid and host
+  // ("state folder DIR is in use by pid 1234 on host h; one instance per state folder").
   static common::Result<std::unique_ptr<SnapshotStore>> Open(std::filesystem::path dir, int keep);
 
-  // Writes `snapshot` as the newest and removes all but the newest `keep`.
+  // Writes `snapshot` as the newest and removes all but the newest `keep` of the store's
+  // own snapshots. Fails with kIo naming the file when the folder cannot be read or the
+  // snapshot cannot be written; a snapshot that cannot be removed is logged and left.
   common::Status Write(const Snapshot& snapshot);
 
   // Returns the newest snapshot that reads back intact. Each unreadable one (corrupt,
   // truncated, foreign, another version) is logged with its reason and skipped; nullopt
-  // when none is left, and the service starts fresh.
+  // when none is left (or the folder cannot be listed, logged), and the service starts fresh.
   std::optional<Snapshot> LoadNewest() const;
 
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  SnapshotStore(std::filesystem::path dir, int keep) : dir_(std::move(dir)), keep_(keep) {}
-  std::vector<std::filesystem::path> List() const;  // snapshot files, oldest first
+  SnapshotStore(std::filesystem::path dir, int keep, FileDescriptor lock)
+      : dir_(std::move(dir)), keep_(keep), lock_(std::move(lock)) {}
 
   std::filesystem::path dir_;
   int keep_;
+  FileDescriptor lock_;  // `dir_/LOCK`, flock(LOCK_EX) for the store's lifetime
 };
 
 }  // namespace trailsight::app
