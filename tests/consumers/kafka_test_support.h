@@ -14,8 +14,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "consumers/kafka_handles.h"
@@ -86,8 +88,30 @@ class Producer {
   KafkaHandle handle_;
 };
 
+// Waits until `client`'s metadata requests show `topic` with its partitions: a new topic reaches
+// the brokers' metadata a little after CreateTopics has answered, and until then a broker that
+// does not create topics on first use calls it unknown.
+inline void WaitForTopic(rd_kafka_t* client, const std::string& topic) {
+  using Metadata = std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)>;
+  KafkaTopic handle(rd_kafka_topic_new(client, topic.c_str(), nullptr));
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (true) {
+    const rd_kafka_metadata_t* raw = nullptr;
+    const rd_kafka_resp_err_t error = rd_kafka_metadata(client, 0, handle.get(), &raw, 5000);
+    const Metadata metadata(raw, rd_kafka_metadata_destroy);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topic_cnt == 1 &&
+        metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        metadata->topics[0].partition_cnt > 0) {
+      return;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << topic << " is not in the metadata 30 s after it was created";
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 // Creates `topic` with `partitions` partitions (replication 1) through the admin API and
-// waits for the broker's answer; "already exists" counts as success.
+// waits until the broker's metadata shows it; "already exists" counts as success.
 inline void CreateTopic(const std::string& brokers, const std::string& topic, int partitions) {
   Producer admin(brokers);
   std::array<char, 512> reason{};
@@ -109,6 +133,7 @@ inline void CreateTopic(const std::string& brokers, const std::string& topic, in
   ASSERT_TRUE(error == RD_KAFKA_RESP_ERR_NO_ERROR ||
               error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
       << topic << ": " << rd_kafka_err2str(error);
+  WaitForTopic(admin.get(), topic);
 }
 
 // Deletes `topics`, best effort (for cleaning up after a test on a shared broker).

@@ -80,6 +80,10 @@ class MetricsIntegrationTest : public ::testing::Test {
     ASSERT_FALSE(Brokers().empty()) << "KAFKA_BROKERS is not set: start a broker with "
                                        "scripts/kafka start (scripts/test does)";
     name_ = fmt::format("metrics-{}-{}", ::getpid(), std::rand());
+    // The broker, like production ones, does not create a topic on the first produce to it.
+    const trailsight::common::Status created =
+        trailsight::test_support::CreateTopic(Brokers(), Topic("in"));
+    ASSERT_TRUE(created) << created.error().message;
   }
 
   std::string Topic(std::string_view role) const { return fmt::format("{}-{}", name_, role); }

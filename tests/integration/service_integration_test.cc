@@ -1,6 +1,6 @@
 // The Kafka service end to end on a real broker (KAFKA_BROKERS): parity with replay, a
 // crash and restart, a broker outage, bad messages, a warm start from a replay (with the
-// trail buckets it learned), tamper alerts and a config reload.
+// trail buckets it learned), tamper alerts, a config reload and one service per state folder.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -70,6 +70,10 @@ class ServiceIntegrationTest : public ::testing::Test {
                                        "scripts/kafka start (scripts/test does)";
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     name_ = fmt::format("{}-{}-{}", info->name(), ::getpid(), std::rand());
+    // The broker, like production ones, does not create a topic on the first produce to it.
+    const trailsight::common::Status created =
+        trailsight::test_support::CreateTopic(Brokers(), Topic("in"));
+    ASSERT_TRUE(created) << created.error().message;
   }
 
   // Records whose eventTime is in [from, to) (ISO dates compare as text).
@@ -386,6 +390,27 @@ TEST_F(ServiceIntegrationTest, PublishesTamperAlertsAndMirroredInsightsToTheAler
     shared_ids.insert(Json::parse(line)["sharedEventID"].get<std::string>());
   }
   EXPECT_EQ(mirrored, shared_ids);  // the Start and End of the one insight, correlated
+}
+
+TEST_F(ServiceIntegrationTest, ASecondServiceOnAStateFolderInUseRefusesToStart) {
+  const std::string state = (dir_ / (name_ + "-state")).string();
+  Service first(Config(state), dir_ / (name_ + "-first.log"));
+  ASSERT_TRUE(WaitFor([&] { return first.Log().find("run: consuming") != std::string::npos; }, 60s))
+      << first.Log();
+
+  // Run to the end: a second service that did start would serve until `timeout` stops it.
+  const fs::path second_log = dir_ / (name_ + "-second.log");
+  const int status =
+      Shell(fmt::format("timeout 60 '{}' run --config '{}' > '{}' 2>&1", kBinary.string(),
+                        Config(state, "-second").string(), second_log.string()));
+
+  const std::string log = ReadFile(second_log);
+  EXPECT_NE(status, 0) << log;
+  EXPECT_NE(status, 124) << "the second service was still running after 60 s:\n" << log;
+  EXPECT_NE(log.find(fmt::format("state folder {} is in use by pid ", state)), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("one instance per state folder"), std::string::npos) << log;
+  EXPECT_EQ(first.Stop(), 0) << first.Log();  // the first serves on, undisturbed
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/result.h"
+#include "kafka/topic_admin.h"
 #include "tests/support/files.h"
 
 namespace trailsight::test_support {
@@ -23,6 +25,18 @@ namespace trailsight::test_support {
 inline std::string Brokers() {
   const char* brokers = std::getenv("KAFKA_BROKERS");
   return brokers == nullptr ? "" : brokers;
+}
+
+// Creates `topic` on `brokers` with `partitions` partitions unless it exists: the test broker,
+// like production ones, does not create a topic on the first produce to it.
+inline common::Status CreateTopic(const std::string& brokers, const std::string& topic,
+                                  int partitions = 1) {
+  auto admin = kafka::TopicAdmin::Create(
+      {.brokers = brokers, .properties = {}, .timeout = std::chrono::seconds{30}});
+  if (!admin) return admin.error();
+  auto created = (*admin)->Ensure({.name = topic, .partitions = partitions, .configs = {}});
+  if (!created) return created.error();
+  return common::Ok();
 }
 
 // Runs `command` with /bin/sh; returns its exit status, -1 when it did not exit.

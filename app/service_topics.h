@@ -1,0 +1,25 @@
+#pragma once
+
+#include "common/result.h"
+#include "config/config.h"
+
+namespace trailsight::app {
+
+// Prepares the brokers of config.kafka.brokers for `trailsight run`, for clusters that do not
+// create topics on first use (auto.create.topics.enable=false, as on Amazon MSK and Confluent
+// Cloud):
+//   1. checks that every input topic (config.kafka.topics) exists; the service never creates
+//      its input;
+//   2. creates each absent output topic: kafka.insights_topic, kafka.alerts_topic and, unless it
+//      is empty, kafka.dead_letter_topic, with 1 partition, cleanup.policy=delete and the
+//      broker's default replication factor. An existing output topic is kept as it is (any
+//      partition count); one whose cleanup.policy compacts is logged as a warning, because
+//      compaction removes a Start once its End, under the same key, is written.
+// Uses config.kafka.properties (security.protocol, SASL, ...) like the service's other clients.
+// Needs the ACLs of docs/operations.md: Describe on the input topics; Describe, DescribeConfigs
+// and, for absent ones, Create on the output topics. Blocks for at most 30 s per topic.
+// Fails at the first problem, naming the topic: "input topic cloudtrail does not exist on
+// b1:9092", or the admin client's error (kafka/topic_admin.h).
+common::Status EnsureServiceTopics(const config::Config& config);
+
+}  // namespace trailsight::app

@@ -1,0 +1,281 @@
+#include "kafka/topic_admin.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace trailsight::kafka {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kAppearPollInterval{100};  // waiting for a new topic
+
+// Routes librdkafka's log lines (syslog levels) to spdlog. Called on librdkafka's threads.
+void LogToSpdlog(const rd_kafka_t* /*handle*/, int level, const char* facility, const char* text) {
+  const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
+                                              : level == 4 ? spdlog::level::warn
+                                                           : spdlog::level::info;
+  spdlog::log(spd_level, "kafka admin: {}: {}", facility, text);
+}
+
+common::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+  std::array<char, 512> reason{};
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason.data(), reason.size()) !=
+      RD_KAFKA_CONF_OK) {
+    return Error{ErrorCode::kInvalidConfig,
+                 fmt::format("kafka property {}={}: {}", name, value, reason.data())};
+  }
+  return common::Ok();
+}
+
+// Milliseconds left until `deadline`, 0 once it has passed; as librdkafka's int timeouts.
+int MillisecondsLeft(Clock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<std::int64_t>(left, 0, std::numeric_limits<int>::max()));
+}
+
+// Admin options for one request that must answer by `deadline`.
+common::Result<KafkaAdminOptions> AdminOptions(rd_kafka_t* client, rd_kafka_admin_op_t op,
+                                               Clock::time_point deadline) {
+  KafkaAdminOptions options(rd_kafka_AdminOptions_new(client, op));
+  std::array<char, 512> reason{};
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), MillisecondsLeft(deadline),
+                                                reason.data(),
+                                                reason.size()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kInternal, fmt::format("kafka admin: {}", reason.data())};
+  }
+  return options;
+}
+
+}  // namespace
+
+common::Result<std::unique_ptr<TopicAdmin>> TopicAdmin::Create(const TopicAdminOptions& options) {
+  if (options.brokers.empty()) {
+    return Error{ErrorCode::kInvalidConfig, "kafka admin: no brokers (bootstrap.servers) given"};
+  }
+  KafkaConf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), LogToSpdlog);
+  // Defaults first, then the operator's properties, which may replace any of them.
+  const std::array<std::pair<std::string, std::string>, 3> defaults = {{
+      {"bootstrap.servers", options.brokers},
+      {"client.id", "trailsight-admin"},
+      // A producer's metadata requests may create topics on brokers that allow it; ours only look.
+      {"allow.auto.create.topics", "false"},
+  }};
+  for (const auto& [name, value] : defaults) {
+    if (common::Status status = Set(conf.get(), name, value); !status) return status.error();
+  }
+  for (const auto& [name, value] : options.properties) {
+    if (common::Status status = Set(conf.get(), name, value); !status) return status.error();
+  }
+  std::array<char, 512> reason{};
+  KafkaHandle client(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), reason.data(), reason.size()));
+  if (client == nullptr) {
+    return Error{ErrorCode::kInvalidConfig, fmt::format("kafka admin: {}", reason.data())};
+  }
+  (void)conf.release();  // rd_kafka_new took it
+  return std::unique_ptr<TopicAdmin>(new TopicAdmin(options, std::move(client)));
+}
+
+common::Result<TopicDescription> TopicAdmin::Lookup(const std::string& topic) {
+  return LookupUntil(topic, Clock::now() + options_.timeout);
+}
+
+common::Result<TopicDescription> TopicAdmin::Describe(const std::string& topic) {
+  return DescribeUntil(topic, Clock::now() + options_.timeout);
+}
+
+common::Result<TopicDescription> TopicAdmin::Ensure(const TopicSpec& spec) {
+  if (spec.name.empty()) {
+    return Error{ErrorCode::kInvalidArgument, "kafka admin: a topic to create has no name"};
+  }
+  if (spec.partitions < 1) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("kafka admin: topic {} must have at least 1 partition, not {}",
+                             spec.name, spec.partitions)};
+  }
+  const Deadline deadline = Clock::now() + options_.timeout;
+  common::Result<TopicDescription> found = DescribeUntil(spec.name, deadline);
+  if (!found || found->exists) return found;
+
+  if (common::Status created = CreateUntil(spec, deadline); !created) return created.error();
+  // The controller has the topic; the brokers we ask may learn of it a little later.
+  while (true) {
+    found = DescribeUntil(spec.name, deadline);
+    if (!found || (found->exists && found->partitions > 0)) return found;
+    if (Clock::now() + kAppearPollInterval >= deadline) {
+      return Error{ErrorCode::kIo,
+                   fmt::format("kafka admin: topic {} was created but did not appear in the "
+                               "metadata of {} within {} ms",
+                               spec.name, options_.brokers, options_.timeout.count())};
+    }
+    std::this_thread::sleep_for(kAppearPollInterval);
+  }
+}
+
+common::Result<TopicDescription> TopicAdmin::LookupUntil(const std::string& topic,
+                                                         Deadline deadline) {
+  const std::string doing = fmt::format("looking up topic {}", topic);
+  // A topic handle only names the topic for the request: it creates nothing on the broker.
+  KafkaTopic handle(rd_kafka_topic_new(client_.get(), topic.c_str(), nullptr));
+  if (handle == nullptr) return BrokerError(doing, rd_kafka_last_error());
+  const rd_kafka_metadata_t* raw = nullptr;
+  const rd_kafka_resp_err_t error =
+      rd_kafka_metadata(client_.get(), 0, handle.get(), &raw, MillisecondsLeft(deadline));
+  KafkaMetadata metadata(raw);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) return BrokerError(doing, error);
+
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& found = metadata->topics[i];
+    if (topic != found.topic) continue;
+    switch (found.err) {
+      case RD_KAFKA_RESP_ERR_NO_ERROR:
+      case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:  // exists, partitions still being placed
+        return TopicDescription{
+            .name = topic, .exists = true, .partitions = found.partition_cnt, .cleanup_policy = {}};
+      case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        return TopicDescription{
+            .name = topic, .exists = false, .partitions = 0, .cleanup_policy = {}};
+      default:
+        return BrokerError(doing, found.err);
+    }
+  }
+  return Error{ErrorCode::kInternal,
+               fmt::format("kafka admin: {} on {}: the metadata response does not mention it",
+                           doing, options_.brokers)};
+}
+
+common::Result<TopicDescription> TopicAdmin::DescribeUntil(const std::string& topic,
+                                                           Deadline deadline) {
+  common::Result<TopicDescription> found = LookupUntil(topic, deadline);
+  if (!found || !found->exists) return found;
+  common::Result<std::optional<std::string>> policy = CleanupPolicyUntil(topic, deadline);
+  if (!policy) return policy.error();
+  if (!policy->has_value()) {
+    // The broker that answered DescribeConfigs does not know the topic (not yet, or no longer).
+    return TopicDescription{.name = topic, .exists = false, .partitions = 0, .cleanup_policy = {}};
+  }
+  found->cleanup_policy = **std::move(policy);
+  return found;
+}
+
+common::Result<std::optional<std::string>> TopicAdmin::CleanupPolicyUntil(const std::string& topic,
+                                                                          Deadline deadline) {
+  const std::string doing = fmt::format("reading the configs of topic {}", topic);
+  common::Result<KafkaAdminOptions> options =
+      AdminOptions(client_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, deadline);
+  if (!options) return options.error();
+  KafkaConfigResource resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  KafkaQueue queue(rd_kafka_queue_new(client_.get()));
+  std::array<rd_kafka_ConfigResource_t*, 1> resources = {resource.get()};
+  rd_kafka_DescribeConfigs(client_.get(), resources.data(), resources.size(), options->get(),
+                           queue.get());
+  KafkaEvent event(rd_kafka_queue_poll(queue.get(), MillisecondsLeft(deadline)));
+  if (event == nullptr) return BrokerError(doing, RD_KAFKA_RESP_ERR__TIMED_OUT);
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return BrokerError(doing, rd_kafka_event_error(event.get()),
+                       rd_kafka_event_error_string(event.get()));
+  }
+  const rd_kafka_DescribeConfigs_result_t* result =
+      rd_kafka_event_DescribeConfigs_result(event.get());
+  std::size_t count = 0;
+  const rd_kafka_ConfigResource_t** described =
+      result != nullptr ? rd_kafka_DescribeConfigs_result_resources(result, &count) : nullptr;
+  if (count != 1) {
+    return Error{ErrorCode::kInternal,
+                 fmt::format("kafka admin: {} on {}: {} resources in the answer, not 1", doing,
+                             options_.brokers, count)};
+  }
+  if (rd_kafka_ConfigResource_error(described[0]) == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    return std::optional<std::string>();
+  }
+  if (rd_kafka_ConfigResource_error(described[0]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return BrokerError(doing, rd_kafka_ConfigResource_error(described[0]),
+                       rd_kafka_ConfigResource_error_string(described[0]));
+  }
+  std::size_t config_count = 0;
+  const rd_kafka_ConfigEntry_t** configs =
+      rd_kafka_ConfigResource_configs(described[0], &config_count);
+  for (std::size_t i = 0; i < config_count; ++i) {
+    const char* name = rd_kafka_ConfigEntry_name(configs[i]);
+    const char* value = rd_kafka_ConfigEntry_value(configs[i]);
+    if (name != nullptr && std::string_view(name) == "cleanup.policy" && value != nullptr) {
+      return std::optional<std::string>(value);
+    }
+  }
+  return Error{ErrorCode::kIo, fmt::format("kafka admin: {} on {}: no cleanup.policy among them",
+                                           doing, options_.brokers)};
+}
+
+common::Status TopicAdmin::CreateUntil(const TopicSpec& spec, Deadline deadline) {
+  const std::string doing = fmt::format("creating topic {} with {} partition{}", spec.name,
+                                        spec.partitions, spec.partitions == 1 ? "" : "s");
+  std::array<char, 512> reason{};
+  KafkaNewTopic new_topic(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
+                                                -1,  // the broker's default.replication.factor
+                                                reason.data(), reason.size()));
+  if (new_topic == nullptr) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("kafka admin: {}: {}", doing, reason.data())};
+  }
+  for (const auto& [name, value] : spec.configs) {
+    if (rd_kafka_NewTopic_set_config(new_topic.get(), name.c_str(), value.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("kafka admin: {}: config {}={} refused", doing, name, value)};
+    }
+  }
+  common::Result<KafkaAdminOptions> options =
+      AdminOptions(client_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline);
+  if (!options) return options.error();
+  KafkaQueue queue(rd_kafka_queue_new(client_.get()));
+  std::array<rd_kafka_NewTopic_t*, 1> topics = {new_topic.get()};
+  rd_kafka_CreateTopics(client_.get(), topics.data(), topics.size(), options->get(), queue.get());
+  KafkaEvent event(rd_kafka_queue_poll(queue.get(), MillisecondsLeft(deadline)));
+  if (event == nullptr) return BrokerError(doing, RD_KAFKA_RESP_ERR__TIMED_OUT);
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return BrokerError(doing, rd_kafka_event_error(event.get()),
+                       rd_kafka_event_error_string(event.get()));
+  }
+  const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
+  std::size_t count = 0;
+  const rd_kafka_topic_result_t** results =
+      result != nullptr ? rd_kafka_CreateTopics_result_topics(result, &count) : nullptr;
+  if (count != 1) {
+    return Error{ErrorCode::kInternal,
+                 fmt::format("kafka admin: {} on {}: {} topics in the answer, not 1", doing,
+                             options_.brokers, count)};
+  }
+  const rd_kafka_resp_err_t error = rd_kafka_topic_result_error(results[0]);
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::info("kafka admin: created topic {} on {} ({} partition{})", spec.name,
+                 options_.brokers, spec.partitions, spec.partitions == 1 ? "" : "s");
+    return common::Ok();
+  }
+  if (error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return common::Ok();  // a concurrent creator
+  return BrokerError(doing, error, rd_kafka_topic_result_error_string(results[0]));
+}
+
+common::Error TopicAdmin::BrokerError(const std::string& doing, rd_kafka_resp_err_t error,
+                                      const char* detail) const {
+  // librdkafka's own words for this failure when it gave some, else the code's description.
+  const std::string description =
+      detail != nullptr && *detail != '\0' ? detail : rd_kafka_err2str(error);
+  return Error{ErrorCode::kIo,
+               fmt::format("kafka admin: {} on {}: {} ({})", doing, options_.brokers,
+                           rd_kafka_err2name(error), description)};
+}
+
+}  // namespace trailsight::kafka
