@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <optional>
 
@@ -171,10 +172,12 @@ class Checkpointer final : public consumers::RebalanceListener {
   std::uint64_t completed_ = 0;
 };
 
-// Partitions may run apart in event time by half the allowed lateness: whatever one hands
-// over then leaves the slower ones room for their own disorder before a record is late.
+// Partitions are read a minute at a time (the detector's unit), or in half the allowed
+// lateness when that is shorter, so that no partition can make another's records late.
 consumers::AlignmentOptions AlignmentFor(const config::Config& config, const RunFlags& flags) {
-  return {.max_skew = config.detector.allowed_lateness / 2,
+  const std::chrono::seconds half_lateness = config.detector.allowed_lateness / 2;
+  return {.step = std::clamp<std::chrono::seconds>(half_lateness, std::chrono::seconds{1},
+                                                   std::chrono::minutes{1}),
           .idle_timeout = config.kafka.partition_idle_timeout,
           .idle_at_end = flags.until_caught_up};
 }

@@ -47,6 +47,12 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
           "Events of one assigned partition dropped as late (beyond the allowed lateness on "
           "their own account and region's timeline) since it was assigned to this instance.",
           {"topic", "partition"})),
+      held_records_(registry_.AddGauge(
+          "trailsight_consumer_held_records",
+          "Records read but held back until the slower partitions catch up in event time.")),
+      paused_partitions_(registry_.AddGauge(
+          "trailsight_consumer_paused_partitions",
+          "Assigned partitions paused because they are ahead in event time with a full buffer.")),
       partitions_(registry_.AddGauge("trailsight_assigned_partitions",
                                      "Input partitions this instance holds.")),
       late_dropped_(registry_.AddCounter(
@@ -123,6 +129,8 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   partition_lag_.EndRound();
   partition_late_.EndRound();
   consumer_lag_.Set(total_lag);
+  held_records_.Set(static_cast<double>(source.held_records()));
+  paused_partitions_.Set(static_cast<double>(source.paused_partitions()));
   partitions_.Set(static_cast<double>(partitions_held));
 
   late_dropped_.Set(detector.counters().late_dropped);

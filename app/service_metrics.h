@@ -90,6 +90,8 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Gauge& consumer_lag_;
   ops::GaugeFamily& partition_lag_;
   ops::GaugeFamily& partition_late_;
+  ops::Gauge& held_records_;
+  ops::Gauge& paused_partitions_;
   ops::Gauge& partitions_;
   // Detection (detector::Detector).
   ops::Counter& late_dropped_;

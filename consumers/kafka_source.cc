@@ -285,6 +285,14 @@ void KafkaSource::DeadLetter(std::size_t index, std::string_view reason, std::st
   }
 }
 
+std::size_t KafkaSource::paused_partitions() const {
+  std::size_t paused = 0;
+  for (std::size_t index = 0; index < aligner_.partition_count(); ++index) {
+    if (aligner_.paused(index)) ++paused;
+  }
+  return paused;
+}
+
 std::vector<PartitionOffset> KafkaSource::Positions() const { return positions_.Known(); }
 
 bool KafkaSource::CaughtUp() const { return consumer_ != nullptr && positions_.AllAtEnd(); }

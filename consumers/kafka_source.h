@@ -157,6 +157,10 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   void Close();
 
   const KafkaSourceCounters& counters() const { return counters_; }
+  // Records read but not handed over yet: held back until slower partitions catch up.
+  std::size_t held_records() const { return aligner_.buffered(); }
+  // Assigned partitions paused for being ahead with a full buffer.
+  std::size_t paused_partitions() const;
 
   // Returns how many messages lie behind the high watermark over the assigned partitions
   // (consumer lag), from librdkafka's cached watermarks; -1 when unknown for any of them.

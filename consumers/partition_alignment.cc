@@ -9,6 +9,13 @@ namespace {
 constexpr std::size_t kNeighbours = 5;      // records a partition's next record is judged against
 constexpr std::size_t kFirstCapacity = 64;  // a ring's first storage, in records
 
+// Returns the last second of the step of length `step` (from the epoch) that holds `time`.
+common::Seconds EndOfStep(common::Seconds time, std::chrono::seconds step) {
+  std::chrono::seconds into = time.time_since_epoch() % step;
+  if (into.count() < 0) into += step;
+  return time - into + step - std::chrono::seconds{1};
+}
+
 }  // namespace
 
 void PartitionAligner::Ring::push_back(const Entry& entry) {
@@ -123,7 +130,7 @@ std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point n
       if (!slowest || *time < *slowest) slowest = time;
     }
     if (!slowest) return released;
-    const common::Seconds bound = *slowest + options_.max_skew;
+    const common::Seconds bound = EndOfStep(*slowest, options_.step);
     std::size_t pass = 0;
     for (std::size_t i = 0; i < partitions_.size(); ++i) {
       Partition& partition = partitions_[i];

@@ -14,11 +14,13 @@
 namespace trailsight::consumers {
 
 struct AlignmentOptions {
-  // A record is handed over once its partition's time is at most this far ahead of the
-  // slowest partition still holding (DESIGN.md "Partitions and event time"). Keep it below the
-  // detector's allowed lateness, so that nothing handed over can make a slower partition's
-  // records late; the service uses half of it.
-  std::chrono::seconds max_skew{150};
+  // A record is handed over once its partition's time is in the same step of this length as
+  // the slowest partition still holding, or an earlier one (DESIGN.md "Partitions and event
+  // time"). One minute, the detector's unit: every record of a minute is then counted before
+  // any of the next, as in a replay of the records in time order, so findings start in the
+  // same minute whatever order the partitions are read in. It must stay well below the
+  // detector's allowed lateness, so that nothing handed over makes a slower partition late.
+  std::chrono::seconds step{60};
   // A partition with nothing buffered stops holding the others back once it has brought no
   // message for this long (or, never having brought one, this long after its assignment).
   std::chrono::milliseconds idle_timeout{30'000};
@@ -43,8 +45,8 @@ class AlignedOutput {
 
 // Reads several partitions in step by event time, as Flink's watermark alignment and Kafka
 // Streams' timestamp synchronisation do: records are buffered per partition as they are
-// read, and a partition's records are handed over only while its time is within `max_skew`
-// of the slowest partition that still holds the others back. So a partition that is read
+// read, and a partition's records are handed over only while its time is in the same `step`
+// (a minute) as the slowest partition that still holds the others back, or an earlier one. So a partition that is read
 // days behind the others (a backlog, a slow leader, a late producer) is not overtaken, and
 // its records are not late on their (account, region)'s timeline because of the others.
 //

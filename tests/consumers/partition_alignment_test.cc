@@ -54,7 +54,7 @@ class PartitionAlignerTest : public ::testing::Test {
   }
 
   Clock::time_point now_ = Clock::now();
-  PartitionAligner aligner_{{.max_skew = 150s, .idle_timeout = 30s, .pause_above = 8}};
+  PartitionAligner aligner_{{.step = 60s, .idle_timeout = 30s, .pause_above = 8}};
   RecordingOutput output_;
 };
 
@@ -67,13 +67,16 @@ TEST_F(PartitionAlignerTest, APartitionReadDaysBehindIsNotOvertaken) {
   aligner_.Release(output_, now_);
 
   // The backlog's four come first, in order; the live partition waits until the backlog is
-  // within max_skew of it (after its last record it has the time 47h: still too far behind).
+  // in its minute (after its last record the backlog has the time 47h: still behind).
   ASSERT_EQ(output_.records.size(), 4u);
   for (const auto& [partition, time] : output_.records) EXPECT_EQ(partition, backlog);
   EXPECT_EQ(output_.records.back().second, kDay0 + 47h);
-  Read(backlog, {kDay0 + 48h - 1min}, 4);
+  Read(backlog, {kDay0 + 48h - 1min, kDay0 + 48h}, 4);
   aligner_.Release(output_, now_);
-  ASSERT_EQ(output_.records.size(), 7u);  // now within max_skew of each other: both go
+  // Minute by minute now: 47:59 of the backlog, then 48:00 of both; the live partition's
+  // 48:01 waits for the backlog to bring a later minute (or to idle).
+  ASSERT_EQ(output_.records.size(), 7u);
+  EXPECT_EQ(output_.records[4], std::make_pair(backlog, kDay0 + 48h - 1min));
 }
 
 TEST_F(PartitionAlignerTest, AnEmptyPartitionHoldsTheOthersUntilItIsIdle) {
@@ -97,10 +100,10 @@ TEST_F(PartitionAlignerTest, ACaughtUpPartitionHoldsOthersAtItsTimeUntilIdle) {
 
   aligner_.Release(output_, now_ + 1s);
 
-  // Up to the quiet partition's time plus max_skew (2.5 min); not the minutes after.
-  ASSERT_EQ(output_.records.size(), 4u);
-  EXPECT_EQ(output_.records.back(), std::make_pair(busy, kDay0 + 2min));
-  EXPECT_TRUE(aligner_.TimeOf(quiet).has_value());
+  // Up to the end of the quiet partition's minute; not the minutes after.
+  ASSERT_EQ(output_.records.size(), 3u);
+  EXPECT_EQ(output_.records.back(), std::make_pair(busy, kDay0));
+  EXPECT_EQ(aligner_.TimeOf(quiet), kDay0 + 10s);
   aligner_.Release(output_, now_ + 30s);
   EXPECT_EQ(output_.records.size(), 6u);
 }
@@ -139,7 +142,7 @@ TEST_F(PartitionAlignerTest, PositionsFollowTheRecordsHandedOver) {
 }
 
 TEST_F(PartitionAlignerTest, AReadToItsEndPartitionHoldsNothingInADrain) {
-  PartitionAligner drain({.max_skew = 150s, .idle_timeout = 30s, .idle_at_end = true});
+  PartitionAligner drain({.step = 60s, .idle_timeout = 30s, .idle_at_end = true});
   const std::size_t empty = drain.Assign("in", 0, now_);
   const std::size_t busy = drain.Assign("in", 1, now_);
   drain.Buffer(busy, At(kDay0));
