@@ -8,8 +8,10 @@
 
 #include "alerts/kafka_publisher.h"
 #include "alerts/ocsf_sink.h"
+#include "app/checkpointer.h"
 #include "app/config_reload.h"
 #include "app/service_metrics.h"
+#include "app/service_topics.h"
 #include "app/snapshot_store.h"
 #include "config/config.h"
 #include "consumers/dead_letter_file.h"
@@ -65,111 +67,19 @@ class DetectorFeed final : public consumers::EventReceiver {
   consumers::InternerCapAlert cap_alert_;
 };
 
-// Snapshots and their completion, by the rule of DESIGN.md "Delivery and state": a
-// snapshot is taken between two polls with the offsets it reflects, becomes complete once
-// every finding and alert published before it is acknowledged (on the insights and the
-// alerts topics), and only then is written and are its offsets committed.
-class Checkpointer final : public consumers::RebalanceListener {
+// The detector's state and the trail buckets the tamper rules learned, for a snapshot.
+class ServiceState final : public StateCapture {
  public:
-  Checkpointer(detector::Detector& detector, const detector::TamperRules& tamper,
-               alerts::KafkaFindingPublisher& publisher,
-               alerts::KafkaFindingPublisher& alerts_publisher, SnapshotStore& store,
-               std::vector<consumers::PartitionOffset> resume_offsets)
-      : detector_(detector),
-        tamper_(tamper),
-        publisher_(publisher),
-        alerts_publisher_(alerts_publisher),
-        store_(store),
-        resume_offsets_(std::move(resume_offsets)) {}
-
-  void set_source(consumers::KafkaSource* source) { source_ = source; }
-
-  // Starts a snapshot unless one is pending; returns whether it started one.
-  bool Begin() {
-    if (pending_ || source_ == nullptr) return false;
-    pending_ =
-        Pending{Snapshot{source_->Positions(), detector_.SaveState(), tamper_.LearnedBuckets()},
-                publisher_.published(), alerts_publisher_.published()};
-    return true;
+  ServiceState(const detector::Detector& detector, const detector::TamperRules& tamper)
+      : detector_(detector), tamper_(tamper) {}
+  void Capture(Snapshot& snapshot) const override {
+    snapshot.detector_state = detector_.SaveState();
+    snapshot.trail_buckets = tamper_.LearnedBuckets();
   }
-
-  // Completes the pending snapshot if its findings are all acknowledged. Returns true
-  // when nothing is pending any more.
-  bool TryComplete() {
-    if (!pending_) return true;
-    if (publisher_.AckedThrough() < pending_->published ||
-        alerts_publisher_.AckedThrough() < pending_->alerts_published) {
-      return false;
-    }
-    if (common::Status written = store_.Write(pending_->snapshot); !written) {
-      spdlog::error("state: {}", written.error().message);
-      pending_.reset();  // try again with the next snapshot
-      return false;
-    }
-    if (!pending_->snapshot.offsets.empty()) {
-      if (common::Status committed = source_->Commit(pending_->snapshot.offsets); !committed) {
-        spdlog::warn("state: snapshot written, commit failed: {}", committed.error().message);
-      }
-    }
-    ++completed_;
-    pending_.reset();
-    return true;
-  }
-
-  // Takes a snapshot now and waits (flushing) until it is complete.
-  bool CompleteNow() {
-    Begin();
-    for (alerts::KafkaFindingPublisher* publisher : {&publisher_, &alerts_publisher_}) {
-      if (common::Status flushed = publisher->Flush(); !flushed) {
-        spdlog::error("state: {}", flushed.error().message);
-        return false;
-      }
-    }
-    return TryComplete();
-  }
-
-  std::vector<consumers::PartitionOffset> OnAssign(
-      const std::vector<consumers::PartitionOffset>& partitions) override {
-    std::vector<consumers::PartitionOffset> starts;
-    for (const consumers::PartitionOffset& partition : partitions) {
-      for (const consumers::PartitionOffset& resume : resume_offsets_) {
-        if (resume.topic == partition.topic && resume.partition == partition.partition) {
-          starts.push_back(resume);
-        }
-      }
-    }
-    spdlog::info("kafka: assigned {} partitions, {} resumed from the snapshot", partitions.size(),
-                 starts.size());
-    return starts;
-  }
-
-  void OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) override {
-    spdlog::info("kafka: {} partitions revoked; snapshotting first", partitions.size());
-    pending_.reset();  // positions must be taken now, before the partitions go
-    if (!CompleteNow()) spdlog::warn("state: snapshot on revoke did not complete");
-    // What was committed is what the next owner resumes from; our own resume offsets are
-    // stale once partitions move.
-    resume_offsets_.clear();
-  }
-
-  std::uint64_t completed() const { return completed_; }
 
  private:
-  struct Pending {
-    Snapshot snapshot;
-    std::uint64_t published = 0;         // every finding up to this sequence must be acknowledged
-    std::uint64_t alerts_published = 0;  // likewise on the alerts topic
-  };
-
-  detector::Detector& detector_;  // all five outlive the Checkpointer: RunService
+  const detector::Detector& detector_;  // both outlive this capture: RunService
   const detector::TamperRules& tamper_;
-  alerts::KafkaFindingPublisher& publisher_;
-  alerts::KafkaFindingPublisher& alerts_publisher_;
-  SnapshotStore& store_;
-  consumers::KafkaSource* source_ = nullptr;
-  std::vector<consumers::PartitionOffset> resume_offsets_;
-  std::optional<Pending> pending_;
-  std::uint64_t completed_ = 0;
 };
 
 // Partitions are read a minute at a time (the detector's unit), or in half the allowed
@@ -243,6 +153,14 @@ int RunService(const RunFlags& flags) {
   std::signal(SIGINT, RequestStop);
   std::signal(SIGHUP, RequestReload);
 
+  // First, so that a second instance on the same state folder is refused before it binds a
+  // port or touches a topic.
+  auto store = SnapshotStore::Open(config.state.dir, config.state.keep);
+  if (!store) {
+    spdlog::error("run: {}", store.error().message);
+    return 1;
+  }
+
   // Serves from here on, so /healthz says "starting" while the state loads.
   ServiceMetrics metrics(Clock::now());
   ops::ServiceHealth health;
@@ -259,7 +177,11 @@ int RunService(const RunFlags& flags) {
     spdlog::info("metrics: serving /metrics and /healthz on http://{}", endpoint->address());
   }
 
-  auto store = SnapshotStore::Open(config.state.dir, config.state.keep);
+  // Production brokers create no topic on first use: the outputs are created here.
+  if (common::Status topics = EnsureServiceTopics(config); !topics) {
+    spdlog::error("run: {}", topics.error().message);
+    return 1;
+  }
   auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
   auto publisher = alerts::KafkaFindingPublisher::Create({.brokers = config.kafka.brokers,
                                                           .topic = config.kafka.insights_topic,
@@ -270,8 +192,7 @@ int RunService(const RunFlags& flags) {
                                              .topic = config.kafka.alerts_topic,
                                              .properties = config.kafka.properties});
   for (const common::Error* error :
-       {store ? nullptr : &store.error(), dead_letters ? nullptr : &dead_letters.error(),
-        publisher ? nullptr : &publisher.error(),
+       {dead_letters ? nullptr : &dead_letters.error(), publisher ? nullptr : &publisher.error(),
         alerts_publisher ? nullptr : &alerts_publisher.error()}) {
     if (error != nullptr) {
       spdlog::error("run: {}", error->message);
@@ -303,8 +224,10 @@ int RunService(const RunFlags& flags) {
   }
   detector.Retune(*std::move(tuning));
 
-  Checkpointer checkpointer(detector, tamper, **publisher, **alerts_publisher, **store,
-                            std::move(resume));
+  ServiceState state(detector, tamper);
+  KafkaOutput insights_output(**publisher);
+  KafkaOutput alerts_output(**alerts_publisher);
+  Checkpointer checkpointer(state, {&insights_output, &alerts_output}, **store, std::move(resume));
   AssignmentCounter assignments(checkpointer);  // counts partitions, then the Checkpointer
   auto source = consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
                                                 .group_id = config.kafka.group_id,
@@ -319,7 +242,8 @@ int RunService(const RunFlags& flags) {
     spdlog::error("run: {}", source.error().message);
     return 1;
   }
-  checkpointer.set_source(source->get());
+  KafkaInput input(**source);
+  checkpointer.set_input(&input);
   spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers);
 

@@ -15,6 +15,7 @@
 
 #include "common/time.h"
 #include "tests/consumers/kafka_test_support.h"
+#include "tests/consumers/mock_cluster.h"
 #include "tests/consumers/test_inputs.h"
 
 namespace trailsight::consumers {
@@ -30,35 +31,9 @@ using test_support::CollectingReceiver;
 using test_support::MakeRecord;
 using test_support::Names;
 
-constexpr std::int16_t kOffsetCommitApiKey = 8;  // RD_KAFKAP_OffsetCommit (not in public headers)
-constexpr std::int32_t kBrokerId = 1;
-
-// A one-broker mock cluster, hosted by a producer handle that talks to nothing else.
-class MockCluster {
- public:
-  MockCluster() {
-    KafkaConf conf(rd_kafka_conf_new());
-    std::array<char, 512> reason{};
-    EXPECT_EQ(rd_kafka_conf_set(conf.get(), "log_level", "0", reason.data(), reason.size()),
-              RD_KAFKA_CONF_OK);
-    host_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.release(), reason.data(), reason.size()));
-    cluster_ = rd_kafka_mock_cluster_new(host_.get(), 1);
-  }
-  ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-
-  std::string brokers() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  rd_kafka_mock_cluster_t* get() const { return cluster_; }
-  void CreateTopic(const std::string& topic, int partitions) {
-    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-
- private:
-  KafkaHandle host_;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
+using kafka_test::kBrokerId;
+using kafka_test::kOffsetCommitApiKey;
+using kafka_test::MockCluster;
 
 class KafkaSourceTest : public ::testing::Test {
  protected:

@@ -1,0 +1,92 @@
+#include "app/checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace trailsight::app {
+
+Checkpointer::Checkpointer(const StateCapture& state, std::vector<CheckpointedOutput*> outputs,
+                           SnapshotStore& store, std::vector<consumers::PartitionOffset> resume)
+    : state_(state), outputs_(std::move(outputs)), store_(store) {
+  Remember(resume);
+}
+
+void Checkpointer::Remember(const std::vector<consumers::PartitionOffset>& positions) {
+  for (const consumers::PartitionOffset& position : positions) {
+    if (position.offset >= 0) {
+      state_positions_[{position.topic, position.partition}] = position.offset;
+    }
+  }
+}
+
+bool Checkpointer::Begin() {
+  if (pending_ || input_ == nullptr) return false;
+  Pending pending;
+  pending.snapshot.offsets = input_->Positions();
+  state_.Capture(pending.snapshot);
+  for (const CheckpointedOutput* output : outputs_)
+    pending.published.push_back(output->published());
+  pending_ = std::move(pending);
+  return true;
+}
+
+bool Checkpointer::TryComplete() {
+  if (!pending_) return true;
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    if (outputs_[i]->AckedThrough() < pending_->published[i]) return false;
+  }
+  if (common::Status written = store_.Write(pending_->snapshot); !written) {
+    spdlog::error("state: {}", written.error().message);
+    pending_.reset();  // try again with the next snapshot
+    return false;
+  }
+  if (!pending_->snapshot.offsets.empty()) {
+    if (common::Status committed = input_->Commit(pending_->snapshot.offsets); !committed) {
+      spdlog::warn("state: snapshot written, commit failed: {}", committed.error().message);
+    }
+  }
+  ++completed_;
+  pending_.reset();
+  return true;
+}
+
+bool Checkpointer::CompleteNow() {
+  Begin();
+  for (CheckpointedOutput* output : outputs_) {
+    if (common::Status flushed = output->Flush(); !flushed) {
+      spdlog::error("state: {}", flushed.error().message);
+      return false;
+    }
+  }
+  return TryComplete();
+}
+
+std::vector<consumers::PartitionOffset> Checkpointer::OnAssign(
+    const std::vector<consumers::PartitionOffset>& partitions) {
+  std::vector<consumers::PartitionOffset> starts;
+  for (const consumers::PartitionOffset& partition : partitions) {
+    if (std::optional<std::int64_t> position =
+            StatePosition(partition.topic, partition.partition)) {
+      starts.push_back({partition.topic, partition.partition, *position});
+    }
+  }
+  spdlog::info("kafka: assigned {} partitions, {} resumed where the state stands",
+               partitions.size(), starts.size());
+  return starts;
+}
+
+void Checkpointer::OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) {
+  spdlog::info("kafka: {} partitions revoked; snapshotting first", partitions.size());
+  // What the state has counted of them, whatever becomes of the snapshot and the commit.
+  Remember(partitions);
+  pending_.reset();  // positions must be taken now, before the partitions go
+  if (!CompleteNow()) spdlog::warn("state: snapshot on revoke did not complete");
+}
+
+std::optional<std::int64_t> Checkpointer::StatePosition(const std::string& topic,
+                                                        std::int32_t partition) const {
+  auto it = state_positions_.find({topic, partition});
+  if (it == state_positions_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace trailsight::app

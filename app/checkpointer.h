@@ -1,0 +1,131 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "alerts/kafka_publisher.h"
+#include "app/snapshot_store.h"
+#include "common/result.h"
+#include "consumers/kafka_source.h"  // RebalanceListener, PartitionOffset
+
+namespace trailsight::app {
+
+// An output whose records the checkpoint waits for: numbered 1, 2, 3... as they are
+// published, acknowledged by Kafka in any order. KafkaOutput adapts the Kafka publisher.
+class CheckpointedOutput {
+ public:
+  virtual ~CheckpointedOutput() = default;
+  // Returns the number of the newest record published (0 before the first).
+  virtual std::uint64_t published() const = 0;
+  // Returns the largest n such that records 1..n are all acknowledged.
+  virtual std::uint64_t AckedThrough() const = 0;
+  // Waits until every record published so far is acknowledged, or fails saying why.
+  virtual common::Status Flush() = 0;
+};
+
+// The input a checkpoint covers: where each assigned partition is read up to, and the
+// group's commits. KafkaSource provides both.
+class CheckpointedInput {
+ public:
+  virtual ~CheckpointedInput() = default;
+  virtual std::vector<consumers::PartitionOffset> Positions() const = 0;
+  virtual common::Status Commit(const std::vector<consumers::PartitionOffset>& offsets) = 0;
+};
+
+// Fills a snapshot's state (the detector's, the learned trail buckets); the Checkpointer
+// adds the offsets.
+class StateCapture {
+ public:
+  virtual ~StateCapture() = default;
+  virtual void Capture(Snapshot& snapshot) const = 0;
+};
+
+// The checkpoint rule of DESIGN.md "Delivery and state", in one place:
+// 1. Begin() captures the state between two polls together with the input positions it
+//    reflects, and notes how many records each output had published by then.
+// 2. The snapshot is complete once every output has acknowledged those records; only then
+//    is it written (TryComplete) and are its offsets committed for the group.
+// 3. A partition that is revoked is checkpointed first (CompleteNow, flushing the outputs).
+// 4. In-memory state never runs ahead of where its partitions resume: the state reflects
+//    each partition up to the position it had when last read here, so a partition assigned
+//    (again) resumes there, whether or not the revoke's snapshot or commit went through, and
+//    nothing is counted twice. Partitions the state has never read start from the group's
+//    committed offset.
+//
+// Thread safety: none; the service thread calls every method, the rebalance callbacks
+// included (KafkaSource calls them from inside Poll and Close).
+class Checkpointer final : public consumers::RebalanceListener {
+ public:
+  // `state`, `outputs` and `store` must outlive the Checkpointer. `resume` are the offsets of
+  // the snapshot the state was restored from (none for a fresh start).
+  Checkpointer(const StateCapture& state, std::vector<CheckpointedOutput*> outputs,
+               SnapshotStore& store, std::vector<consumers::PartitionOffset> resume);
+
+  // The input, once it exists (it is created with this listener); must outlive its use.
+  void set_input(CheckpointedInput* input) { input_ = input; }
+
+  // Starts a snapshot unless one is pending or there is no input; returns whether it did.
+  bool Begin();
+  // Completes the pending snapshot if its records are all acknowledged: writes it, then
+  // commits its offsets. Returns true when nothing is pending any more. A failed write drops
+  // the snapshot (the next one retries); a failed commit is logged and the next one retries.
+  bool TryComplete();
+  // Takes a snapshot now, flushes every output and completes it. Returns whether it did.
+  bool CompleteNow();
+
+  std::vector<consumers::PartitionOffset> OnAssign(
+      const std::vector<consumers::PartitionOffset>& partitions) override;
+  void OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) override;
+
+  std::uint64_t completed() const { return completed_; }
+  // The position the in-memory state reflects for a partition, if it has read any of it.
+  std::optional<std::int64_t> StatePosition(const std::string& topic, std::int32_t partition) const;
+
+ private:
+  struct Pending {
+    Snapshot snapshot;
+    std::vector<std::uint64_t> published;  // per output: every record up to this must be acked
+  };
+  // Records where the state stands for each of `positions` (known offsets only).
+  void Remember(const std::vector<consumers::PartitionOffset>& positions);
+
+  const StateCapture& state_;  // these three outlive the Checkpointer
+  const std::vector<CheckpointedOutput*> outputs_;
+  SnapshotStore& store_;
+  CheckpointedInput* input_ = nullptr;
+  // Per (topic, partition): the next offset the state has not counted.
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> state_positions_;
+  std::optional<Pending> pending_;
+  std::uint64_t completed_ = 0;
+};
+
+// A Kafka publisher as a checkpointed output.
+class KafkaOutput final : public CheckpointedOutput {
+ public:
+  explicit KafkaOutput(alerts::KafkaFindingPublisher& publisher) : publisher_(publisher) {}
+  std::uint64_t published() const override { return publisher_.published(); }
+  std::uint64_t AckedThrough() const override { return publisher_.AckedThrough(); }
+  common::Status Flush() override { return publisher_.Flush(); }
+
+ private:
+  alerts::KafkaFindingPublisher& publisher_;  // outlives this adapter
+};
+
+// A Kafka source as the checkpointed input.
+class KafkaInput final : public CheckpointedInput {
+ public:
+  explicit KafkaInput(consumers::KafkaSource& source) : source_(source) {}
+  std::vector<consumers::PartitionOffset> Positions() const override { return source_.Positions(); }
+  common::Status Commit(const std::vector<consumers::PartitionOffset>& offsets) override {
+    return source_.Commit(offsets);
+  }
+
+ private:
+  consumers::KafkaSource& source_;  // outlives this adapter
+};
+
+}  // namespace trailsight::app

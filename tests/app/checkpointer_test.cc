@@ -1,0 +1,224 @@
+// The checkpoint rule, each ordering on its own, through the Checkpointer's narrow
+// interfaces; then a revoke whose commit fails, on librdkafka's mock cluster.
+#include "app/checkpointer.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/interner.h"
+#include "tests/consumers/kafka_test_support.h"
+#include "tests/consumers/mock_cluster.h"
+#include "tests/consumers/test_inputs.h"
+
+namespace trailsight::app {
+namespace {
+
+namespace fs = std::filesystem;
+using consumers::PartitionOffset;
+
+class FakeOutput final : public CheckpointedOutput {
+ public:
+  std::uint64_t published() const override { return published_; }
+  std::uint64_t AckedThrough() const override { return acked_; }
+  common::Status Flush() override {
+    if (!flushable_) return common::Error{common::ErrorCode::kIo, "broker unreachable"};
+    acked_ = published_;
+    return common::Ok();
+  }
+  std::uint64_t published_ = 0;
+  std::uint64_t acked_ = 0;
+  bool flushable_ = true;
+};
+
+class FakeInput final : public CheckpointedInput {
+ public:
+  std::vector<PartitionOffset> Positions() const override { return positions; }
+  common::Status Commit(const std::vector<PartitionOffset>& offsets) override {
+    if (refuse) return common::Error{common::ErrorCode::kIo, "NOT_COORDINATOR"};
+    commits.push_back(offsets);
+    return common::Ok();
+  }
+  std::vector<PartitionOffset> positions;
+  std::vector<std::vector<PartitionOffset>> commits;
+  bool refuse = false;
+};
+
+class FakeState final : public StateCapture {
+ public:
+  void Capture(Snapshot& snapshot) const override { snapshot.detector_state = state; }
+  std::string state = "state-1";
+};
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("trailsight-checkpointer-{}-{}", ::getpid(), std::rand());
+    auto store = SnapshotStore::Open(dir_, 3);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    store_ = *std::move(store);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Checkpointer Make(std::vector<PartitionOffset> resume = {}) {
+    Checkpointer checkpointer(state_, {&insights_, &alerts_}, *store_, std::move(resume));
+    checkpointer.set_input(&input_);
+    return checkpointer;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<SnapshotStore> store_;
+  FakeState state_;
+  FakeOutput insights_, alerts_;
+  FakeInput input_;
+};
+
+TEST_F(CheckpointerTest, CompletesOnlyOnceEveryOutputAcknowledgedWhatCameBefore) {
+  Checkpointer checkpointer = Make();
+  input_.positions = {{"in", 0, 10}};
+  insights_.published_ = 4;
+  alerts_.published_ = 2;
+  ASSERT_TRUE(checkpointer.Begin());
+  insights_.published_ = 9;  // published after the capture: not waited for
+
+  insights_.acked_ = 4;
+  EXPECT_FALSE(checkpointer.TryComplete()) << "an alert before the capture is unacknowledged";
+  EXPECT_FALSE(store_->LoadNewest().has_value());
+  EXPECT_TRUE(input_.commits.empty());
+
+  alerts_.acked_ = 2;
+  EXPECT_TRUE(checkpointer.TryComplete());
+  const std::optional<Snapshot> written = store_->LoadNewest();
+  ASSERT_TRUE(written.has_value());
+  EXPECT_EQ(written->offsets, (std::vector<PartitionOffset>{{"in", 0, 10}}));
+  EXPECT_EQ(written->detector_state, "state-1");
+  EXPECT_EQ(input_.commits, (std::vector<std::vector<PartitionOffset>>{{{"in", 0, 10}}}));
+  EXPECT_EQ(checkpointer.completed(), 1u);
+}
+
+TEST_F(CheckpointerTest, ASnapshotThatCannotBeWrittenCommitsNothing) {
+  Checkpointer checkpointer = Make();
+  input_.positions = {{"in", 0, 10}};
+  fs::remove_all(dir_);  // the folder is gone: the write fails
+
+  EXPECT_FALSE(checkpointer.CompleteNow());
+  EXPECT_TRUE(input_.commits.empty());
+}
+
+TEST_F(CheckpointerTest, PartitionsResumeFromTheRestoredSnapshotsOffsets) {
+  Checkpointer checkpointer = Make({{"in", 0, 40}, {"in", 1, 7}});
+
+  const std::vector<PartitionOffset> starts = checkpointer.OnAssign(
+      {{"in", 0, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}});
+
+  // Partition 2 was never read into this state: it starts from the group's commit.
+  EXPECT_EQ(starts, (std::vector<PartitionOffset>{{"in", 0, 40}}));
+}
+
+TEST_F(CheckpointerTest, ARevokeWhoseCommitFailsResumesWhereTheStateStands) {
+  Checkpointer checkpointer = Make({{"in", 0, 40}});
+  input_.positions = {{"in", 0, 55}};
+  input_.refuse = true;
+
+  checkpointer.OnRevoke({{"in", 0, 55}});
+  const std::vector<PartitionOffset> starts =
+      checkpointer.OnAssign({{"in", 0, consumers::kUnknownOffset}});
+
+  // The group's commit is still older than 55; the state counted up to 55, so the partition
+  // resumes there: the records in between are not counted a second time.
+  EXPECT_TRUE(input_.commits.empty());
+  EXPECT_EQ(starts, (std::vector<PartitionOffset>{{"in", 0, 55}}));
+}
+
+TEST_F(CheckpointerTest, ARevokeWhoseOutputsCannotFlushStillResumesWhereTheStateStands) {
+  Checkpointer checkpointer = Make();
+  input_.positions = {{"in", 0, 12}};
+  insights_.published_ = 3;
+  insights_.flushable_ = false;
+
+  checkpointer.OnRevoke({{"in", 0, 12}});
+
+  EXPECT_FALSE(store_->LoadNewest().has_value());
+  EXPECT_EQ(checkpointer.OnAssign({{"in", 0, consumers::kUnknownOffset}}),
+            (std::vector<PartitionOffset>{{"in", 0, 12}}));
+}
+
+// On librdkafka's mock cluster: the consumer commits nothing it is asked to (the coordinator
+// refuses every OffsetCommit), and is closed (its partition revoked) and opened again in the
+// same process, which keeps its state. Every record is handed over exactly once.
+TEST(CheckpointerOnMockClusterTest, AfterARevokeWhoseCommitFailedNothingIsCountedTwice) {
+  consumers::kafka_test::MockCluster cluster;
+  const std::string topic = "cloudtrail";
+  cluster.CreateTopic(topic, 1);
+  consumers::kafka_test::Producer producer(cluster.brokers());
+  for (int i = 0; i < 10; ++i)
+    producer.Send(topic, 0, consumers::test_support::MakeRecord("First"));
+  producer.Flush();
+  const fs::path dir = fs::temp_directory_path() /
+                       fmt::format("trailsight-checkpointer-mock-{}-{}", ::getpid(), std::rand());
+  auto store = SnapshotStore::Open(dir, 3);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  FakeState state;
+  FakeOutput insights;
+  Checkpointer checkpointer(state, {&insights}, **store, {});
+  common::StringInterner interner;
+  consumers::test_support::CollectingDeadLetters dead_letters;
+  consumers::test_support::CollectingReceiver receiver;
+  consumers::KafkaSourceOptions options;
+  options.brokers = cluster.brokers();
+  options.group_id = "trailsight-test";
+  options.topics = {topic};
+  options.properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
+  options.commit_timeout = std::chrono::seconds(3);
+  const auto open = [&] {
+    auto source = consumers::KafkaSource::Create(options, interner, dead_letters, checkpointer);
+    EXPECT_TRUE(source.has_value()) << source.error().message;
+    return source ? *std::move(source) : nullptr;
+  };
+  for (int i = 0; i < 20; ++i) {
+    rd_kafka_mock_push_request_errors(cluster.get(), consumers::kafka_test::kOffsetCommitApiKey, 1,
+                                      RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+  }
+
+  {
+    std::unique_ptr<consumers::KafkaSource> source = open();
+    ASSERT_NE(source, nullptr);
+    KafkaInput input(*source);
+    checkpointer.set_input(&input);
+    ASSERT_TRUE(consumers::kafka_test::PollUntil(*source, receiver,
+                                                 [&] { return receiver.events.size() == 10; }));
+    source->Close();  // the revoke: its snapshot is written, its commit refused
+    checkpointer.set_input(nullptr);
+    EXPECT_GT(source->counters().commit_errors, 0u);
+  }
+  for (int i = 0; i < 5; ++i)
+    producer.Send(topic, 0, consumers::test_support::MakeRecord("Second"));
+  producer.Flush();
+  std::unique_ptr<consumers::KafkaSource> source = open();
+  ASSERT_NE(source, nullptr);
+  KafkaInput input(*source);
+  checkpointer.set_input(&input);
+  ASSERT_TRUE(consumers::kafka_test::PollUntil(
+      *source, receiver, [&] { return source->CaughtUp() && receiver.events.size() >= 15; }));
+
+  std::vector<std::string> expected(10, "First");
+  expected.insert(expected.end(), 5, "Second");
+  EXPECT_EQ(consumers::test_support::Names(receiver.events, interner), expected);
+  source->Close();
+  checkpointer.set_input(nullptr);
+  store->reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace trailsight::app
