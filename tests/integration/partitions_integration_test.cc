@@ -1,0 +1,328 @@
+// The service on a topic of several partitions, produced unkeyed as EventBridge, Firehose and
+// Lambda producers do, on a real broker (KAFKA_BROKERS) that creates no topic by itself:
+// whatever order the partitions are read in, the findings are replay's.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/integration/service_process.h"
+#include "tests/support/files.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+using trailsight::test_support::Brokers;
+using trailsight::test_support::CreateTopic;
+using trailsight::test_support::ReadFile;
+using trailsight::test_support::ReadLines;
+using trailsight::test_support::Shell;
+using trailsight::test_support::WaitFor;
+using trailsight::test_support::WriteLines;
+using Service = trailsight::test_support::ServiceProcess;
+
+const fs::path kBinary = TRAILSIGHT_BINARY;
+constexpr int kPartitions = 6;
+
+std::string Day(std::chrono::sys_days day) {
+  const std::chrono::year_month_day date(day);
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+}
+
+std::string TimeOf(const std::string& record) {
+  const std::size_t at = record.find("\"eventTime\":\"");
+  return record.substr(at + 13, 20);
+}
+
+// An insight with its insight-side attributions and statistics removed: the part that does
+// not depend on the order records arrived in (DESIGN.md, "Early firing").
+Json OrderFree(Json insight) {
+  Json& context = insight["insightDetails"]["insightContext"];
+  if (insight["insightDetails"]["state"] == "Start") {
+    context["statistics"].erase("insight");
+    for (Json& attribution : context["attributions"]) attribution.erase("insight");
+  }
+  return insight;
+}
+
+class PartitionsIntegrationTest : public ::testing::Test {
+ protected:
+  // Four days of 6 accounts in 2 regions each, ending last midnight (UTC), with a burst of
+  // one write API in each (account, region) on the last day; sorted by time, as replay
+  // reads it. The findings and alerts `trailsight replay` gives for it are the reference.
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / fmt::format("trailsight-partitions-{}", ::getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    const fs::path generated = dir_ / "generated.jsonl";
+    ASSERT_EQ(
+        Shell(fmt::format("'{}' generate --format jsonl --out '{}' --seed 3 --days 4 "
+                          "--start {} --accounts 6 --volume 0.3 2>/dev/null",
+                          kBinary.string(), generated.string(), Day(today - std::chrono::days{4}))),
+        0);
+    records_ = new std::vector<std::string>(ReadLines(generated));
+    AddBursts(Day(today - std::chrono::days{1}));
+    std::stable_sort(
+        records_->begin(), records_->end(),
+        [](const std::string& a, const std::string& b) { return TimeOf(a) < TimeOf(b); });
+    WriteLines(dir_ / "all.jsonl", *records_);
+    ASSERT_EQ(Shell(fmt::format("'{}' replay '{}' --insights-out '{}' --alerts-out '{}' "
+                                "--dead-letter-out /dev/null 2> '{}'",
+                                kBinary.string(), (dir_ / "all.jsonl").string(),
+                                (dir_ / "insights.jsonl").string(),
+                                (dir_ / "alerts.jsonl").string(), (dir_ / "replay.log").string())),
+              0);
+    expected_ = new std::vector<std::string>(ReadLines(dir_ / "insights.jsonl"));
+    expected_alerts_ = new std::vector<std::string>(ReadLines(dir_ / "alerts.jsonl"));
+    ASSERT_GE(expected_->size(), 2 * 12u) << "a Start and an End for each burst";
+    ASSERT_NE(ReadFile(dir_ / "replay.log").find(" 0 late dropped"), std::string::npos);
+  }
+  static void TearDownTestSuite() {
+    delete records_;
+    delete expected_;
+    delete expected_alerts_;
+    if (std::getenv("KEEP") == nullptr) fs::remove_all(dir_);
+  }
+
+  // 60 calls of its rarest write API within three minutes, at a different hour of `day` for
+  // each (account, region).
+  static void AddBursts(const std::string& day) {
+    struct Api {
+      std::size_t calls = 0;
+      Json record;
+    };
+    std::map<std::pair<std::string, std::string>, std::map<std::string, Api>> apis;
+    for (const std::string& line : *records_) {
+      if (line.find("\"readOnly\":false") == std::string::npos ||
+          line.find("\"errorCode\"") != std::string::npos) {
+        continue;
+      }
+      Json record = Json::parse(line);
+      Api& api =
+          apis[{record["recipientAccountId"], record["awsRegion"]}]
+              [record["eventSource"].get<std::string>() + record["eventName"].get<std::string>()];
+      if (api.calls++ == 0) api.record = std::move(record);
+    }
+    ASSERT_GE(apis.size(), 12u) << "12 (account, region) pairs or more";
+    std::map<std::pair<std::string, std::string>, Json> writes;
+    for (auto& [pair, by_name] : apis) {
+      auto rarest = std::min_element(
+          by_name.begin(), by_name.end(),
+          [](const auto& a, const auto& b) { return a.second.calls < b.second.calls; });
+      writes.emplace(pair, rarest->second.record);
+    }
+    int hour = 2;
+    for (auto& [pair, record] : writes) {
+      for (int call = 0; call < 60; ++call) {
+        record["eventTime"] =
+            fmt::format("{}T{:02}:{:02}:{:02}Z", day, hour, 10 + call / 20, (call * 3) % 60);
+        record["eventID"] = fmt::format("00000000-0000-4000-8000-{:06}{:06}", hour, call);
+        records_->push_back(record.dump());
+      }
+      ++hour;
+    }
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(Brokers().empty()) << "KAFKA_BROKERS is not set: start a broker with "
+                                       "scripts/kafka start (scripts/test does)";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    name_ = fmt::format("{}-{}-{}", info->name(), ::getpid(), std::rand());
+    ASSERT_TRUE(CreateTopic(Brokers(), Topic("in"), kPartitions).ok());
+  }
+
+  std::string Topic(std::string_view role) const { return fmt::format("{}-{}", name_, role); }
+
+  // The records as an unkeyed producer spreads them: each to a partition drawn at random.
+  std::vector<std::vector<std::string>> Spread() const {
+    std::vector<std::vector<std::string>> partitions(kPartitions);
+    std::mt19937 random(11);
+    std::uniform_int_distribution<int> pick(0, kPartitions - 1);
+    for (const std::string& record : *records_) partitions[pick(random)].push_back(record);
+    return partitions;
+  }
+
+  void Produce(int partition, const std::vector<std::string>& messages) {
+    const fs::path file = dir_ / fmt::format("{}-{}.messages", name_, partition);
+    WriteLines(file, messages);
+    ASSERT_EQ(Shell(fmt::format("kcat -P -b '{}' -t '{}' -p {} -l '{}'", Brokers(), Topic("in"),
+                                partition, file.string())),
+              0);
+  }
+
+  std::vector<std::string> Consume(const std::string& topic) {
+    const fs::path out = dir_ / (topic + ".consumed");
+    Shell(fmt::format("kcat -C -b '{}' -t '{}' -e -q -f '%s\\n' > '{}' 2>/dev/null", Brokers(),
+                      topic, out.string()));
+    return ReadLines(out);
+  }
+
+  // A service config; the partition idle timeout is left at its default (30 s).
+  fs::path Config(const fs::path& state_dir) {
+    const fs::path path = dir_ / (name_ + ".yaml");
+    std::ofstream(path) << fmt::format(
+        "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
+        "  alerts_topic: {}\n  dead_letter_topic: {}\n"
+        // Replay never closes minutes by the wall clock: neither may the service here.
+        "  idle_after_seconds: 3600\n"
+        "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
+        "input:\n  dead_letter_path: {}\n"
+        "metrics:\n  bind: 127.0.0.1:0\n",
+        Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("alerts"), Topic("dead"),
+        state_dir.string(), (state_dir / "dead-letters.jsonl").string());
+    return path;
+  }
+
+  // Sum of the input offsets in the newest snapshot of `state_dir` (0 when none).
+  static std::int64_t SnapshotOffsets(const fs::path& state_dir) {
+    std::vector<fs::path> files;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(state_dir, error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with("snapshot-") && name.ends_with(".bin")) files.push_back(entry.path());
+    }
+    if (files.empty()) return 0;
+    std::sort(files.begin(), files.end());
+    const std::string content = ReadFile(files.back());
+    const Json snapshot = Json::from_msgpack(content.substr(content.find('\n') + 1));
+    std::int64_t sum = 0;
+    for (const Json& row : snapshot.at("offsets")) sum += row.at(2).get<std::int64_t>();
+    return sum;
+  }
+
+  // The metrics endpoint of `service`, once it logged its port.
+  static std::optional<httplib::Client> MetricsOf(const Service& service) {
+    int port = 0;
+    const bool serving = WaitFor(
+        [&] {
+          std::smatch match;
+          const std::string log = service.Log();
+          if (!std::regex_search(
+                  log, match, std::regex(R"(serving /metrics .* on http://127\.0\.0\.1:(\d+))"))) {
+            return false;
+          }
+          port = std::stoi(match[1]);
+          return true;
+        },
+        60s);
+    if (!serving) return std::nullopt;
+    std::optional<httplib::Client> client(std::in_place, "127.0.0.1", port);
+    client->set_connection_timeout(5);
+    client->set_read_timeout(5);
+    return client;
+  }
+
+  // Each sample of `name` (all its label sets) in a scrape; NaN for a failed scrape.
+  static std::vector<double> Samples(httplib::Client& client, const std::string& name) {
+    httplib::Result response = client.Get("/metrics");
+    if (!response || response->status != 200) return {std::nan("")};
+    std::vector<double> values;
+    std::istringstream lines(response->body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with(name + " ") || line.starts_with(name + "{")) {
+        values.push_back(std::stod(line.substr(line.rfind(' ') + 1)));
+      }
+    }
+    return values;
+  }
+
+  // The service's findings match replay's: the same records by eventID; Ends identical;
+  // Starts identical but for what depends on arrival order. The alerts topic holds replay's
+  // alerts (the OCSF mirror of each insight), no more.
+  void ExpectReplaysFindings() {
+    std::map<std::string, Json> published, expected;
+    for (const std::string& line : Consume(Topic("insights"))) {
+      Json record = Json::parse(line);
+      const std::string id = record["eventID"];
+      EXPECT_TRUE(published.emplace(id, OrderFree(std::move(record))).second) << "twice: " << id;
+    }
+    for (const std::string& line : *expected_) {
+      Json record = Json::parse(line);
+      const std::string id = record["eventID"];
+      expected.emplace(id, OrderFree(std::move(record)));
+    }
+    EXPECT_EQ(published.size(), expected.size());
+    for (const auto& [id, record] : expected) {
+      auto it = published.find(id);
+      if (it == published.end()) {
+        ADD_FAILURE() << "missing: " << record.dump();
+        continue;
+      }
+      EXPECT_EQ(it->second, record) << id;
+    }
+    std::multiset<std::string> alerts, expected_alerts;
+    for (const std::string& line : Consume(Topic("alerts"))) {
+      const Json alert = Json::parse(line);
+      alerts.insert(
+          fmt::format("{} {}", alert["finding_info"]["uid"].dump(), alert["activity_id"].dump()));
+    }
+    for (const std::string& line : *expected_alerts_) {
+      const Json alert = Json::parse(line);
+      expected_alerts.insert(
+          fmt::format("{} {}", alert["finding_info"]["uid"].dump(), alert["activity_id"].dump()));
+    }
+    EXPECT_EQ(alerts, expected_alerts);
+  }
+
+  static inline fs::path dir_;
+  static inline std::vector<std::string>* records_ = nullptr;
+  static inline std::vector<std::string>* expected_ = nullptr;
+  static inline std::vector<std::string>* expected_alerts_ = nullptr;
+  std::string name_;
+};
+
+TEST_F(PartitionsIntegrationTest, APartitionReadDaysBehindTheOthersLosesNothingAsLate) {
+  // Five partitions are produced and read first; the sixth's records, spread over the same
+  // four days, are produced only once the service holds the others' records: they are days
+  // behind what it has read. Read in order of arrival they would all be late.
+  const std::vector<std::vector<std::string>> partitions = Spread();
+  for (int partition = 0; partition + 1 < kPartitions; ++partition) {
+    Produce(partition, partitions[partition]);
+  }
+  const fs::path state = dir_ / (name_ + "-state");
+  Service service(Config(state), dir_ / (name_ + ".log"));
+  std::optional<httplib::Client> metrics = MetricsOf(service);
+  ASSERT_TRUE(metrics.has_value()) << service.Log();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::vector<double> held = Samples(*metrics, "trailsight_consumer_held_records");
+        return !held.empty() && held[0] > 0;
+      },
+      60s))
+      << service.Log();
+  EXPECT_EQ(Samples(*metrics, "trailsight_events_in_total"), std::vector<double>{0})
+      << "nothing is handed over while an empty partition may still bring older records";
+
+  Produce(kPartitions - 1, partitions[kPartitions - 1]);
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(records_->size()); }, 180s))
+      << service.Log();
+  const std::vector<double> late = Samples(*metrics, "trailsight_consumer_partition_late_events");
+  EXPECT_EQ(late, std::vector<double>(kPartitions, 0.0)) << "late drops per partition";
+  ASSERT_EQ(service.Stop(), 0) << service.Log();
+
+  EXPECT_NE(service.Log().find(fmt::format("run: {} events, 0 late dropped", records_->size())),
+            std::string::npos)
+      << service.Log();
+  ExpectReplaysFindings();
+}
+
+}  // namespace
