@@ -10,6 +10,7 @@
 #include "consumers/input_paths.h"
 #include "consumers/replay_reader.h"
 #include "detector/detector.h"
+#include "detector/pipeline.h"
 
 namespace trailsight::app {
 namespace {
@@ -143,15 +144,6 @@ class CountedDeadLetters final : public common::DeadLetterSink {
 
  private:
   std::uint64_t count_ = 0;
-};
-
-class DetectorFeed final : public consumers::EventReceiver {
- public:
-  explicit DetectorFeed(detector::Detector& detector) : detector_(detector) {}
-  void OnEvent(const common::Event& event) override { detector_.OnEvent(event); }
-
- private:
-  detector::Detector& detector_;  // outlives the feed: both live in RunExplain
 };
 
 std::string Number(double value) {
@@ -351,7 +343,8 @@ int RunExplain(const ExplainFlags& flags) {
                                  {.max_record_bytes = config.input.max_record_bytes});
   int status = 0;
   {
-    DetectorFeed feed(detector);
+    common::UnwrittenAlerts alerts;  // explain shows one key's minutes, not alerts
+    detector::Pipeline feed(interner, /*tamper=*/nullptr, detector, alerts);
     for (const std::string& input : *inputs) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
         spdlog::error("explain: {}", read.error().message);

@@ -13,40 +13,26 @@
 #include "app/snapshot_store.h"
 #include "config/config.h"
 #include "consumers/dead_letter_file.h"
-#include "consumers/interner_cap_alert.h"
 #include "consumers/replay_reader.h"
 #include "detector/detector.h"
+#include "detector/pipeline.h"
 #include "detector/tamper_rules.h"
 
 namespace trailsight::app {
 namespace {
 
-// Feeds parsed events to the tamper rules, then the detector, and the progress line.
-class DetectorFeed final : public consumers::EventReceiver {
+// Feeds parsed events through the pipeline, and the progress line.
+class ReplayFeed final : public common::EventReceiver {
  public:
-  DetectorFeed(detector::TamperRules& tamper, common::AlertSink& alerts,
-               detector::Detector& detector, const common::StringInterner& interner)
-      : tamper_(tamper), alerts_(alerts), detector_(detector), cap_alert_(interner) {}
+  explicit ReplayFeed(detector::Pipeline& pipeline) : pipeline_(pipeline) {}
   void OnEvent(const common::Event& event) override {
-    cap_alert_.OnEvent(event, alerts_);
-    tamper_.OnEvent(event, alerts_);
-    detector_.OnEvent(event);
+    pipeline_.OnEvent(event);
     progress_.Tick(event.time);
   }
 
  private:
-  detector::TamperRules& tamper_;  // all three outlive the feed: they live in RunReplay
-  common::AlertSink& alerts_;
-  detector::Detector& detector_;
-  consumers::InternerCapAlert cap_alert_;
+  detector::Pipeline& pipeline_;  // outlives the feed: both live in RunReplay
   ProgressLine progress_;
-};
-
-// The alert sink without an alerts output: alerts are counted by the rules, not written.
-class UnwrittenAlerts final : public common::AlertSink {
- public:
-  common::Status Publish(const common::Alert&) override { return common::Ok(); }
-  common::Status Flush() override { return common::Ok(); }
 };
 
 }  // namespace
@@ -132,7 +118,7 @@ int RunReplay(const ReplayFlags& flags) {
   if (ocsf) mirrored.emplace(**insights, *ocsf);
   common::FindingSink& findings =
       mirrored ? static_cast<common::FindingSink&>(*mirrored) : **insights;
-  UnwrittenAlerts unwritten;
+  common::UnwrittenAlerts unwritten;
   common::AlertSink& alert_sink = ocsf ? static_cast<common::AlertSink&>(*ocsf) : unwritten;
 
   common::StringInterner interner({.max_strings = config.input.max_interned_strings,
@@ -155,7 +141,8 @@ int RunReplay(const ReplayFlags& flags) {
                                  {.max_record_bytes = config.input.max_record_bytes});
   int status = 0;
   {
-    DetectorFeed feed(tamper, alert_sink, detector, interner);
+    detector::Pipeline pipeline(interner, &tamper, detector, alert_sink);
+    ReplayFeed feed(pipeline);
     for (const std::string& input : *inputs) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
         spdlog::error("replay: {}", read.error().message);

@@ -15,9 +15,9 @@
 #include "app/snapshot_store.h"
 #include "config/config.h"
 #include "consumers/dead_letter_file.h"
-#include "consumers/interner_cap_alert.h"
 #include "consumers/kafka_source.h"
 #include "detector/detector.h"
+#include "detector/pipeline.h"
 #include "detector/tamper_rules.h"
 #include "ops/health.h"
 #include "ops/http_endpoint.h"
@@ -39,32 +39,20 @@ common::Seconds WallClock() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// Feeds each event to the tamper rules, then the detector, and tells the source which
-// records the detector dropped as late (counted per partition).
-class DetectorFeed final : public consumers::EventReceiver {
+// Feeds each event through the pipeline and tells the source which records the detector
+// dropped as late (counted per partition).
+class ServiceFeed final : public common::EventReceiver {
  public:
-  DetectorFeed(detector::TamperRules& tamper, common::AlertSink& alerts,
-               detector::Detector& detector, const common::StringInterner& interner,
-               consumers::KafkaSource& source)
-      : tamper_(tamper),
-        alerts_(alerts),
-        detector_(detector),
-        source_(source),
-        cap_alert_(interner) {}
+  ServiceFeed(detector::Pipeline& pipeline, consumers::KafkaSource& source)
+      : pipeline_(pipeline), source_(source) {}
   void OnEvent(const common::Event& event) override {
-    cap_alert_.OnEvent(event, alerts_);
-    tamper_.OnEvent(event, alerts_);
-    const std::uint64_t late_before = detector_.counters().late_dropped;
-    detector_.OnEvent(event);
-    if (detector_.counters().late_dropped != late_before) source_.MarkLate();
+    pipeline_.OnEvent(event);
+    if (pipeline_.last_event_late()) source_.MarkLate();
   }
 
  private:
-  detector::TamperRules& tamper_;  // all four outlive the feed; they live in RunService
-  common::AlertSink& alerts_;
-  detector::Detector& detector_;
+  detector::Pipeline& pipeline_;  // both outlive the feed; they live in RunService
   consumers::KafkaSource& source_;
-  consumers::InternerCapAlert cap_alert_;
 };
 
 // The detector's state and the trail buckets the tamper rules learned, for a snapshot.
@@ -229,15 +217,16 @@ int RunService(const RunFlags& flags) {
   KafkaOutput alerts_output(**alerts_publisher);
   Checkpointer checkpointer(state, {&insights_output, &alerts_output}, **store, std::move(resume));
   AssignmentCounter assignments(checkpointer);  // counts partitions, then the Checkpointer
-  auto source = consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
-                                                .group_id = config.kafka.group_id,
-                                                .topics = config.kafka.topics,
-                                                .dead_letter_topic = config.kafka.dead_letter_topic,
-                                                .properties = config.kafka.properties,
-                                                .max_record_bytes = config.input.max_record_bytes,
-                                                .future_skew = config.kafka.future_skew,
-                                                .alignment = AlignmentFor(config, flags)},
-                                               interner, **dead_letters, assignments);
+  auto source = consumers::KafkaSource::Create(
+      {.brokers = config.kafka.brokers,
+       .group_id = config.kafka.group_id,
+       .topics = config.kafka.topics,
+       .dead_letter_topic = config.kafka.dead_letter_topic,
+       .properties = config.kafka.properties,
+       .max_record_bytes = config.input.max_record_bytes,
+       .future_skew = config.kafka.future_skew,
+       .alignment = AlignmentFor(config, flags)},
+      interner, **dead_letters, assignments);
   if (!source) {
     spdlog::error("run: {}", source.error().message);
     return 1;
@@ -247,7 +236,8 @@ int RunService(const RunFlags& flags) {
   spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers);
 
-  DetectorFeed feed(tamper, ocsf, detector, interner, **source);
+  detector::Pipeline pipeline(interner, &tamper, detector, ocsf);
+  ServiceFeed feed(pipeline, **source);
   Clock::time_point last_message = Clock::now();
   Clock::time_point last_idle_tick = Clock::now();
   Clock::time_point last_snapshot = Clock::now();

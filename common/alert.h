@@ -64,4 +64,12 @@ class AlertSink {
   virtual Status Flush() = 0;
 };
 
+// An alert sink that writes nothing, where a mode has no alerts output: the alerts are
+// still counted by whatever raised them.
+class UnwrittenAlerts final : public AlertSink {
+ public:
+  Status Publish(const Alert&) override { return Ok(); }
+  Status Flush() override { return Ok(); }
+};
+
 }  // namespace trailsight::common

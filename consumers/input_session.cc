@@ -92,7 +92,7 @@ struct StructureTracker {
 }  // namespace
 
 InputSession::InputSession(Context context, InputStream& stream, std::string_view source,
-                           EventReceiver& receiver)
+                           common::EventReceiver& receiver)
     : context_(context),
       stream_(stream),
       source_(source),

@@ -32,7 +32,7 @@ class InputSession {
   };
 
   InputSession(Context context, InputStream& stream, std::string_view source,
-               EventReceiver& receiver);
+               common::EventReceiver& receiver);
 
   // Reads the whole input. Fails only when no byte of it could be read.
   common::Status Run();
@@ -71,7 +71,7 @@ class InputSession {
   Context context_;
   InputStream& stream_;
   std::string_view source_;
-  EventReceiver& receiver_;
+  common::EventReceiver& receiver_;
   std::vector<char>& buffer_;
   std::size_t base_ = 0;  // offset of buffer_[0]
   std::size_t end_ = 0;   // offset just past the last byte read

@@ -124,7 +124,7 @@ common::Status KafkaSource::Connect() {
 
 KafkaSource::~KafkaSource() { Close(); }
 
-std::size_t KafkaSource::Poll(EventReceiver& receiver, std::chrono::milliseconds timeout,
+std::size_t KafkaSource::Poll(common::EventReceiver& receiver, std::chrono::milliseconds timeout,
                               std::size_t max_messages) {
   if (consumer_ == nullptr) return 0;
   receiver_ = &receiver;

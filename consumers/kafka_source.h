@@ -20,7 +20,7 @@
 #include "consumers/partition_alignment.h"
 #include "consumers/partition_positions.h"  // PartitionOffset, kUnknownOffset
 #include "consumers/rate_limiter.h"
-#include "consumers/replay_reader.h"  // EventReceiver
+#include "common/event_receiver.h"
 
 namespace trailsight::consumers {
 
@@ -128,7 +128,7 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   // were read and no more are waiting. Never blocks longer than `timeout` plus the time to
   // hand records over (a full dead-letter queue may add up to
   // DeadLetterProducer::kQueueFullWait per letter). Rebalances run inside this call.
-  std::size_t Poll(EventReceiver& receiver, std::chrono::milliseconds timeout,
+  std::size_t Poll(common::EventReceiver& receiver, std::chrono::milliseconds timeout,
                    std::size_t max_messages = 1000);
 
   // Records that the receiver dropped the record it is being handed as late, against that
@@ -220,7 +220,7 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   std::size_t delivering_partition_ = 0;  // the aligner's index of the record being handed over
   PartitionAligner::Clock::time_point poll_started_;
   std::string_view message_topic_;
-  EventReceiver* receiver_ = nullptr;
+  common::EventReceiver* receiver_ = nullptr;
   common::Seconds latest_event_time_{};  // later events are dead-lettered
   std::string letter_source_;            // reused: "topic/partition"
   std::string letter_position_;          // reused: "offset N[ record I]"

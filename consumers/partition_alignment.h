@@ -46,9 +46,10 @@ class AlignedOutput {
 // Reads several partitions in step by event time, as Flink's watermark alignment and Kafka
 // Streams' timestamp synchronisation do: records are buffered per partition as they are
 // read, and a partition's records are handed over only while its time is in the same `step`
-// (a minute) as the slowest partition that still holds the others back, or an earlier one. So a partition that is read
-// days behind the others (a backlog, a slow leader, a late producer) is not overtaken, and
-// its records are not late on their (account, region)'s timeline because of the others.
+// (a minute) as the slowest partition that still holds the others back, or an earlier one.
+// So a partition that is read days behind the others (a backlog, a slow leader, a late
+// producer) is not overtaken, and its records are not late on their (account, region)'s
+// timeline because of the others.
 //
 // A partition's time is its next record's event time, unless that is later than the median
 // of its next five records (the record itself included): then it is that median. So one

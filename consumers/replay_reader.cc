@@ -15,7 +15,7 @@ ReplayReader::ReplayReader(common::StringInterner& interner, common::DeadLetterS
 
 ReplayReader::~ReplayReader() = default;
 
-common::Status ReplayReader::ReadInput(const std::string& input, EventReceiver& receiver) {
+common::Status ReplayReader::ReadInput(const std::string& input, common::EventReceiver& receiver) {
   if (input == "-") return ReadDescriptor(STDIN_FILENO, "stdin", receiver);
   common::Result<std::unique_ptr<InputStream>> stream = InputStream::Open(input);
   if (!stream) return std::move(stream).error();
@@ -23,7 +23,7 @@ common::Status ReplayReader::ReadInput(const std::string& input, EventReceiver& 
 }
 
 common::Status ReplayReader::ReadDescriptor(int fd, std::string_view source,
-                                            EventReceiver& receiver) {
+                                            common::EventReceiver& receiver) {
   common::Result<std::unique_ptr<InputStream>> stream =
       InputStream::FromDescriptor(fd, std::string(source));
   if (!stream) return std::move(stream).error();
@@ -31,7 +31,7 @@ common::Status ReplayReader::ReadDescriptor(int fd, std::string_view source,
 }
 
 common::Status ReplayReader::ReadStream(InputStream& stream, std::string_view source,
-                                        EventReceiver& receiver) {
+                                        common::EventReceiver& receiver) {
   InputSession session(InputSession::Context{.parser = parser_,
                                              .dead_letters = dead_letters_,
                                              .options = options_,

@@ -7,6 +7,7 @@
 
 #include "common/dead_letter.h"
 #include "common/event.h"
+#include "common/event_receiver.h"
 #include "common/interner.h"
 #include "common/result.h"
 #include "consumers/input_paths.h"  // ExpandInputs: the paths a replay reads
@@ -22,13 +23,6 @@ struct InputCounters {
   std::uint64_t records = 0;    // records handed to a receiver as Events
   std::uint64_t malformed = 0;  // dead letters written (bad records and bad input)
   std::uint64_t bytes = 0;      // bytes read, after gunzip
-};
-
-// Receives the Events a reader produces, in input order, on the reader's thread.
-class EventReceiver {
- public:
-  virtual ~EventReceiver() = default;
-  virtual void OnEvent(const common::Event& event) = 0;
 };
 
 // Replays CloudTrail records from files or stdin. The shape of an input is detected from its
@@ -61,16 +55,17 @@ class ReplayReader {
   // bad records go to the dead-letter sink and the rest is processed. An empty input, or one
   // that fails part way (a truncated gzip stream), is reported as a dead letter too. Returns
   // kIo naming the input only when it cannot be opened or no byte of it can be read.
-  common::Status ReadInput(const std::string& input, EventReceiver& receiver);
+  common::Status ReadInput(const std::string& input, common::EventReceiver& receiver);
 
   // Like ReadInput, from an open descriptor that stays open and owned by the caller; `source`
   // names it in dead letters. ReadInput("-") is ReadDescriptor(STDIN_FILENO, "stdin").
-  common::Status ReadDescriptor(int fd, std::string_view source, EventReceiver& receiver);
+  common::Status ReadDescriptor(int fd, std::string_view source, common::EventReceiver& receiver);
 
   const InputCounters& counters() const { return counters_; }
 
  private:
-  common::Status ReadStream(InputStream& stream, std::string_view source, EventReceiver& receiver);
+  common::Status ReadStream(InputStream& stream, std::string_view source,
+                            common::EventReceiver& receiver);
 
   RecordParser parser_;
   common::DeadLetterSink& dead_letters_;  // outlives the reader; see the constructor

@@ -9,6 +9,7 @@
 #include "consumers/record_parser.h"
 #include "detector/detector.h"
 #include "detector/minute_observer.h"
+#include "detector/pipeline.h"
 #include "sim/layout.h"
 
 namespace trailsight::eval {
@@ -79,11 +80,12 @@ class LabelTracer final : public detector::MinuteObserver {
 };
 
 // Receives generated records in delivery order and runs each, with the extra records due
-// before it, through parser, tamper rules, detector and naive detector.
-class Pipeline final : public sim::RecordSink {
+// before it, through the parser, the pipeline (cap check, tamper rules, detector) and the
+// naive detector.
+class ScenarioRun final : public sim::RecordSink {
  public:
-  Pipeline(const std::vector<ExtraRecord>& extra, const std::vector<Label>& labels,
-           const HarnessOptions& options, RunOutput& out)
+  ScenarioRun(const std::vector<ExtraRecord>& extra, const std::vector<Label>& labels,
+              const HarnessOptions& options, RunOutput& out)
       : extra_(extra),
         out_(out),
         parser_(interner_),
@@ -92,6 +94,7 @@ class Pipeline final : public sim::RecordSink {
         tracer_(labels, out.traces),
         detector_(options.detector, interner_, findings_),
         tamper_(options.tamper, interner_),
+        pipeline_(interner_, &tamper_, detector_, alerts_),
         naive_(options.naive, interner_) {
     detector_.SetAlertSink(&alerts_);
     detector_.SetMinuteObserver(&tracer_);
@@ -132,14 +135,13 @@ class Pipeline final : public sim::RecordSink {
       return;
     }
     ++out_.records;
-    tamper_.OnEvent(*event, alerts_);
-    detector_.OnEvent(*event);
+    pipeline_.OnEvent(*event);
     naive_.OnEvent(*event);
   }
 
-  const std::vector<ExtraRecord>& extra_;  // outlives the pipeline
+  const std::vector<ExtraRecord>& extra_;  // outlives the run
   std::size_t next_extra_ = 0;
-  RunOutput& out_;  // outlives the pipeline
+  RunOutput& out_;  // outlives the run
   common::StringInterner interner_;
   consumers::RecordParser parser_;
   CollectingFindings findings_;
@@ -147,6 +149,7 @@ class Pipeline final : public sim::RecordSink {
   LabelTracer tracer_;
   detector::Detector detector_;
   detector::TamperRules tamper_;
+  detector::Pipeline pipeline_;
   NaiveDetector naive_;
 };
 
@@ -157,8 +160,8 @@ common::Result<RunOutput> RunScenario(const sim::GeneratorOptions& generator,
                                       const std::vector<Label>& labels,
                                       const HarnessOptions& options) {
   RunOutput out;
-  Pipeline pipeline(extra, labels, options, out);
-  common::Result<sim::GeneratorSummary> summary = sim::Generate(generator, pipeline);
+  ScenarioRun run(extra, labels, options, out);
+  common::Result<sim::GeneratorSummary> summary = sim::Generate(generator, run);
   if (!summary) return std::move(summary).error();
   return out;
 }

@@ -60,7 +60,7 @@ std::vector<std::string> Records() {
   return records;
 }
 
-class CountingReceiver : public EventReceiver {
+class CountingReceiver : public common::EventReceiver {
  public:
   void OnEvent(const common::Event&) override { ++count; }
   std::size_t count = 0;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "common/interner.h"
-#include "consumers/interner_cap_alert.h"
 #include "consumers/record_parser.h"
+#include "detector/interner_cap_alert.h"
 #include "tests/support/collecting_sinks.h"
 
 namespace trailsight::consumers {
@@ -91,7 +91,7 @@ TEST(InternerCapTest, ByteCapRefusesLongStrings) {
 TEST(InternerCapAlertTest, AlertsAtTheFirstRefusalThenAtMostHourly) {
   StringInterner interner({.max_strings = 1000});
   RecordParser parser(interner);
-  InternerCapAlert cap_alert(interner);
+  detector::InternerCapAlert cap_alert(interner);
   CollectingAlerts sink;
   auto feed = [&](std::string_view name, std::string_view time) {
     cap_alert.OnEvent(*parser.Parse(Record(name, time)), sink);

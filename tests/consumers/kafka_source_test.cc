@@ -211,7 +211,7 @@ TEST_F(KafkaSourceTest, FutureSkewOfZeroDisablesTheCheck) {
 
 // A receiver that checks, while it is handed a record, that Positions() does not count the
 // message the record came from yet.
-class PositionCheckingReceiver : public EventReceiver {
+class PositionCheckingReceiver : public common::EventReceiver {
  public:
   explicit PositionCheckingReceiver(const KafkaSource*& source) : source_(source) {}
   void OnEvent(const common::Event& /*event*/) override {

@@ -219,7 +219,7 @@ class RecordingListener : public RebalanceListener {
 };
 
 // Polls `source` until `done()` holds or `timeout` passes; returns done().
-inline bool PollUntil(KafkaSource& source, EventReceiver& receiver,
+inline bool PollUntil(KafkaSource& source, common::EventReceiver& receiver,
                       const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done() && std::chrono::steady_clock::now() < deadline) source.Poll(receiver, 100ms);

@@ -65,7 +65,7 @@ class TempDir {
 };
 
 // Keeps every Event it receives, and the interner that resolves their symbols.
-class CollectingReceiver : public EventReceiver {
+class CollectingReceiver : public common::EventReceiver {
  public:
   void OnEvent(const common::Event& event) override { events.push_back(event); }
   std::vector<common::Event> events;

@@ -20,7 +20,7 @@ using common::Severity;
 using test_support::CollectingAlerts;
 
 // Feeds every event a reader delivers to the rules.
-class RulesFeed final : public consumers::EventReceiver {
+class RulesFeed final : public common::EventReceiver {
  public:
   RulesFeed(TamperRules& rules, common::AlertSink& sink) : rules_(rules), sink_(sink) {}
   void OnEvent(const common::Event& event) override { rules_.OnEvent(event, sink_); }

@@ -1,9 +1,9 @@
-#include "consumers/interner_cap_alert.h"
+#include "detector/interner_cap_alert.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-namespace trailsight::consumers {
+namespace trailsight::detector {
 
 void InternerCapAlert::OnEvent(const common::Event& event, common::AlertSink& sink) {
   const std::uint64_t refused = interner_.refused();
@@ -28,4 +28,4 @@ void InternerCapAlert::OnEvent(const common::Event& event, common::AlertSink& si
   next_due_ = event.time + std::chrono::hours{1};
 }
 
-}  // namespace trailsight::consumers
+}  // namespace trailsight::detector

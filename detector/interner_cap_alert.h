@@ -6,7 +6,7 @@
 #include "common/event.h"
 #include "common/interner.h"
 
-namespace trailsight::consumers {
+namespace trailsight::detector {
 
 // Raises a kCapReached alert (rule "interned-strings-cap") when the interner has refused new
 // strings since the last alert: at the first refusal, then at most once an hour of event
@@ -32,4 +32,4 @@ class InternerCapAlert {
   std::uint64_t alerts_ = 0;
 };
 
-}  // namespace trailsight::consumers
+}  // namespace trailsight::detector

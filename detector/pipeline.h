@@ -1,0 +1,46 @@
+#pragma once
+
+#include "common/alert.h"
+#include "common/event_receiver.h"
+#include "common/interner.h"
+#include "detector/detector.h"
+#include "detector/interner_cap_alert.h"
+#include "detector/tamper_rules.h"
+
+namespace trailsight::detector {
+
+// The one order every event goes through, in every mode (`trailsight replay`, `run`,
+// `explain` and the evaluation harness): the interned-strings cap check, the tamper rules,
+// then the detector. Cap and tamper alerts go to `alerts`; findings go to the detector's
+// sink.
+//
+// Thread safety: none; the thread that reads the input owns it and calls OnEvent.
+class Pipeline final : public common::EventReceiver {
+ public:
+  // `interner` is the one the events' symbols belong to. `tamper` may be null (no tamper
+  // rules, as in `explain`). Each must outlive the Pipeline.
+  Pipeline(const common::StringInterner& interner, TamperRules* tamper, Detector& detector,
+           common::AlertSink& alerts)
+      : tamper_(tamper), detector_(detector), alerts_(alerts), cap_alert_(interner) {}
+
+  void OnEvent(const common::Event& event) override {
+    cap_alert_.OnEvent(event, alerts_);
+    if (tamper_ != nullptr) tamper_->OnEvent(event, alerts_);
+    const std::uint64_t late_before = detector_.counters().late_dropped;
+    detector_.OnEvent(event);
+    last_event_late_ = detector_.counters().late_dropped != late_before;
+  }
+
+  // Returns whether the detector dropped the last event as late (after its minute closed).
+  bool last_event_late() const { return last_event_late_; }
+  std::uint64_t cap_alerts() const { return cap_alert_.alerts(); }
+
+ private:
+  TamperRules* tamper_;  // these three outlive the Pipeline; see the constructor
+  Detector& detector_;
+  common::AlertSink& alerts_;
+  InternerCapAlert cap_alert_;
+  bool last_event_late_ = false;
+};
+
+}  // namespace trailsight::detector
