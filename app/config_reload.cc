@@ -71,6 +71,8 @@ void CompareRestartFields(const config::Config& before, const config::Config& af
   fields.Compare("kafka.idle_after_seconds", old_kafka.idle_after, new_kafka.idle_after);
   fields.Compare("kafka.partition_idle_timeout_seconds", old_kafka.partition_idle_timeout,
                  new_kafka.partition_idle_timeout);
+  fields.Compare("kafka.input_keyed_by_account_region", old_kafka.input_keyed_by_account_region,
+                 new_kafka.input_keyed_by_account_region);
 
   fields.Compare("state.dir", before.state.dir, after.state.dir);
   fields.Compare("state.snapshot_interval_seconds", before.state.snapshot_interval,

@@ -225,7 +225,8 @@ int RunService(const RunFlags& flags) {
        .properties = config.kafka.properties,
        .max_record_bytes = config.input.max_record_bytes,
        .future_skew = config.kafka.future_skew,
-       .alignment = AlignmentFor(config, flags)},
+       .alignment = AlignmentFor(config, flags),
+       .keyed_by_account_region = config.kafka.input_keyed_by_account_region},
       interner, **dead_letters, assignments);
   if (!source) {
     spdlog::error("run: {}", source.error().message);
@@ -258,9 +259,12 @@ int RunService(const RunFlags& flags) {
       break;
     }
     // Caught up and quiet: the wall clock closes minutes, so insights end on time when
-    // traffic stops. Never while behind: buffered records would become late.
+    // traffic stops. Never while behind: buffered records would become late. Never while
+    // no partition is held: the quiet is then this instance's, not the trails', and judging
+    // silence from it would raise a false silent-source alert for every region it knows.
     if (now - last_message >= config.kafka.idle_after &&
-        now - last_idle_tick >= config.kafka.idle_after && (*source)->Lag() == 0) {
+        now - last_idle_tick >= config.kafka.idle_after && assignments.held() > 0 &&
+        (*source)->Lag() == 0) {
       detector.OnIdle(WallClock());
       last_idle_tick = now;
     }

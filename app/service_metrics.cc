@@ -53,6 +53,10 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
       paused_partitions_(registry_.AddGauge(
           "trailsight_consumer_paused_partitions",
           "Assigned partitions paused because they are ahead in event time with a full buffer.")),
+      misrouted_(registry_.AddCounter(
+          "trailsight_consumer_misrouted_records_total",
+          "Records found on another partition than their (account, region)'s earlier records, "
+          "while kafka.input_keyed_by_account_region declares the input keyed that way.")),
       partitions_(registry_.AddGauge("trailsight_assigned_partitions",
                                      "Input partitions this instance holds.")),
       late_dropped_(registry_.AddCounter(
@@ -109,6 +113,7 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   broker_errors_.Set(input.broker_errors);
   commit_errors_.Set(input.commit_errors);
   fetch_wakes_.Set(input.fetch_wakes);
+  misrouted_.Set(input.misrouted);
   // One look at the watermarks per update: the total is the partitions' sum, unknown when
   // any of them is.
   constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();

@@ -92,6 +92,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::GaugeFamily& partition_late_;
   ops::Gauge& held_records_;
   ops::Gauge& paused_partitions_;
+  ops::Counter& misrouted_;
   ops::Gauge& partitions_;
   // Detection (detector::Detector).
   ops::Counter& late_dropped_;

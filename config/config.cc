@@ -130,6 +130,8 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
       "kafka.idle_after_seconds", kafka.idle_after.count(), 1, 3600)};
   kafka.partition_idle_timeout = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
       "kafka.partition_idle_timeout_seconds", kafka.partition_idle_timeout.count(), 0, 3600)};
+  kafka.input_keyed_by_account_region =
+      read.Optional("kafka.input_keyed_by_account_region", kafka.input_keyed_by_account_region);
 }
 
 void ReadState(FieldReader& read, StateSettings& state) {

@@ -54,6 +54,8 @@ struct KafkaSettings {
   std::chrono::seconds idle_after{10};    // no message for this long: close quiet minutes
   // A partition with nothing to read stops holding the others back in event time after this.
   std::chrono::seconds partition_idle_timeout{30};
+  // The operator declares the input keyed by (account, region): checked on every record.
+  bool input_keyed_by_account_region = false;
 };
 
 // Where the service keeps snapshots (`state:` section).

@@ -48,6 +48,8 @@ KafkaSource::KafkaSource(const KafkaSourceOptions& options, common::StringIntern
       listener_(listener),
       decoder_(interner),
       aligner_(options.alignment),
+      interner_(interner),
+      misrouted_log_limiter_(kErrorLogBurst, kErrorLogPeriod),
       error_log_limiter_(kErrorLogBurst, kErrorLogPeriod) {}
 
 common::Result<std::unique_ptr<KafkaSource>> KafkaSource::Create(
@@ -209,8 +211,30 @@ std::size_t KafkaSource::AlignerIndex(std::string_view topic, std::int32_t parti
 
 void KafkaSource::OnAlignedEvent(std::size_t partition, const common::Event& event) {
   ++counters_.records;
+  if (options_.keyed_by_account_region) CheckKeying(partition, event);
   delivering_partition_ = partition;
   receiver_->OnEvent(event);
+}
+
+void KafkaSource::CheckKeying(std::size_t partition, const common::Event& event) {
+  const std::uint64_t region = (std::uint64_t{event.account} << 32) | event.region;
+  const std::string_view topic = aligner_.topic(partition);
+  const std::int32_t number = aligner_.partition(partition);
+  auto [it, inserted] = region_partition_.try_emplace(region);
+  if (inserted) {
+    it->second = {std::string(topic), number};
+    return;
+  }
+  if (it->second.partition == number && it->second.topic == topic) return;
+  ++counters_.misrouted;
+  std::uint64_t suppressed = 0;
+  if (!misrouted_log_limiter_.Allow(suppressed)) return;
+  spdlog::warn(
+      "kafka consumer: a record of account {} in {} came from {}/{}, earlier ones from {}/{}: "
+      "the input is not keyed by account and region as kafka.input_keyed_by_account_region "
+      "declares ({} similar records not logged)",
+      interner_.Resolve(event.account), interner_.Resolve(event.region), topic, number,
+      it->second.topic, it->second.partition, suppressed);
 }
 
 void KafkaSource::OnHandled(std::size_t partition, std::int64_t next_offset, bool at_end) {
@@ -469,6 +493,11 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
         }
         aligner_.Revoke(partition.topic, partition.partition);
       }
+      std::erase_if(region_partition_, [&](const auto& entry) {
+        return std::any_of(changed.begin(), changed.end(), [&](const PartitionOffset& gone) {
+          return gone.partition == entry.second.partition && gone.topic == entry.second.topic;
+        });
+      });
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_unassign(consumer, partitions));
       } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, nullptr)) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/dead_letter.h"
@@ -43,6 +44,11 @@ struct KafkaSourceOptions {
   std::chrono::milliseconds commit_timeout{10000};
   // How the partitions are read in step by event time (see PartitionAligner).
   AlignmentOptions alignment;
+  // The operator declares the input keyed by account and region: every record of an
+  // (account, region) on one partition, which several instances in a group rely on. Checked
+  // on every record: one seen on another partition than its (account, region)'s earlier
+  // records here is counted (`misrouted`) and logged.
+  bool keyed_by_account_region = false;
 };
 
 // How far one assigned partition is behind its high watermark.
@@ -80,6 +86,7 @@ struct KafkaSourceCounters {
   std::uint64_t fetch_wakes = 0;        // parked fetching woken up (see FetchWaker)
   std::uint64_t late = 0;               // records the receiver dropped as late (MarkLate)
   std::uint64_t pauses = 0;             // partitions paused because they were far ahead
+  std::uint64_t misrouted = 0;  // records off their (account, region)'s partition (see options)
 };
 
 // Reads CloudTrail records from Kafka topics as a member of a consumer group (librdkafka's
@@ -188,6 +195,8 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   void HandleMessage(const rd_kafka_message_t& message);
   void OnRecord(const common::Event& event, std::size_t index, std::string_view payload) override;
   void OnAlignedEvent(std::size_t partition, const common::Event& event) override;
+  // Counts and logs `event` when its (account, region) came from another partition before.
+  void CheckKeying(std::size_t partition, const common::Event& event);
   void OnHandled(std::size_t partition, std::int64_t next_offset, bool at_end) override;
   // Hands over what alignment allows, then pauses and resumes partitions as it says.
   void Release();
@@ -211,6 +220,15 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   PartitionPositions positions_;
   PartitionAligner aligner_;
   std::vector<std::size_t> to_pause_, to_resume_;  // reused by Release
+  // With options.keyed_by_account_region: the partition each (account, region) was read from,
+  // by (account symbol << 32 | region symbol). Entries of a revoked partition are dropped.
+  struct PartitionRef {
+    std::string topic;
+    std::int32_t partition = 0;
+  };
+  std::unordered_map<std::uint64_t, PartitionRef> region_partition_;
+  const common::StringInterner& interner_;  // outlives the source; see Create
+  RateLimiter misrouted_log_limiter_;
   KafkaSourceCounters counters_;
   RateLimiter error_log_limiter_;
 

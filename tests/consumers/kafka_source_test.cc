@@ -545,5 +545,45 @@ TEST_F(KafkaSourceTest, APausedPartitionLosesAndRepeatsNothing) {
   EXPECT_GT(source->counters().pauses, 0u);
 }
 
+TEST_F(KafkaSourceTest, ARecordOffItsAccountAndRegionsPartitionIsCountedWhenKeyingIsDeclared) {
+  // us-east-1 of the account comes from both partitions: whichever partition brings it
+  // first, the other's two records are off it. eu-west-1 keeps to partition 1.
+  const std::string topic = "cloudtrail-keyed";
+  cluster_.CreateTopic(topic, 2);
+  Producer producer(cluster_.brokers());
+  std::string elsewhere = MakeRecord("RunInstances");
+  elsewhere.replace(elsewhere.find("us-east-1"), 9, "eu-west-1");
+  for (int i = 0; i < 2; ++i) {
+    producer.Send(topic, 0, MakeRecord("RunInstances"));
+    producer.Send(topic, 1, MakeRecord("RunInstances"));
+    producer.Send(topic, 1, elsewhere);
+  }
+  producer.Flush();
+  KafkaSourceOptions options = Options();
+  options.topics = {topic};
+  options.keyed_by_account_region = true;
+  auto source = Source(options);
+
+  ASSERT_TRUE(Consume(*source, 6));
+
+  EXPECT_EQ(source->counters().misrouted, 2u);
+}
+
+TEST_F(KafkaSourceTest, KeyingIsNotCheckedUnlessDeclared) {
+  const std::string topic = "cloudtrail-unkeyed";
+  cluster_.CreateTopic(topic, 2);
+  Producer producer(cluster_.brokers());
+  producer.Send(topic, 0, MakeRecord("RunInstances"));
+  producer.Send(topic, 1, MakeRecord("RunInstances"));
+  producer.Flush();
+  KafkaSourceOptions options = Options();
+  options.topics = {topic};
+  auto source = Source(options);
+
+  ASSERT_TRUE(Consume(*source, 2));
+
+  EXPECT_EQ(source->counters().misrouted, 0u);
+}
+
 }  // namespace
 }  // namespace trailsight::consumers
