@@ -7,7 +7,7 @@
 #include <charconv>
 #include <utility>
 
-#include "consumers/kafka_config.h"
+#include "kafka/config.h"
 
 namespace trailsight::consumers {
 namespace {
@@ -50,12 +50,13 @@ common::Result<std::unique_ptr<DeadLetterProducer>> DeadLetterProducer::Create(
     const std::string& brokers, const std::string& topic,
     const std::map<std::string, std::string>& properties, std::size_t max_payload) {
   auto producer = std::unique_ptr<DeadLetterProducer>(new DeadLetterProducer(topic, max_payload));
-  common::Result<KafkaConf> conf = MakeKafkaConf({{"bootstrap.servers", brokers},
-                                                  {"client.id", "trailsight-dead-letters"},
-                                                  {"acks", "all"},
-                                                  {"enable.idempotence", "true"},
-                                                  {"linger.ms", "20"}},
-                                                 properties);
+  common::Result<kafka::KafkaConf> conf =
+      kafka::MakeKafkaConf({{"bootstrap.servers", brokers},
+                            {"client.id", "trailsight-dead-letters"},
+                            {"acks", "all"},
+                            {"enable.idempotence", "true"},
+                            {"linger.ms", "20"}},
+                           properties);
   if (!conf) return std::move(conf).error();
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &DeadLetterProducer::OnDelivery);
@@ -111,7 +112,7 @@ bool DeadLetterProducer::Produce(const DeadLetterOrigin& origin, std::string_vie
 
   const auto give_up = std::chrono::steady_clock::now() + kQueueFullWait;
   while (true) {
-    KafkaError error(rd_kafka_produceva(producer_.get(), vus.data(), count));
+    kafka::KafkaError error(rd_kafka_produceva(producer_.get(), vus.data(), count));
     if (error == nullptr) return true;
     if (rd_kafka_error_code(error.get()) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
         std::chrono::steady_clock::now() < give_up) {

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/rate_limiter.h"
 #include "common/result.h"
-#include "consumers/kafka_handles.h"
-#include "consumers/rate_limiter.h"
+#include "kafka/handles.h"
 
 namespace trailsight::consumers {
 
@@ -76,9 +76,9 @@ class DeadLetterProducer {
 
   const std::string topic_;
   const std::size_t max_payload_;
-  KafkaHandle producer_;
+  kafka::KafkaHandle producer_;
   std::uint64_t failed_ = 0;
-  RateLimiter log_limiter_;
+  common::RateLimiter log_limiter_;
 };
 
 }  // namespace trailsight::consumers

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "consumers/kafka_handles.h"
+#include "kafka/handles.h"
 
 namespace trailsight::consumers {
 namespace {
@@ -48,7 +48,8 @@ void FetchWaker::Run() {
     last_ = std::chrono::steady_clock::now();
     ++wakes_;
     lock.unlock();
-    KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    kafka::KafkaPartitionList list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
     for (const PartitionOffset& partition : partitions) {
       rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
           ->offset = RD_KAFKA_OFFSET_END;  // "the latest offset": a timestamp of -1

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <utility>
 
-#include "consumers/kafka_config.h"
+#include "kafka/config.h"
 
 namespace trailsight::consumers {
 namespace {
@@ -80,9 +80,9 @@ common::Status KafkaSource::Connect() {
   }
   // Delivery (nothing committed but a complete snapshot's offsets) and CaughtUp() rest on
   // these; the operator's properties may not change them.
-  const KafkaProperties fixed = {{"enable.auto.commit", "false"},
-                                 {"enable.auto.offset.store", "false"},
-                                 {"enable.partition.eof", "true"}};
+  const kafka::KafkaProperties fixed = {{"enable.auto.commit", "false"},
+                                        {"enable.auto.offset.store", "false"},
+                                        {"enable.partition.eof", "true"}};
   for (const auto& [name, value] : fixed) {
     if (auto it = options_.properties.find(name);
         it != options_.properties.end() && it->second != value) {
@@ -91,12 +91,12 @@ common::Status KafkaSource::Connect() {
                                name, value)};
     }
   }
-  KafkaProperties defaults = {{"bootstrap.servers", options_.brokers},
-                              {"group.id", options_.group_id},
-                              {"client.id", "trailsight"},
-                              {"auto.offset.reset", "earliest"}};
+  kafka::KafkaProperties defaults = {{"bootstrap.servers", options_.brokers},
+                                     {"group.id", options_.group_id},
+                                     {"client.id", "trailsight"},
+                                     {"auto.offset.reset", "earliest"}};
   defaults.insert(defaults.end(), fixed.begin(), fixed.end());
-  common::Result<KafkaConf> conf = MakeKafkaConf(defaults, options_.properties);
+  common::Result<kafka::KafkaConf> conf = kafka::MakeKafkaConf(defaults, options_.properties);
   if (!conf) return std::move(conf).error();
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
@@ -111,7 +111,7 @@ common::Status KafkaSource::Connect() {
   rd_kafka_poll_set_consumer(consumer_.get());  // one queue: messages, rebalances and errors
   fetch_waker_ = std::make_unique<FetchWaker>(consumer_.get());
 
-  KafkaPartitionList topics(
+  kafka::KafkaPartitionList topics(
       rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size())));
   for (const std::string& topic : options_.topics) {
     rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -119,7 +119,7 @@ common::Status KafkaSource::Connect() {
   if (rd_kafka_resp_err_t error = rd_kafka_subscribe(consumer_.get(), topics.get())) {
     return Error{ErrorCode::kInvalidConfig,
                  fmt::format("kafka consumer: cannot subscribe to {}: {}",
-                             fmt::join(options_.topics, ", "), KafkaErrorText(error))};
+                             fmt::join(options_.topics, ", "), kafka::KafkaErrorText(error))};
   }
   return common::Ok();
 }
@@ -138,7 +138,7 @@ std::size_t KafkaSource::Poll(common::EventReceiver& receiver, std::chrono::mill
   std::size_t handled = 0;
   while (handled < max_messages) {
     // Take what is waiting; wait (for the time left) only before the first message.
-    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), 0));
+    kafka::KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), 0));
     if (message == nullptr) {
       WakeFetchingIfBehind();
       if (handled > 0) break;
@@ -189,7 +189,7 @@ void KafkaSource::Release() {
 }
 
 void KafkaSource::SetPaused(std::size_t index, bool paused) {
-  KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
+  kafka::KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), std::string(aligner_.topic(index)).c_str(),
                                     aligner_.partition(index));
   const rd_kafka_resp_err_t error = paused
@@ -197,7 +197,7 @@ void KafkaSource::SetPaused(std::size_t index, bool paused) {
                                         : rd_kafka_resume_partitions(consumer_.get(), list.get());
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     BrokerError(fmt::format("{} {}/{}: {}", paused ? "pause" : "resume", aligner_.topic(index),
-                            aligner_.partition(index), KafkaErrorText(error)));
+                            aligner_.partition(index), kafka::KafkaErrorText(error)));
     return;
   }
   if (paused) ++counters_.pauses;
@@ -327,17 +327,18 @@ common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) 
     ++counters_.commit_errors;
     return Error{ErrorCode::kIo, "kafka commit: the consumer is closed"};
   }
-  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  kafka::KafkaPartitionList list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const PartitionOffset& offset : offsets) {
     rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition)->offset =
         offset.offset;
   }
   // The commit's result arrives on a queue of its own, so that waiting for it is bounded:
   // rd_kafka_commit() would wait forever for a coordinator that has gone away.
-  KafkaQueue queue(rd_kafka_queue_new(consumer_.get()));
+  kafka::KafkaQueue queue(rd_kafka_queue_new(consumer_.get()));
   rd_kafka_resp_err_t error =
       rd_kafka_commit_queue(consumer_.get(), list.get(), queue.get(), nullptr, nullptr);
-  KafkaEvent result;
+  kafka::KafkaEvent result;
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
     result.reset(
         rd_kafka_queue_poll(queue.get(), static_cast<int>(options_.commit_timeout.count())));
@@ -365,7 +366,7 @@ common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) 
   ++counters_.commit_errors;
   return Error{ErrorCode::kIo,
                fmt::format("kafka commit of {} for group {} failed{}: {}", Describe(offsets),
-                           options_.group_id, failed, KafkaErrorText(error))};
+                           options_.group_id, failed, kafka::KafkaErrorText(error))};
 }
 
 void KafkaSource::Close() {
@@ -373,7 +374,8 @@ void KafkaSource::Close() {
   fetch_waker_.reset();  // before the consumer it uses
   // Revokes the assignment (the listener's OnRevoke runs here) and leaves the group.
   if (rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get())) {
-    spdlog::warn("kafka consumer: leaving group {}: {}", options_.group_id, KafkaErrorText(error));
+    spdlog::warn("kafka consumer: leaving group {}: {}", options_.group_id,
+                 kafka::KafkaErrorText(error));
   }
   consumer_.reset();
   positions_.Clear();
@@ -442,7 +444,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
   rd_kafka_t* consumer = consumer_.get();
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE";
   std::vector<PartitionOffset> changed = ToVector(*partitions);
-  KafkaError assign_error;
+  kafka::KafkaError assign_error;
   switch (error) {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: {
       for (const PartitionOffset& start : listener_.OnAssign(changed)) {
@@ -467,7 +469,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_assign(consumer, partitions));
       } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, partitions)) {
-        BrokerError(fmt::format("assign: {}", KafkaErrorText(err)));
+        BrokerError(fmt::format("assign: {}", kafka::KafkaErrorText(err)));
       }
       break;
     }
@@ -501,12 +503,12 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_unassign(consumer, partitions));
       } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, nullptr)) {
-        BrokerError(fmt::format("unassign: {}", KafkaErrorText(err)));
+        BrokerError(fmt::format("unassign: {}", kafka::KafkaErrorText(err)));
       }
       break;
     }
     default:
-      BrokerError(fmt::format("rebalance failed: {}", KafkaErrorText(error)));
+      BrokerError(fmt::format("rebalance failed: {}", kafka::KafkaErrorText(error)));
       positions_.Clear();
       for (std::size_t index = 0; index < aligner_.partition_count(); ++index) {
         if (aligner_.paused(index)) SetPaused(index, false);

@@ -12,16 +12,16 @@
 
 #include "common/dead_letter.h"
 #include "common/event.h"
+#include "common/event_receiver.h"
 #include "common/interner.h"
+#include "common/rate_limiter.h"
 #include "common/result.h"
 #include "consumers/dead_letter_producer.h"
 #include "consumers/fetch_waker.h"
-#include "consumers/kafka_handles.h"
 #include "consumers/message_decoder.h"
 #include "consumers/partition_alignment.h"
 #include "consumers/partition_positions.h"  // PartitionOffset, kUnknownOffset
-#include "consumers/rate_limiter.h"
-#include "common/event_receiver.h"
+#include "kafka/handles.h"
 
 namespace trailsight::consumers {
 
@@ -214,7 +214,7 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   RebalanceListener& listener_;           // outlives the source; see Create
   MessageDecoder decoder_;
   std::unique_ptr<DeadLetterProducer> dead_letter_producer_;  // null without a topic
-  KafkaHandle consumer_;                                      // null once closed
+  kafka::KafkaHandle consumer_;                               // null once closed
   std::unique_ptr<FetchWaker> fetch_waker_;                   // uses consumer_; null once closed
   std::vector<PartitionOffset> behind_;                       // reused by WakeFetchingIfBehind
   PartitionPositions positions_;
@@ -228,9 +228,9 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   };
   std::unordered_map<std::uint64_t, PartitionRef> region_partition_;
   const common::StringInterner& interner_;  // outlives the source; see Create
-  RateLimiter misrouted_log_limiter_;
+  common::RateLimiter misrouted_log_limiter_;
   KafkaSourceCounters counters_;
-  RateLimiter error_log_limiter_;
+  common::RateLimiter error_log_limiter_;
 
   // The message being handled, and where its records go; set only inside Poll().
   const rd_kafka_message_t* message_ = nullptr;

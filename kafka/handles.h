@@ -1,12 +1,8 @@
 #pragma once
 
-// Owning smart pointers for the librdkafka C handles that kafka/ uses (STYLE.md section 5):
-// every handle is owned by a unique_ptr from the moment librdkafka returns it. Self-contained on
-// purpose (librdkafka and <memory> only).
-//
-// A copy of the part of consumers/kafka_handles.h that the admin client needs, because kafka/
-// is below consumers/ and must not include it; once the consumer and the publisher move onto
-// kafka/, consumers/kafka_handles.h goes and this header is the only one.
+// Owning smart pointers for librdkafka's C handles (STYLE.md section 5): every handle is owned
+// by a unique_ptr from the moment librdkafka returns it. Self-contained on purpose (librdkafka
+// and <memory> only); the one home of these deleters for kafka/, consumers/ and the tests.
 
 #include <librdkafka/rdkafka.h>
 
@@ -16,10 +12,18 @@ namespace trailsight::kafka {
 
 // Releases each librdkafka type with its own destructor function.
 struct RdKafkaDeleter {
-  // Destroys a client. A producer should be flushed first, or queued messages are lost; the
-  // admin client queues none.
+  // Destroys a client. A consumer should be closed first (rd_kafka_consumer_close) so that it
+  // leaves its group cleanly; a producer should be flushed first, or queued messages are lost.
   void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
   void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+  void operator()(rd_kafka_topic_conf_t* conf) const { rd_kafka_topic_conf_destroy(conf); }
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
+  void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
+  void operator()(rd_kafka_DeleteTopic_t* topic) const { rd_kafka_DeleteTopic_destroy(topic); }
   void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
   void operator()(const rd_kafka_metadata_t* metadata) const {
     rd_kafka_metadata_destroy(metadata);
@@ -37,6 +41,12 @@ struct RdKafkaDeleter {
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;  // a client of any type
 using KafkaConf = std::unique_ptr<rd_kafka_conf_t, RdKafkaDeleter>;
+using KafkaTopicConf = std::unique_ptr<rd_kafka_topic_conf_t, RdKafkaDeleter>;
+using KafkaMessage = std::unique_ptr<rd_kafka_message_t, RdKafkaDeleter>;
+using KafkaPartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, RdKafkaDeleter>;
+using KafkaHeaders = std::unique_ptr<rd_kafka_headers_t, RdKafkaDeleter>;
+using KafkaError = std::unique_ptr<rd_kafka_error_t, RdKafkaDeleter>;
+using KafkaDeleteTopic = std::unique_ptr<rd_kafka_DeleteTopic_t, RdKafkaDeleter>;
 using KafkaTopic = std::unique_ptr<rd_kafka_topic_t, RdKafkaDeleter>;
 using KafkaMetadata = std::unique_ptr<const rd_kafka_metadata_t, RdKafkaDeleter>;
 using KafkaEvent = std::unique_ptr<rd_kafka_event_t, RdKafkaDeleter>;

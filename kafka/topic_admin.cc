@@ -12,6 +12,8 @@
 #include <thread>
 #include <utility>
 
+#include "kafka/config.h"
+
 namespace trailsight::kafka {
 namespace {
 
@@ -20,24 +22,6 @@ using common::ErrorCode;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kAppearPollInterval{100};  // waiting for a new topic
-
-// Routes librdkafka's log lines (syslog levels) to spdlog. Called on librdkafka's threads.
-void LogToSpdlog(const rd_kafka_t* /*handle*/, int level, const char* facility, const char* text) {
-  const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
-                                              : level == 4 ? spdlog::level::warn
-                                                           : spdlog::level::info;
-  spdlog::log(spd_level, "kafka admin: {}: {}", facility, text);
-}
-
-common::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
-  std::array<char, 512> reason{};
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason.data(), reason.size()) !=
-      RD_KAFKA_CONF_OK) {
-    return Error{ErrorCode::kInvalidConfig,
-                 fmt::format("kafka property {}={}: {}", name, value, reason.data())};
-  }
-  return common::Ok();
-}
 
 // Milliseconds left until `deadline`, 0 once it has passed; as librdkafka's int timeouts.
 int MillisecondsLeft(Clock::time_point deadline) {
@@ -65,27 +49,21 @@ common::Result<std::unique_ptr<TopicAdmin>> TopicAdmin::Create(const TopicAdminO
   if (options.brokers.empty()) {
     return Error{ErrorCode::kInvalidConfig, "kafka admin: no brokers (bootstrap.servers) given"};
   }
-  KafkaConf conf(rd_kafka_conf_new());
-  rd_kafka_conf_set_log_cb(conf.get(), LogToSpdlog);
   // Defaults first, then the operator's properties, which may replace any of them.
-  const std::array<std::pair<std::string, std::string>, 3> defaults = {{
-      {"bootstrap.servers", options.brokers},
-      {"client.id", "trailsight-admin"},
-      // A producer's metadata requests may create topics on brokers that allow it; ours only look.
-      {"allow.auto.create.topics", "false"},
-  }};
-  for (const auto& [name, value] : defaults) {
-    if (common::Status status = Set(conf.get(), name, value); !status) return status.error();
-  }
-  for (const auto& [name, value] : options.properties) {
-    if (common::Status status = Set(conf.get(), name, value); !status) return status.error();
-  }
+  common::Result<KafkaConf> conf =
+      MakeKafkaConf({{"bootstrap.servers", options.brokers},
+                     {"client.id", "trailsight-admin"},
+                     // A producer's metadata requests may create topics on brokers that allow it;
+                     // ours only look.
+                     {"allow.auto.create.topics", "false"}},
+                    options.properties);
+  if (!conf) return std::move(conf).error();
   std::array<char, 512> reason{};
-  KafkaHandle client(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), reason.data(), reason.size()));
+  KafkaHandle client(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), reason.data(), reason.size()));
   if (client == nullptr) {
     return Error{ErrorCode::kInvalidConfig, fmt::format("kafka admin: {}", reason.data())};
   }
-  (void)conf.release();  // rd_kafka_new took it
+  (void)conf->release();  // rd_kafka_new took it
   return std::unique_ptr<TopicAdmin>(new TopicAdmin(options, std::move(client)));
 }
 

@@ -14,8 +14,8 @@
 
 #include "common/interner.h"
 #include "tests/consumers/kafka_test_support.h"
-#include "tests/consumers/mock_cluster.h"
 #include "tests/consumers/test_inputs.h"
+#include "tests/support/mock_cluster.h"
 
 namespace trailsight::app {
 namespace {
@@ -157,7 +157,7 @@ TEST_F(CheckpointerTest, ARevokeWhoseOutputsCannotFlushStillResumesWhereTheState
 // refuses every OffsetCommit), and is closed (its partition revoked) and opened again in the
 // same process, which keeps its state. Every record is handed over exactly once.
 TEST(CheckpointerOnMockClusterTest, AfterARevokeWhoseCommitFailedNothingIsCountedTwice) {
-  consumers::kafka_test::MockCluster cluster;
+  trailsight::test_support::MockCluster cluster;
   const std::string topic = "cloudtrail";
   cluster.CreateTopic(topic, 1);
   consumers::kafka_test::Producer producer(cluster.brokers());
@@ -186,8 +186,8 @@ TEST(CheckpointerOnMockClusterTest, AfterARevokeWhoseCommitFailedNothingIsCounte
     return source ? *std::move(source) : nullptr;
   };
   for (int i = 0; i < 20; ++i) {
-    rd_kafka_mock_push_request_errors(cluster.get(), consumers::kafka_test::kOffsetCommitApiKey, 1,
-                                      RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+    rd_kafka_mock_push_request_errors(cluster.get(), trailsight::test_support::kOffsetCommitApiKey,
+                                      1, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
   }
 
   {

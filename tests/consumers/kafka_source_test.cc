@@ -15,8 +15,8 @@
 
 #include "common/time.h"
 #include "tests/consumers/kafka_test_support.h"
-#include "tests/consumers/mock_cluster.h"
 #include "tests/consumers/test_inputs.h"
+#include "tests/support/mock_cluster.h"
 
 namespace trailsight::consumers {
 namespace {
@@ -31,9 +31,9 @@ using test_support::CollectingReceiver;
 using test_support::MakeRecord;
 using test_support::Names;
 
-using kafka_test::kBrokerId;
-using kafka_test::kOffsetCommitApiKey;
-using kafka_test::MockCluster;
+using trailsight::test_support::kBrokerId;
+using trailsight::test_support::kOffsetCommitApiKey;
+using trailsight::test_support::MockCluster;
 
 class KafkaSourceTest : public ::testing::Test {
  protected:

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "consumers/kafka_handles.h"
 #include "consumers/kafka_source.h"
+#include "kafka/handles.h"
 #include "tests/consumers/test_inputs.h"
 
 namespace trailsight::consumers::kafka_test {
@@ -36,8 +36,8 @@ inline std::string UniqueName(std::string_view prefix) {
       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
 }
 
-inline KafkaConf Conf(const std::map<std::string, std::string>& properties) {
-  KafkaConf conf(rd_kafka_conf_new());
+inline kafka::KafkaConf Conf(const std::map<std::string, std::string>& properties) {
+  kafka::KafkaConf conf(rd_kafka_conf_new());
   std::array<char, 512> reason{};
   for (const auto& [name, value] : properties) {
     EXPECT_EQ(
@@ -52,7 +52,7 @@ inline KafkaConf Conf(const std::map<std::string, std::string>& properties) {
 class Producer {
  public:
   explicit Producer(const std::string& brokers) {
-    KafkaConf conf = Conf({{"bootstrap.servers", brokers}, {"linger.ms", "5"}});
+    kafka::KafkaConf conf = Conf({{"bootstrap.servers", brokers}, {"linger.ms", "5"}});
     std::array<char, 512> reason{};
     handle_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), reason.data(), reason.size()));
     EXPECT_NE(handle_, nullptr) << reason.data();
@@ -71,7 +71,7 @@ class Producer {
     vus[2].u.mem = {const_cast<char*>(payload.data()), payload.size()};
     vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
     vus[3].u.i = RD_KAFKA_MSG_F_COPY;
-    KafkaError error(rd_kafka_produceva(handle_.get(), vus.data(), vus.size()));
+    kafka::KafkaError error(rd_kafka_produceva(handle_.get(), vus.data(), vus.size()));
     EXPECT_EQ(error, nullptr) << (error ? rd_kafka_error_string(error.get()) : "");
   }
 
@@ -85,7 +85,7 @@ class Producer {
   rd_kafka_t* get() const { return handle_.get(); }
 
  private:
-  KafkaHandle handle_;
+  kafka::KafkaHandle handle_;
 };
 
 // Waits until `client`'s metadata requests show `topic` with its partitions: a new topic reaches
@@ -93,7 +93,7 @@ class Producer {
 // does not create topics on first use calls it unknown.
 inline void WaitForTopic(rd_kafka_t* client, const std::string& topic) {
   using Metadata = std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)>;
-  KafkaTopic handle(rd_kafka_topic_new(client, topic.c_str(), nullptr));
+  kafka::KafkaTopic handle(rd_kafka_topic_new(client, topic.c_str(), nullptr));
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (true) {
     const rd_kafka_metadata_t* raw = nullptr;
@@ -115,13 +115,13 @@ inline void WaitForTopic(rd_kafka_t* client, const std::string& topic) {
 inline void CreateTopic(const std::string& brokers, const std::string& topic, int partitions) {
   Producer admin(brokers);
   std::array<char, 512> reason{};
-  KafkaNewTopic new_topic(
+  kafka::KafkaNewTopic new_topic(
       rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, reason.data(), reason.size()));
   ASSERT_NE(new_topic, nullptr) << reason.data();
-  KafkaQueue queue(rd_kafka_queue_new(admin.get()));
+  kafka::KafkaQueue queue(rd_kafka_queue_new(admin.get()));
   std::array<rd_kafka_NewTopic_t*, 1> topics = {new_topic.get()};
   rd_kafka_CreateTopics(admin.get(), topics.data(), topics.size(), nullptr, queue.get());
-  KafkaEvent event(rd_kafka_queue_poll(queue.get(), 30000));
+  kafka::KafkaEvent event(rd_kafka_queue_poll(queue.get(), 30000));
   ASSERT_NE(event, nullptr) << "no answer to CreateTopics for " << topic;
   ASSERT_EQ(rd_kafka_event_error(event.get()), RD_KAFKA_RESP_ERR_NO_ERROR)
       << rd_kafka_event_error_string(event.get());
@@ -139,14 +139,14 @@ inline void CreateTopic(const std::string& brokers, const std::string& topic, in
 // Deletes `topics`, best effort (for cleaning up after a test on a shared broker).
 inline void DeleteTopics(const std::string& brokers, const std::vector<std::string>& topics) {
   Producer admin(brokers);
-  std::vector<KafkaDeleteTopic> owned;
+  std::vector<kafka::KafkaDeleteTopic> owned;
   std::vector<rd_kafka_DeleteTopic_t*> handles;
   for (const std::string& topic : topics) {
     handles.push_back(owned.emplace_back(rd_kafka_DeleteTopic_new(topic.c_str())).get());
   }
-  KafkaQueue queue(rd_kafka_queue_new(admin.get()));
+  kafka::KafkaQueue queue(rd_kafka_queue_new(admin.get()));
   rd_kafka_DeleteTopics(admin.get(), handles.data(), handles.size(), nullptr, queue.get());
-  KafkaEvent event(rd_kafka_queue_poll(queue.get(), 30000));
+  kafka::KafkaEvent event(rd_kafka_queue_poll(queue.get(), 30000));
 }
 
 struct ReceivedMessage {
@@ -161,24 +161,25 @@ struct ReceivedMessage {
 inline std::vector<ReceivedMessage> ReadTopic(const std::string& brokers, const std::string& topic,
                                               std::size_t count,
                                               std::chrono::milliseconds timeout = 30s) {
-  KafkaConf conf = Conf({{"bootstrap.servers", brokers},
-                         {"group.id", UniqueName("reader")},
-                         {"auto.offset.reset", "earliest"},
-                         {"enable.auto.commit", "false"}});
+  kafka::KafkaConf conf = Conf({{"bootstrap.servers", brokers},
+                                {"group.id", UniqueName("reader")},
+                                {"auto.offset.reset", "earliest"},
+                                {"enable.auto.commit", "false"}});
   std::array<char, 512> reason{};
-  KafkaHandle consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), reason.data(), reason.size()));
+  kafka::KafkaHandle consumer(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), reason.data(), reason.size()));
   EXPECT_NE(consumer, nullptr) << reason.data();
   if (consumer == nullptr) return {};
   (void)conf.release();
   rd_kafka_poll_set_consumer(consumer.get());
-  KafkaPartitionList topics(rd_kafka_topic_partition_list_new(1));
+  kafka::KafkaPartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   EXPECT_EQ(rd_kafka_subscribe(consumer.get(), topics.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
 
   std::vector<ReceivedMessage> received;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (received.size() < count && std::chrono::steady_clock::now() < deadline) {
-    KafkaMessage message(rd_kafka_consumer_poll(consumer.get(), 100));
+    kafka::KafkaMessage message(rd_kafka_consumer_poll(consumer.get(), 100));
     if (message == nullptr || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     ReceivedMessage& out = received.emplace_back();
     out.partition = message->partition;

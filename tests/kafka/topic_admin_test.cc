@@ -15,35 +15,15 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/mock_cluster.h"
+
 namespace trailsight::kafka {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::int32_t kBrokerId = 1;
-
-// A one-broker mock cluster, hosted by a producer handle that talks to nothing else.
-class MockCluster {
- public:
-  MockCluster() {
-    KafkaConf conf(rd_kafka_conf_new());
-    std::array<char, 512> reason{};
-    EXPECT_EQ(rd_kafka_conf_set(conf.get(), "log_level", "0", reason.data(), reason.size()),
-              RD_KAFKA_CONF_OK);
-    host_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.release(), reason.data(), reason.size()));
-    cluster_ = rd_kafka_mock_cluster_new(host_.get(), 1);
-  }
-  ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-
-  std::string brokers() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  rd_kafka_mock_cluster_t* get() const { return cluster_; }
-
- private:
-  KafkaHandle host_;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
+using test_support::kBrokerId;
+using test_support::MockCluster;
 
 class TopicAdminTest : public ::testing::Test {
  protected:

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common/result.h"
-#include "consumers/kafka_handles.h"
+#include "kafka/handles.h"
 
-namespace trailsight::consumers {
+namespace trailsight::kafka {
 
 // librdkafka properties in the order they are applied; later ones win.
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
@@ -27,4 +27,4 @@ common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
 // "NOT_COORDINATOR (Broker: Not coordinator)".
 std::string KafkaErrorText(rd_kafka_resp_err_t error);
 
-}  // namespace trailsight::consumers
+}  // namespace trailsight::kafka

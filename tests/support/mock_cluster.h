@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <string>
 
-#include "consumers/kafka_handles.h"
+#include "kafka/handles.h"
 
-namespace trailsight::consumers::kafka_test {
+namespace trailsight::test_support {
 
 constexpr std::int16_t kOffsetCommitApiKey = 8;  // RD_KAFKAP_OffsetCommit (not in public headers)
 constexpr std::int32_t kBrokerId = 1;
@@ -20,7 +20,7 @@ constexpr std::int32_t kBrokerId = 1;
 class MockCluster {
  public:
   MockCluster() {
-    KafkaConf conf(rd_kafka_conf_new());
+    kafka::KafkaConf conf(rd_kafka_conf_new());
     std::array<char, 512> reason{};
     EXPECT_EQ(rd_kafka_conf_set(conf.get(), "log_level", "0", reason.data(), reason.size()),
               RD_KAFKA_CONF_OK);
@@ -39,8 +39,8 @@ class MockCluster {
   }
 
  private:
-  KafkaHandle host_;
+  kafka::KafkaHandle host_;
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
 };
 
-}  // namespace trailsight::consumers::kafka_test
+}  // namespace trailsight::test_support

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <mutex>
 
-namespace trailsight::consumers {
+namespace trailsight::common {
 
 // Lets through at most `burst` events in each `period`, so that a broker outage logs a few
 // lines instead of one per reconnect attempt; it counts what it refuses so the next line let
@@ -45,4 +45,4 @@ class RateLimiter {
   std::uint64_t suppressed_ = 0;
 };
 
-}  // namespace trailsight::consumers
+}  // namespace trailsight::common

@@ -1,4 +1,4 @@
-#include "consumers/kafka_config.h"
+#include "kafka/config.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -6,9 +6,9 @@
 #include <array>
 #include <chrono>
 
-#include "consumers/rate_limiter.h"
+#include "common/rate_limiter.h"
 
-namespace trailsight::consumers {
+namespace trailsight::kafka {
 namespace {
 
 using common::Error;
@@ -22,7 +22,7 @@ constexpr std::chrono::seconds kLogPeriod{10};
 // property: they are logged at info level, all of them, so that they show.
 // Called on librdkafka's internal threads.
 void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
-  static RateLimiter limiter(kLogBurst, kLogPeriod);
+  static common::RateLimiter limiter(kLogBurst, kLogPeriod);
   const char* client = handle != nullptr ? rd_kafka_name(handle) : "?";
   if (level >= 7) {
     spdlog::info("kafka {}: {}: {}", client, facility, text);
@@ -70,4 +70,4 @@ std::string KafkaErrorText(rd_kafka_resp_err_t error) {
   return fmt::format("{} ({})", rd_kafka_err2name(error), rd_kafka_err2str(error));
 }
 
-}  // namespace trailsight::consumers
+}  // namespace trailsight::kafka
