@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/time.h"
 #include "tests/integration/service_process.h"
 #include "tests/support/files.h"
 
@@ -64,8 +65,8 @@ Json OrderFree(Json insight) {
 
 class PartitionsIntegrationTest : public ::testing::Test {
  protected:
-  // Four days of 6 accounts in 2 regions each, ending last midnight (UTC), with a burst of
-  // one write API in each (account, region) on the last day; sorted by time, as replay
+  // Four days and today until three minutes ago (UTC) of 6 accounts in 2 regions each, with
+  // a burst of one write API in each (account, region) yesterday; sorted by time, as replay
   // reads it. The findings and alerts `trailsight replay` gives for it are the reference.
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / fmt::format("trailsight-partitions-{}", ::getpid());
@@ -74,11 +75,16 @@ class PartitionsIntegrationTest : public ::testing::Test {
     const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
     const fs::path generated = dir_ / "generated.jsonl";
     ASSERT_EQ(
-        Shell(fmt::format("'{}' generate --format jsonl --out '{}' --seed 3 --days 4 "
+        Shell(fmt::format("'{}' generate --format jsonl --out '{}' --seed 3 --days 5 "
                           "--start {} --accounts 6 --volume 0.3 2>/dev/null",
                           kBinary.string(), generated.string(), Day(today - std::chrono::days{4}))),
         0);
     records_ = new std::vector<std::string>(ReadLines(generated));
+    // Nothing from the future: the service dead-letters records beyond the wall clock.
+    const std::string until = trailsight::common::FormatUtcTimestamp(
+        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) -
+        std::chrono::minutes{3});
+    std::erase_if(*records_, [&](const std::string& record) { return TimeOf(record) > until; });
     AddBursts(Day(today - std::chrono::days{1}));
     std::stable_sort(
         records_->begin(), records_->end(),
@@ -176,14 +182,12 @@ class PartitionsIntegrationTest : public ::testing::Test {
   }
 
   // A service config with `assignment` as partition.assignment.strategy; the partition idle
-  // timeout is left at its default (30 s).
+  // timeout (30 s) and the wall-clock idle tick (10 s) are left at their defaults.
   fs::path Config(const fs::path& state_dir, std::string_view assignment) {
     const fs::path path = dir_ / (name_ + ".yaml");
     std::ofstream(path) << fmt::format(
         "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
         "  alerts_topic: {}\n  dead_letter_topic: {}\n"
-        // Replay never closes minutes by the wall clock: neither may the service here.
-        "  idle_after_seconds: 3600\n"
         "  properties: {{partition.assignment.strategy: {}}}\n"
         "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
         "input:\n  dead_letter_path: {}\n"
