@@ -34,6 +34,7 @@ using trailsight::test_support::CreateTopic;
 using trailsight::test_support::ReadFile;
 using trailsight::test_support::ReadLines;
 using trailsight::test_support::Shell;
+using trailsight::test_support::SnapshotOffsets;
 using trailsight::test_support::WaitFor;
 using trailsight::test_support::WriteLines;
 using Service = trailsight::test_support::ServiceProcess;
@@ -195,23 +196,6 @@ class PartitionsIntegrationTest : public ::testing::Test {
         Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("alerts"), Topic("dead"),
         assignment, state_dir.string(), (state_dir / "dead-letters.jsonl").string());
     return path;
-  }
-
-  // Sum of the input offsets in the newest snapshot of `state_dir` (0 when none).
-  static std::int64_t SnapshotOffsets(const fs::path& state_dir) {
-    std::vector<fs::path> files;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(state_dir, error)) {
-      const std::string name = entry.path().filename().string();
-      if (name.starts_with("snapshot-") && name.ends_with(".bin")) files.push_back(entry.path());
-    }
-    if (files.empty()) return 0;
-    std::sort(files.begin(), files.end());
-    const std::string content = ReadFile(files.back());
-    const Json snapshot = Json::from_msgpack(content.substr(content.find('\n') + 1));
-    std::int64_t sum = 0;
-    for (const Json& row : snapshot.at("offsets")) sum += row.at(2).get<std::int64_t>();
-    return sum;
   }
 
   // The metrics endpoint of `service`, once it logged its port.

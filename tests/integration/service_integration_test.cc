@@ -31,6 +31,7 @@ using Json = nlohmann::json;
 using trailsight::test_support::Brokers;
 using trailsight::test_support::ReadFile;
 using trailsight::test_support::Shell;
+using trailsight::test_support::SnapshotOffsets;
 using trailsight::test_support::WaitFor;
 using Service = trailsight::test_support::ServiceProcess;
 using trailsight::test_support::ReadLines;
@@ -133,23 +134,6 @@ class ServiceIntegrationTest : public ::testing::Test {
         << service.Log();
     EXPECT_EQ(service.Stop(), 0) << service.Log();
     return service.Log();
-  }
-
-  // Sum of the input offsets in the newest snapshot of `state_dir` (0 when none).
-  static std::int64_t SnapshotOffsets(const fs::path& state_dir) {
-    std::vector<fs::path> files;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(state_dir, error)) {
-      if (entry.path().filename().string().starts_with("snapshot-")) files.push_back(entry.path());
-    }
-    if (files.empty()) return 0;
-    std::sort(files.begin(), files.end());
-    const std::string content = ReadFile(files.back());
-    const std::string payload = content.substr(content.find('\n') + 1);
-    std::int64_t sum = 0;
-    const Json snapshot = Json::from_msgpack(payload);  // kept: the loop refers into it
-    for (const Json& row : snapshot.at("offsets")) sum += row.at(2).get<std::int64_t>();
-    return sum;
   }
 
   // State, API, time and insight ID of each record.

@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +39,25 @@ inline common::Status CreateTopic(const std::string& brokers, const std::string&
   auto created = (*admin)->Ensure({.name = topic, .partitions = partitions, .configs = {}});
   if (!created) return created.error();
   return common::Ok();
+}
+
+// Returns the sum of the input offsets in the newest snapshot of `state_dir` (0 when none):
+// how many input messages the service's saved state covers, on a one-record-per-message topic.
+inline std::int64_t SnapshotOffsets(const std::filesystem::path& state_dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(state_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("snapshot-") && name.ends_with(".bin")) files.push_back(entry.path());
+  }
+  if (files.empty()) return 0;
+  std::sort(files.begin(), files.end());
+  const std::string content = ReadFile(files.back());
+  const nlohmann::json snapshot =
+      nlohmann::json::from_msgpack(content.substr(content.find('\n') + 1));
+  std::int64_t sum = 0;
+  for (const nlohmann::json& row : snapshot.at("offsets")) sum += row.at(2).get<std::int64_t>();
+  return sum;
 }
 
 // Runs `command` with /bin/sh; returns its exit status, -1 when it did not exit.
