@@ -49,18 +49,18 @@ class StateCodec {
   }
 
   Json SaveHistory(const KeyHistory& history) {
-    Json hours = Json::array();
+    Json hour_rows = Json::array();
     for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
       const models::HourSummary hour = history.SlotSummary(slot);
-      hours.push_back(hour.calls);
-      hours.push_back(hour.peak_minute);
+      hour_rows.push_back(hour.calls);
+      hour_rows.push_back(hour.peak_minute);
     }
-    Json days = Json::array();
+    Json day_rows = Json::array();
     history.ForEachDay([&](common::Day day, const AttributionTally& tally) {
-      days.push_back(Json::array({Count(day), SaveTally(tally)}));
+      day_rows.push_back(Json::array({Count(day), SaveTally(tally)}));
     });
     return Json::array(
-        {Count(history.newest_hour_), history.empty_, std::move(hours), std::move(days)});
+        {Count(history.newest_hour_), history.empty_, std::move(hour_rows), std::move(day_rows)});
   }
 
   Json Save(const Detector& detector) {
@@ -144,11 +144,11 @@ class StateCodec {
   void LoadHistory(const Json& row, KeyHistory& history) const {
     history.newest_hour_ = common::Hour{std::chrono::hours{row.at(0).get<std::int64_t>()}};
     history.empty_ = row.at(1).get<bool>();
-    const Json& hours = row.at(2);
-    if (hours.size() != 2 * KeyHistory::kHours) throw std::out_of_range("hours");
+    const Json& hour_rows = row.at(2);
+    if (hour_rows.size() != 2 * KeyHistory::kHours) throw std::out_of_range("hours");
     for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
-      history.SetSlotSummary(
-          slot, {hours[2 * slot].get<std::uint32_t>(), hours[2 * slot + 1].get<std::uint32_t>()});
+      history.SetSlotSummary(slot, {hour_rows[2 * slot].get<std::uint32_t>(),
+                                    hour_rows[2 * slot + 1].get<std::uint32_t>()});
     }
     for (const Json& day : row.at(3)) {
       history.RestoreDay(common::Day{std::chrono::days{day.at(0).get<std::int64_t>()}},

@@ -16,6 +16,19 @@ constexpr std::uint64_t Mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Seed-path tags, one list for every file that derives seeds, so that no two kinds of
+// derived seed collide.
+enum SeedTag : std::uint64_t {
+  kAccountIdTag = 100,  // world.cc
+  kPoolTag,
+  kPrincipalTag,
+  kGrowthTag,
+  kBackgroundTag = 200,  // traffic.cc
+  kJobTag,
+  kIncidentTag,
+  kDeployTag,
+};
+
 // Derives an independent seed from a base seed and a path of small integers, so that a
 // stream seeded with (seed, account, region, hour) does not depend on any other stream.
 inline std::uint64_t DeriveSeed(std::uint64_t seed, std::initializer_list<std::uint64_t> path) {

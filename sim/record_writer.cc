@@ -15,17 +15,17 @@ namespace {
 
 using std::chrono::hours;
 
-constexpr std::string_view kBrowser =
+constexpr std::string_view kBrowserUserAgent =
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Safari/537.36";
-constexpr std::string_view kBoto3 =
+constexpr std::string_view kBoto3UserAgent =
     "Boto3/1.35.39 md/Botocore#1.35.39 ua/2.0 os/linux#6.1.109-118.189.amzn2023.x86_64 "
     "md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.39";
-constexpr std::string_view kLambdaBoto3 =
+constexpr std::string_view kLambdaBoto3UserAgent =
     "Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.10.227-239.884.amzn2.x86_64 "
     "md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 "
     "cfg/retry-mode#legacy Botocore/1.34.145";
-constexpr std::string_view kSsmAgent =
+constexpr std::string_view kSsmAgentUserAgent =
     "aws-sdk-go/1.55.5 (go1.22.7; linux; amd64) amazon-ssm-agent/3.3.987.0";
 
 // FNV-1a: a hash that is the same on every platform (std::hash is not).
@@ -187,7 +187,7 @@ void RecordWriter::Append(const Call& call, std::string& out) const {
   }
   switch (agent) {
     case AgentKind::kConsole:
-      user_agent = rng.Chance(0.5) ? "AWS Internal" : kBrowser;
+      user_agent = rng.Chance(0.5) ? "AWS Internal" : kBrowserUserAgent;
       break;
     case AgentKind::kCli:
       user_agent = fmt::format(
@@ -197,10 +197,10 @@ void RecordWriter::Append(const Call& call, std::string& out) const {
           api.service == "monitoring" ? "cloudwatch" : api.service, Kebab(api.name));
       break;
     case AgentKind::kBoto3:
-      user_agent = kBoto3;
+      user_agent = kBoto3UserAgent;
       break;
     case AgentKind::kLambda:
-      user_agent = kLambdaBoto3;
+      user_agent = kLambdaBoto3UserAgent;
       break;
     case AgentKind::kTerraform:
       user_agent = fmt::format(
@@ -217,7 +217,7 @@ void RecordWriter::Append(const Call& call, std::string& out) const {
           api.service);
       break;
     case AgentKind::kSsmAgent:
-      user_agent = kSsmAgent;
+      user_agent = kSsmAgentUserAgent;
       break;
     case AgentKind::kLambdaWorker:
       user_agent = "awslambda-worker";

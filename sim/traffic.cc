@@ -16,8 +16,6 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-enum SeedTag : std::uint64_t { kBackgroundTag = 200, kJobTag, kIncidentTag, kDeployTag };
-
 constexpr seconds kMaxDeliveryDelay{150};
 
 // A raised cosine: 0 outside [from, to] hours, rising smoothly to 1 in the middle.

@@ -16,9 +16,6 @@ constexpr double kOtherAccountScale = 0.5;
 constexpr double kSecondaryRegionScale = 0.35;
 constexpr int kUtcOffsets[] = {-5, 1, -8, 9, 0, -3};  // New York, Paris, Seattle, Tokyo, ...
 
-// Seed-path tags, so that no two kinds of derived seed collide.
-enum SeedTag : std::uint64_t { kAccountIdTag = 100, kPoolTag, kPrincipalTag, kGrowthTag };
-
 std::vector<std::string> Ids(Rng& rng, std::string_view prefix, int count) {
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) {

@@ -58,7 +58,7 @@ common::Finding TerminateInstancesStart() {
   return finding;
 }
 
-common::Finding EndOf(common::Finding finding) {
+common::Finding ClosedAfterSixMinutes(common::Finding finding) {
   finding.state = common::InsightState::kEnd;
   finding.event_time = finding.start + std::chrono::minutes{6};
   finding.insight_average = 31.5;
@@ -96,7 +96,7 @@ TEST(OcsfRecordTest, InsightEndCorrelatesWithItsStartAndCloses) {
   const common::Finding start = TerminateInstancesStart();
 
   const ordered_json opened = RenderOcsfInsight(start);
-  const ordered_json closed = RenderOcsfInsight(EndOf(start));
+  const ordered_json closed = RenderOcsfInsight(ClosedAfterSixMinutes(start));
 
   EXPECT_EQ(closed["finding_info"]["uid"], opened["finding_info"]["uid"]);
   EXPECT_EQ(closed["finding_info"]["uid"], DeriveInsightIds(start).shared_event_id);

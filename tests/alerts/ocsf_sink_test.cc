@@ -11,9 +11,12 @@
 
 #include "alerts/ocsf_record.h"
 #include "tests/alerts/fixture_finding.h"
+#include "tests/support/files.h"
 
 namespace trailsight::alerts {
 namespace {
+
+using ::trailsight::test_support::SplitLines;
 
 common::Alert TamperAlert() {
   common::Alert alert;
@@ -34,13 +37,6 @@ common::Finding Start() {
   finding.event_time = finding.start;
   finding.insight_average = 30.0;
   return finding;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
 }
 
 // Records what it was handed; fails every Publish when `broken`.
@@ -68,8 +64,8 @@ TEST(OcsfLinesSinkTest, WritesAlertsAndInsightsAsOneOcsfLineEach) {
   ASSERT_TRUE(sink.Publish(Start()));
   ASSERT_TRUE(sink.Flush());
 
-  EXPECT_EQ(Lines(out.str()), (std::vector<std::string>{RenderOcsfAlertLine(TamperAlert()),
-                                                        RenderOcsfInsightLine(Start())}));
+  EXPECT_EQ(SplitLines(out.str()), (std::vector<std::string>{RenderOcsfAlertLine(TamperAlert()),
+                                                             RenderOcsfInsightLine(Start())}));
 }
 
 TEST(OcsfLinesSinkTest, OpensAFileAndRefusesAnEmptyTargetOrAnUnwritablePath) {
@@ -104,7 +100,7 @@ TEST(MirroredFindingSinkTest, HandsEveryFindingToBothSinks) {
 
   EXPECT_EQ(insights.published, std::vector<std::string>{"TerminateInstances"});
   EXPECT_EQ(insights.flushes, 1);
-  EXPECT_EQ(Lines(out.str()), std::vector<std::string>{RenderOcsfInsightLine(Start())});
+  EXPECT_EQ(SplitLines(out.str()), std::vector<std::string>{RenderOcsfInsightLine(Start())});
 }
 
 TEST(MirroredFindingSinkTest, StillMirrorsWhenThePrimaryFailsAndReturnsItsError) {

@@ -14,9 +14,12 @@
 #include "alerts/json_lines_sink.h"
 #include "alerts/s3_layout_sink.h"
 #include "tests/alerts/fixture_finding.h"
+#include "tests/support/files.h"
 
 namespace trailsight::alerts {
 namespace {
+
+using ::trailsight::test_support::SplitLines;
 
 using nlohmann::ordered_json;
 
@@ -32,7 +35,7 @@ common::Finding ErrorRateStart() {
   return finding;
 }
 
-common::Finding EndOf(common::Finding finding) {
+common::Finding EndAfterOneMinute(common::Finding finding) {
   finding.state = common::InsightState::kEnd;
   finding.event_time = finding.start + std::chrono::minutes{1};
   return finding;
@@ -71,22 +74,15 @@ std::string ReadGzip(const std::filesystem::path& path) {
   return content;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 TEST(JsonLinesSinkTest, WritesOneRecordPerLine) {
   std::ostringstream out;
   JsonLinesSink sink(out);
 
   ASSERT_TRUE(sink.Publish(ErrorRateStart()));
-  ASSERT_TRUE(sink.Publish(EndOf(ErrorRateStart())));
+  ASSERT_TRUE(sink.Publish(EndAfterOneMinute(ErrorRateStart())));
   ASSERT_TRUE(sink.Flush());
 
-  const std::vector<std::string> lines = Lines(out.str());
+  const std::vector<std::string> lines = SplitLines(out.str());
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], RenderInsightLine(ErrorRateStart()));
   EXPECT_EQ(ordered_json::parse(lines[1])["insightDetails"]["state"], "End");
@@ -120,7 +116,7 @@ TEST(JsonLinesSinkTest, CreateNamesThePathWhenItCannotOpen) {
 }
 
 TEST(S3LayoutSinkTest, ObjectPathFollowsTheCloudTrailInsightLayout) {
-  const common::Finding finding = EndOf(ErrorRateStart());
+  const common::Finding finding = EndAfterOneMinute(ErrorRateStart());
 
   const std::string path = InsightObjectPath(finding).string();
 
@@ -133,7 +129,8 @@ TEST(S3LayoutSinkTest, ObjectPathFollowsTheCloudTrailInsightLayout) {
 }
 
 TEST(S3LayoutSinkTest, StartAndEndGoToDifferentObjects) {
-  EXPECT_NE(InsightObjectPath(ErrorRateStart()), InsightObjectPath(EndOf(ErrorRateStart())));
+  EXPECT_NE(InsightObjectPath(ErrorRateStart()),
+            InsightObjectPath(EndAfterOneMinute(ErrorRateStart())));
 }
 
 TEST(S3LayoutSinkTest, WritesAGzipRecordsWrapperWithTheRecord) {
@@ -157,7 +154,7 @@ TEST(S3LayoutSinkTest, LeavesNoTemporaryFilesAndRewritesTheSameNameOnReplay) {
 
   ASSERT_TRUE((*sink)->Publish(ErrorRateStart()));
   ASSERT_TRUE((*sink)->Publish(ErrorRateStart()));  // a replay
-  ASSERT_TRUE((*sink)->Publish(EndOf(ErrorRateStart())));
+  ASSERT_TRUE((*sink)->Publish(EndAfterOneMinute(ErrorRateStart())));
 
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(folder.path())) {

@@ -15,14 +15,14 @@
 namespace trailsight::consumers {
 namespace {
 
-using nlohmann::json;
+using Json = nlohmann::json;
 using test_support::TempDir;
 using ::testing::HasSubstr;
 
-std::vector<json> ParseLines(const std::string& text) {
-  std::vector<json> lines;
+std::vector<Json> ParseLines(const std::string& text) {
+  std::vector<Json> lines;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
   return lines;
 }
 
@@ -39,7 +39,7 @@ TEST(FileDeadLetterSinkTest, WritesOneJsonObjectPerLetterWithEveryField) {
               .reason = "empty input: no records",
               .payload = ""});
 
-  const std::vector<json> lines = ParseLines(out.str());
+  const std::vector<Json> lines = ParseLines(out.str());
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(out.str().substr(0, out.str().find('\n')),
             R"({"source":"a.jsonl","position":"line 3","reason":"missing field eventName",)"
@@ -54,7 +54,7 @@ TEST(FileDeadLetterSinkTest, TruncatesLongPayloadsAndSaysSo) {
 
   sink.Write({.source = "s", .position = "p", .reason = "r", .payload = std::string(10000, 'x')});
 
-  const json line = json::parse(out.str());
+  const Json line = Json::parse(out.str());
   EXPECT_EQ(line["payload_bytes"], 10000);
   EXPECT_EQ(line["payload"], std::string(100, 'x'));
   EXPECT_EQ(line["truncated"], true);
@@ -67,7 +67,7 @@ TEST(FileDeadLetterSinkTest, WritesBinaryPayloadsAsValidUtf8Json) {
 
   sink.Write({.source = "s", .position = "p", .reason = "r", .payload = binary});
 
-  const json line = json::parse(out.str());  // throws on invalid UTF-8
+  const Json line = Json::parse(out.str());  // throws on invalid UTF-8
   const std::string payload = line["payload"];
   EXPECT_EQ(payload, std::string("\xEF\xBF\xBD\x00\x01\"\xC3\xA9\xEF\xBF\xBD", 11));
   EXPECT_EQ(line["payload_bytes"], 8);
@@ -86,7 +86,7 @@ TEST(FileDeadLetterSinkTest, CreateAppendsToTheFile) {
 
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::vector<json> lines = ParseLines(text);
+  const std::vector<Json> lines = ParseLines(text);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1]["position"], "1");
 }
@@ -113,7 +113,7 @@ TEST(FileDeadLetterSinkTest, RecordsWhereAReplayRejectedInput) {
 
   ASSERT_TRUE(reader.ReadInput(input, receiver).ok());
 
-  const json line = json::parse(out.str());
+  const Json line = Json::parse(out.str());
   EXPECT_EQ(line["source"], input);
   EXPECT_EQ(line["position"], "line 2");
   EXPECT_EQ(line["reason"], "missing field eventTime (and @timestamp)");
