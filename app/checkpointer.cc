@@ -4,7 +4,7 @@
 
 namespace trailsight::app {
 
-Checkpointer::Checkpointer(const StateCapture& state, std::vector<CheckpointedOutput*> outputs,
+Checkpointer::Checkpointer(CheckpointedState& state, std::vector<CheckpointedOutput*> outputs,
                            SnapshotStore& store, std::vector<consumers::PartitionOffset> resume)
     : state_(state), outputs_(std::move(outputs)), store_(store) {
   Remember(resume);
@@ -62,6 +62,7 @@ bool Checkpointer::CompleteNow() {
 
 std::vector<consumers::PartitionOffset> Checkpointer::OnAssign(
     const std::vector<consumers::PartitionOffset>& partitions) {
+  Remember(state_.Restore(partitions));
   std::vector<consumers::PartitionOffset> starts;
   for (const consumers::PartitionOffset& partition : partitions) {
     if (std::optional<std::int64_t> position =
@@ -80,6 +81,11 @@ void Checkpointer::OnRevoke(const std::vector<consumers::PartitionOffset>& parti
   Remember(partitions);
   pending_.reset();  // positions must be taken now, before the partitions go
   if (!CompleteNow()) spdlog::warn("state: snapshot on revoke did not complete");
+  if (state_.Drop(partitions)) {
+    for (const consumers::PartitionOffset& partition : partitions) {
+      state_positions_.erase({partition.topic, partition.partition});
+    }
+  }
 }
 
 std::optional<std::int64_t> Checkpointer::StatePosition(const std::string& topic,

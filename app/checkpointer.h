@@ -36,12 +36,19 @@ class CheckpointedInput {
   virtual common::Status Commit(const std::vector<consumers::PartitionOffset>& offsets) = 0;
 };
 
-// Fills a snapshot's state (the detector's, the learned trail buckets); the Checkpointer
-// adds the offsets.
-class StateCapture {
+// The state a checkpoint covers (the detectors', the learned trail buckets).
+class CheckpointedState {
  public:
-  virtual ~StateCapture() = default;
+  virtual ~CheckpointedState() = default;
+  // Fills a snapshot's state; the Checkpointer adds the offsets.
   virtual void Capture(Snapshot& snapshot) const = 0;
+  // State kept per partition is restored for newly assigned `partitions` where a snapshot
+  // holds it: returns those partitions with the offsets the restored state reflects.
+  virtual std::vector<consumers::PartitionOffset> Restore(
+      const std::vector<consumers::PartitionOffset>& partitions) = 0;
+  // State kept per partition is dropped for revoked `partitions`, after their checkpoint:
+  // returns true when it was (the state no longer reflects them).
+  virtual bool Drop(const std::vector<consumers::PartitionOffset>& partitions) = 0;
 };
 
 // The checkpoint rule of DESIGN.md "Delivery and state", in one place:
@@ -55,6 +62,9 @@ class StateCapture {
 //    (again) resumes there, whether or not the revoke's snapshot or commit went through, and
 //    nothing is counted twice. Partitions the state has never read start from the group's
 //    committed offset.
+// 5. State kept per partition goes with its partition: a revoked partition's state is
+//    dropped after the revoke's checkpoint (and its position forgotten); an assigned one's is
+//    restored first, and the partition resumes at the offset the restored state reflects.
 //
 // Thread safety: none; the service thread calls every method, the rebalance callbacks
 // included (KafkaSource calls them from inside Poll and Close).
@@ -62,7 +72,7 @@ class Checkpointer final : public consumers::RebalanceListener {
  public:
   // `state`, `outputs` and `store` must outlive the Checkpointer. `resume` are the offsets of
   // the snapshot the state was restored from (none for a fresh start).
-  Checkpointer(const StateCapture& state, std::vector<CheckpointedOutput*> outputs,
+  Checkpointer(CheckpointedState& state, std::vector<CheckpointedOutput*> outputs,
                SnapshotStore& store, std::vector<consumers::PartitionOffset> resume);
 
   // The input, once it exists (it is created with this listener); must outlive its use.
@@ -93,7 +103,7 @@ class Checkpointer final : public consumers::RebalanceListener {
   // Records where the state stands for each of `positions` (known offsets only).
   void Remember(const std::vector<consumers::PartitionOffset>& positions);
 
-  const StateCapture& state_;  // these three outlive the Checkpointer
+  CheckpointedState& state_;  // these three outlive the Checkpointer
   const std::vector<CheckpointedOutput*> outputs_;
   SnapshotStore& store_;
   CheckpointedInput* input_ = nullptr;

@@ -141,7 +141,7 @@ int RunReplay(const ReplayFlags& flags) {
                                  {.max_record_bytes = config.input.max_record_bytes});
   int status = 0;
   {
-    detector::Pipeline pipeline(interner, &tamper, detector, alert_sink);
+    detector::Pipeline pipeline(interner, &tamper, &detector, alert_sink);
     ReplayFeed feed(pipeline);
     for (const std::string& input : *inputs) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
@@ -156,6 +156,7 @@ int RunReplay(const ReplayFlags& flags) {
     auto store = SnapshotStore::Open(flags.state_out, config.state.keep);
     common::Status written = store ? (*store)->Write({.offsets = {},
                                                       .detector_state = detector.SaveState(),
+                                                      .partitions = {},
                                                       .trail_buckets = tamper.LearnedBuckets()})
                                    : common::Status(store.error());
     if (!written) {

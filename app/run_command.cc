@@ -10,6 +10,7 @@
 #include "alerts/ocsf_sink.h"
 #include "app/checkpointer.h"
 #include "app/config_reload.h"
+#include "app/partition_detectors.h"
 #include "app/service_metrics.h"
 #include "app/service_topics.h"
 #include "app/snapshot_store.h"
@@ -39,34 +40,44 @@ common::Seconds WallClock() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// Feeds each event through the pipeline and tells the source which records the detector
-// dropped as late (counted per partition).
+// Feeds each event through the pipeline to the detector of its partition, and tells the
+// source which records the detector dropped as late (counted per partition).
 class ServiceFeed final : public common::EventReceiver {
  public:
-  ServiceFeed(detector::Pipeline& pipeline, consumers::KafkaSource& source)
-      : pipeline_(pipeline), source_(source) {}
+  ServiceFeed(detector::Pipeline& pipeline, PartitionDetectors& detectors,
+              consumers::KafkaSource& source)
+      : pipeline_(pipeline), detectors_(detectors), source_(source) {}
   void OnEvent(const common::Event& event) override {
-    pipeline_.OnEvent(event);
+    pipeline_.OnEvent(event,
+                      detectors_.For(source_.delivering_topic(), source_.delivering_partition()));
     if (pipeline_.last_event_late()) source_.MarkLate();
   }
 
  private:
-  detector::Pipeline& pipeline_;  // both outlive the feed; they live in RunService
+  detector::Pipeline& pipeline_;  // these three outlive the feed; they live in RunService
+  PartitionDetectors& detectors_;
   consumers::KafkaSource& source_;
 };
 
-// The detector's state and the trail buckets the tamper rules learned, for a snapshot.
-class ServiceState final : public StateCapture {
+// The detectors' state and the trail buckets the tamper rules learned, for a checkpoint.
+class ServiceState final : public CheckpointedState {
  public:
-  ServiceState(const detector::Detector& detector, const detector::TamperRules& tamper)
-      : detector_(detector), tamper_(tamper) {}
+  ServiceState(PartitionDetectors& detectors, const detector::TamperRules& tamper)
+      : detectors_(detectors), tamper_(tamper) {}
   void Capture(Snapshot& snapshot) const override {
-    snapshot.detector_state = detector_.SaveState();
+    detectors_.Capture(snapshot);
     snapshot.trail_buckets = tamper_.LearnedBuckets();
+  }
+  std::vector<consumers::PartitionOffset> Restore(
+      const std::vector<consumers::PartitionOffset>& partitions) override {
+    return detectors_.Restore(partitions);
+  }
+  bool Drop(const std::vector<consumers::PartitionOffset>& partitions) override {
+    return detectors_.Drop(partitions);
   }
 
  private:
-  const detector::Detector& detector_;  // both outlive this capture: RunService
+  PartitionDetectors& detectors_;  // both outlive this state: RunService
   const detector::TamperRules& tamper_;
 };
 
@@ -193,26 +204,36 @@ int RunService(const RunFlags& flags) {
   common::StringInterner interner({.max_strings = config.input.max_interned_strings,
                                    .max_bytes = config.input.max_interned_bytes});
   detector::TamperRules tamper(config.tamper, interner);
-  detector::Detector detector(config.detector, interner, findings);
-  detector.SetAlertSink(&ocsf);  // silent sources
-  detector.SetCloseListener(&metrics);
+  // One detector for the whole input, or one per partition of an input keyed by account and
+  // region (restored when assigned).
+  PartitionDetectors detectors({.options = config.detector,
+                                .interner = &interner,
+                                .findings = &findings,
+                                .alerts = &ocsf,  // silent sources
+                                .close_listener = &metrics},
+                               config.kafka.input_keyed_by_account_region, *std::move(tuning));
   std::vector<consumers::PartitionOffset> resume;
   if (std::optional<Snapshot> snapshot = (*store)->LoadNewest()) {
     // What the trail buckets are holds whether or not the counts can be restored.
     for (const std::string& bucket : snapshot->trail_buckets) tamper.Learn(bucket);
-    if (common::Status restored = detector.LoadState(snapshot->detector_state); restored) {
+    if (detectors.per_partition()) {
+      spdlog::info(
+          "state: {} learned trail buckets and the state of {} partitions, each "
+          "restored when it is assigned",
+          snapshot->trail_buckets.size(), snapshot->partitions.size());
+      detectors.Seed(std::move(snapshot->partitions));
+    } else if (common::Status restored = detectors.LoadWhole(snapshot->detector_state); restored) {
       resume = std::move(snapshot->offsets);
       spdlog::info("state: restored {} keys and {} learned trail buckets, resuming {} partitions",
-                   detector.key_count(), snapshot->trail_buckets.size(), resume.size());
+                   detectors.key_count(), snapshot->trail_buckets.size(), resume.size());
     } else {
       spdlog::warn("state: {}; starting fresh", restored.error().message);
     }
   } else {
     spdlog::info("state: no snapshot in {}; starting fresh", config.state.dir);
   }
-  detector.Retune(*std::move(tuning));
 
-  ServiceState state(detector, tamper);
+  ServiceState state(detectors, tamper);
   KafkaOutput insights_output(**publisher);
   KafkaOutput alerts_output(**alerts_publisher);
   Checkpointer checkpointer(state, {&insights_output, &alerts_output}, **store, std::move(resume));
@@ -237,8 +258,8 @@ int RunService(const RunFlags& flags) {
   spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers);
 
-  detector::Pipeline pipeline(interner, &tamper, detector, ocsf);
-  ServiceFeed feed(pipeline, **source);
+  detector::Pipeline pipeline(interner, &tamper, /*detector=*/nullptr, ocsf);
+  ServiceFeed feed(pipeline, detectors, **source);
   Clock::time_point last_message = Clock::now();
   Clock::time_point last_idle_tick = Clock::now();
   Clock::time_point last_snapshot = Clock::now();
@@ -250,7 +271,7 @@ int RunService(const RunFlags& flags) {
     const bool reload = reload_requested != 0;
     reload_requested = 0;
     if (std::optional<AcceptedReload> reloaded = reloader.Poll(reload, now)) {
-      detector.Retune(std::move(reloaded->tuning));  // baselines and open insights are kept
+      detectors.Retune(reloaded->tuning);  // baselines and open insights are kept
       if (reloaded->tamper) tamper.Reconfigure(*std::move(reloaded->tamper));  // learned kept
     }
     if (handled > 0) last_message = now;
@@ -265,7 +286,7 @@ int RunService(const RunFlags& flags) {
     if (now - last_message >= config.kafka.idle_after &&
         now - last_idle_tick >= config.kafka.idle_after && assignments.held() > 0 &&
         (*source)->Lag() == 0) {
-      detector.OnIdle(WallClock());
+      detectors.OnIdle(WallClock());
       last_idle_tick = now;
     }
     if (now - last_snapshot >= config.state.snapshot_interval) {
@@ -274,8 +295,8 @@ int RunService(const RunFlags& flags) {
       last_snapshot = now;
     }
     checkpointer.TryComplete();
-    metrics.Update(now, **source, detector, **publisher,
-                   tamper.counters().alerts + detector.counters().alerts, checkpointer.completed(),
+    metrics.Update(now, **source, detectors, **publisher,
+                   tamper.counters().alerts + detectors.counters().alerts, checkpointer.completed(),
                    assignments.held());
     health.Tick(now, assignments.held() > 0);
   }
@@ -283,11 +304,12 @@ int RunService(const RunFlags& flags) {
   spdlog::info("run: stopping: flushing findings and taking a final snapshot");
   health.MarkStopping();
   const bool completed = checkpointer.CompleteNow();
+  const std::size_t keys = detectors.key_count();  // before Close() drops partitions' state
   (*source)->Close();
-  const detector::DetectorCounters& counts = detector.counters();
+  const detector::DetectorCounters counts = detectors.counters();
   spdlog::info("run: {} events, {} late dropped, {} keys, {} findings, {} alerts, {} snapshots",
-               counts.events, counts.late_dropped, detector.key_count(), counts.findings,
-               tamper.counters().alerts, checkpointer.completed());
+               counts.events, counts.late_dropped, keys, counts.findings, tamper.counters().alerts,
+               checkpointer.completed());
   return completed ? 0 : 1;
 }
 

@@ -100,7 +100,7 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
       last_snapshot_(started) {}
 
 void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource& source,
-                            const detector::Detector& detector,
+                            const PartitionDetectors& detectors,
                             const alerts::KafkaFindingPublisher& publisher,
                             std::uint64_t alerts_published, std::uint64_t snapshots_completed,
                             std::size_t partitions_held) {
@@ -138,9 +138,9 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   paused_partitions_.Set(static_cast<double>(source.paused_partitions()));
   partitions_.Set(static_cast<double>(partitions_held));
 
-  late_dropped_.Set(detector.counters().late_dropped);
-  active_keys_.Set(static_cast<double>(detector.key_count()));
-  open_insights_.Set(static_cast<double>(detector.open_insights()));
+  late_dropped_.Set(detectors.counters().late_dropped);
+  active_keys_.Set(static_cast<double>(detectors.key_count()));
+  open_insights_.Set(static_cast<double>(detectors.open_insights()));
 
   const alerts::PublisherCounters& output = publisher.counters();
   findings_published_.Set(output.published);

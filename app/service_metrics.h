@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "alerts/kafka_publisher.h"
+#include "app/partition_detectors.h"
 #include "consumers/kafka_source.h"
 #include "detector/detector.h"
 #include "ops/metrics.h"
@@ -60,7 +61,7 @@ class ServiceMetrics final : public detector::CloseListener {
   // raised so far, `snapshots_completed` the snapshots written (a rise restarts the
   // snapshot age at `now`), `partitions_held` the partitions the consumer holds.
   void Update(Clock::time_point now, const consumers::KafkaSource& source,
-              const detector::Detector& detector, const alerts::KafkaFindingPublisher& publisher,
+              const PartitionDetectors& detectors, const alerts::KafkaFindingPublisher& publisher,
               std::uint64_t alerts_published, std::uint64_t snapshots_completed,
               std::size_t partitions_held);
 

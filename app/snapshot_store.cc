@@ -233,6 +233,14 @@ common::Result<Snapshot> Parse(const std::string& content) {
     }
     const auto& state = document.at("detector").get_binary();
     snapshot.detector_state.assign(state.begin(), state.end());
+    if (const auto partitions = document.find("partitions"); partitions != document.end()) {
+      for (const Json& row : *partitions) {
+        const auto& bytes = row.at(3).get_binary();
+        snapshot.partitions.push_back({row.at(0).get<std::string>(), row.at(1).get<std::int32_t>(),
+                                       row.at(2).get<std::int64_t>(),
+                                       std::string(bytes.begin(), bytes.end())});
+      }
+    }
     if (const auto buckets = document.find("trail_buckets"); buckets != document.end()) {
       snapshot.trail_buckets = buckets->get<std::vector<std::string>>();
     }
@@ -281,6 +289,14 @@ common::Status SnapshotStore::Write(const Snapshot& snapshot) {
   document["offsets"] = std::move(offsets);
   document["detector"] = Json::binary(
       std::vector<std::uint8_t>(snapshot.detector_state.begin(), snapshot.detector_state.end()));
+  Json partitions = Json::array();
+  for (const PartitionState& state : snapshot.partitions) {
+    partitions.push_back(
+        Json::array({state.topic, state.partition, state.offset,
+                     Json::binary(std::vector<std::uint8_t>(state.detector_state.begin(),
+                                                            state.detector_state.end()))}));
+  }
+  document["partitions"] = std::move(partitions);
   document["trail_buckets"] = snapshot.trail_buckets;
   const std::vector<std::uint8_t> packed = Json::to_msgpack(document);
   const std::string_view payload(reinterpret_cast<const char*>(packed.data()), packed.size());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -12,12 +13,25 @@
 
 namespace trailsight::app {
 
-// A complete snapshot: the detector's state, the trail buckets the tamper rules learned and
-// the input offsets they reflect.
+// The detection state of one partition of a keyed input and the offset it reflects (the next
+// one it has not counted).
+struct PartitionState {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = -1;
+  std::string detector_state;  // Detector::SaveState() bytes
+};
+
+// A complete snapshot: the detection state, the trail buckets the tamper rules learned and
+// the input offsets they reflect. The state is either one detector's for the whole input
+// (`detector_state`) or one per partition (`partitions`, for an input keyed by account and
+// region; app/partition_detectors.h), which may include partitions held earlier and not now
+// (their offsets are then only in `partitions`: they are not committed).
 struct Snapshot {
   std::vector<consumers::PartitionOffset> offsets;  // next offset to read per partition
   std::string detector_state;                       // Detector::SaveState() bytes
-  std::vector<std::string> trail_buckets;           // TamperRules::LearnedBuckets()
+  std::vector<PartitionState> partitions;
+  std::vector<std::string> trail_buckets;  // TamperRules::LearnedBuckets()
 };
 
 // An open POSIX file descriptor, closed when destroyed (which also releases a flock held
@@ -54,8 +68,9 @@ class FileDescriptor {
 //
 // File format: one header line "trailsight-snapshot <version> <payload bytes> <crc32 hex>"
 // then the payload, MessagePack of {"offsets": [[topic, partition, offset]...],
-// "detector": <binary>, "trail_buckets": [name...]}; a snapshot without "trail_buckets"
-// (written before they were kept) reads as having learned none. Writes go to a temporary file that
+// "detector": <binary>, "partitions": [[topic, partition, offset, <binary>]...], "trail_buckets":
+// [name...]}; a snapshot without "trail_buckets" or "partitions" (written before they were
+// kept) reads as having none. Writes go to a temporary file that
 // is synced and renamed, so a crash never leaves a half snapshot under a snapshot's name.
 //
 // Thread safety: none; the service's main thread owns it.

@@ -141,6 +141,10 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   // Records that the receiver dropped the record it is being handed as late, against that
   // record's partition. REQUIRES: called from inside the receiver's OnEvent, during Poll().
   void MarkLate();
+  // The topic and partition of the record the receiver is being handed. REQUIRES: called
+  // from inside the receiver's OnEvent, during Poll(); the view lives until Poll() returns.
+  std::string_view delivering_topic() const { return aligner_.topic(delivering_partition_); }
+  std::int32_t delivering_partition() const { return aligner_.partition(delivering_partition_); }
 
   // Returns the next offset to read for each assigned partition, after everything handed over
   // so far: what a snapshot records. A partition is left out until its offset is known (a

@@ -18,17 +18,22 @@ namespace trailsight::detector {
 class Pipeline final : public common::EventReceiver {
  public:
   // `interner` is the one the events' symbols belong to. `tamper` may be null (no tamper
-  // rules, as in `explain`). Each must outlive the Pipeline.
-  Pipeline(const common::StringInterner& interner, TamperRules* tamper, Detector& detector,
+  // rules, as in `explain`). `detector` gets every event of OnEvent(event); it may be null
+  // when the state is split (one Detector per partition) and each event goes through
+  // OnEvent(event, its detector). Each must outlive the Pipeline.
+  Pipeline(const common::StringInterner& interner, TamperRules* tamper, Detector* detector,
            common::AlertSink& alerts)
       : tamper_(tamper), detector_(detector), alerts_(alerts), cap_alert_(interner) {}
 
-  void OnEvent(const common::Event& event) override {
+  // REQUIRES: a detector was given to the constructor.
+  void OnEvent(const common::Event& event) override { OnEvent(event, *detector_); }
+
+  void OnEvent(const common::Event& event, Detector& detector) {
     cap_alert_.OnEvent(event, alerts_);
     if (tamper_ != nullptr) tamper_->OnEvent(event, alerts_);
-    const std::uint64_t late_before = detector_.counters().late_dropped;
-    detector_.OnEvent(event);
-    last_event_late_ = detector_.counters().late_dropped != late_before;
+    const std::uint64_t late_before = detector.counters().late_dropped;
+    detector.OnEvent(event);
+    last_event_late_ = detector.counters().late_dropped != late_before;
   }
 
   // Returns whether the detector dropped the last event as late (after its minute closed).
@@ -37,7 +42,7 @@ class Pipeline final : public common::EventReceiver {
 
  private:
   TamperRules* tamper_;  // these three outlive the Pipeline; see the constructor
-  Detector& detector_;
+  Detector* detector_;
   common::AlertSink& alerts_;
   InternerCapAlert cap_alert_;
   bool last_event_late_ = false;

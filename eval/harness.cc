@@ -94,7 +94,7 @@ class ScenarioRun final : public sim::RecordSink {
         tracer_(labels, out.traces),
         detector_(options.detector, interner_, findings_),
         tamper_(options.tamper, interner_),
-        pipeline_(interner_, &tamper_, detector_, alerts_),
+        pipeline_(interner_, &tamper_, &detector_, alerts_),
         naive_(options.naive, interner_) {
     detector_.SetAlertSink(&alerts_);
     detector_.SetMinuteObserver(&tracer_);

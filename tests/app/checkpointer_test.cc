@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/interner.h"
+#include "tests/app/snapshot_store_fixture.h"
 #include "tests/consumers/kafka_test_support.h"
 #include "tests/consumers/test_inputs.h"
 #include "tests/support/mock_cluster.h"
@@ -50,34 +51,44 @@ class FakeInput final : public CheckpointedInput {
   bool refuse = false;
 };
 
-class FakeState final : public StateCapture {
+// Whole state by default; with `per_partition`, drops revoked partitions (noting whether their
+// revoke's snapshot was already written) and restores those listed in `restorable`.
+class FakeState final : public CheckpointedState {
  public:
   void Capture(Snapshot& snapshot) const override { snapshot.detector_state = state; }
+  std::vector<PartitionOffset> Restore(const std::vector<PartitionOffset>& partitions) override {
+    std::vector<PartitionOffset> restored;
+    for (const PartitionOffset& partition : partitions) {
+      for (const PartitionOffset& candidate : restorable) {
+        if (candidate.topic == partition.topic && candidate.partition == partition.partition) {
+          restored.push_back(candidate);
+        }
+      }
+    }
+    return restored;
+  }
+  bool Drop(const std::vector<PartitionOffset>& partitions) override {
+    if (!per_partition) return false;
+    dropped.insert(dropped.end(), partitions.begin(), partitions.end());
+    snapshot_before_drop = store != nullptr && store->LoadNewest().has_value();
+    return true;
+  }
   std::string state = "state-1";
+  bool per_partition = false;
+  std::vector<PartitionOffset> restorable;
+  std::vector<PartitionOffset> dropped;
+  const SnapshotStore* store = nullptr;
+  bool snapshot_before_drop = false;
 };
 
-class CheckpointerTest : public ::testing::Test {
+class CheckpointerTest : public SnapshotStoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("trailsight-checkpointer-{}-{}", ::getpid(), std::rand());
-    auto store = SnapshotStore::Open(dir_, 3);
-    ASSERT_TRUE(store.has_value()) << store.error().message;
-    store_ = *std::move(store);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
   Checkpointer Make(std::vector<PartitionOffset> resume = {}) {
     Checkpointer checkpointer(state_, {&insights_, &alerts_}, *store_, std::move(resume));
     checkpointer.set_input(&input_);
     return checkpointer;
   }
 
-  fs::path dir_;
-  std::unique_ptr<SnapshotStore> store_;
   FakeState state_;
   FakeOutput insights_, alerts_;
   FakeInput input_;
@@ -151,6 +162,43 @@ TEST_F(CheckpointerTest, ARevokeWhoseOutputsCannotFlushStillResumesWhereTheState
   EXPECT_FALSE(store_->LoadNewest().has_value());
   EXPECT_EQ(checkpointer.OnAssign({{"in", 0, consumers::kUnknownOffset}}),
             (std::vector<PartitionOffset>{{"in", 0, 12}}));
+}
+
+TEST_F(CheckpointerTest, ARevokedPartitionsStateIsDroppedOnlyAfterItsCheckpoint) {
+  state_.per_partition = true;
+  state_.store = store_.get();
+  Checkpointer checkpointer = Make();
+  checkpointer.OnAssign(
+      {{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}});
+  input_.positions = {{"in", 0, 30}, {"in", 1, 50}};
+
+  checkpointer.OnRevoke({{"in", 1, 50}});
+
+  EXPECT_EQ(state_.dropped, (std::vector<PartitionOffset>{{"in", 1, 50}}));
+  EXPECT_TRUE(state_.snapshot_before_drop) << "the revoke's snapshot is written first";
+  ASSERT_EQ(input_.commits.size(), 1u);
+  EXPECT_EQ(input_.commits[0], (std::vector<PartitionOffset>{{"in", 0, 30}, {"in", 1, 50}}));
+  EXPECT_FALSE(checkpointer.StatePosition("in", 1).has_value())
+      << "the state no longer reflects the partition";
+}
+
+TEST_F(CheckpointerTest, AReassignedPartitionResumesWhereItsRestoredStateStands) {
+  state_.per_partition = true;
+  Checkpointer checkpointer = Make();
+  input_.positions = {{"in", 1, 50}};
+  input_.refuse = true;  // the group's commit stays older than the state
+  checkpointer.OnRevoke({{"in", 1, 50}});
+
+  // The only state there is for partition 1 is a snapshot at 45: it resumes at 45, not at
+  // 50 (the dropped state's position) nor at the group's older commit.
+  state_.restorable = {{"in", 1, 45}};
+  EXPECT_EQ(checkpointer.OnAssign({{"in", 1, consumers::kUnknownOffset}}),
+            (std::vector<PartitionOffset>{{"in", 1, 45}}));
+
+  // With no state for it anywhere, it starts cold from the group's commit.
+  checkpointer.OnRevoke({{"in", 1, 60}});
+  state_.restorable.clear();
+  EXPECT_TRUE(checkpointer.OnAssign({{"in", 1, consumers::kUnknownOffset}}).empty());
 }
 
 // On librdkafka's mock cluster: the consumer commits nothing it is asked to (the coordinator

@@ -80,6 +80,7 @@ class SnapshotStoreTest : public ::testing::Test {
   static Snapshot Make(std::int64_t offset, std::string state) {
     return {.offsets = {{"cloudtrail", 0, offset}, {"cloudtrail", 1, offset + 1}},
             .detector_state = std::move(state),
+            .partitions = {},
             .trail_buckets = {}};
   }
 
@@ -110,6 +111,26 @@ TEST_F(SnapshotStoreTest, KeepsTheLearnedTrailBuckets) {
   EXPECT_EQ(loaded->trail_buckets, snapshot.trail_buckets);
 }
 
+TEST_F(SnapshotStoreTest, KeepsEachPartitionsState) {
+  auto store = Open();
+  Snapshot snapshot = Make(7, "");
+  snapshot.partitions = {{"cloudtrail", 0, 7, std::string("zero\0", 5)},
+                         {"cloudtrail", 1, 3, "one"}};
+  ASSERT_TRUE(store->Write(snapshot));
+
+  const std::optional<Snapshot> loaded = store->LoadNewest();
+
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->partitions.size(), 2u);
+  EXPECT_EQ(loaded->partitions[0].topic, "cloudtrail");
+  EXPECT_EQ(loaded->partitions[0].partition, 0);
+  EXPECT_EQ(loaded->partitions[0].offset, 7);
+  EXPECT_EQ(loaded->partitions[0].detector_state, std::string("zero\0", 5));
+  EXPECT_EQ(loaded->partitions[1].partition, 1);
+  EXPECT_EQ(loaded->partitions[1].offset, 3);
+  EXPECT_EQ(loaded->partitions[1].detector_state, "one");
+}
+
 TEST_F(SnapshotStoreTest, ASnapshotWrittenBeforeTrailBucketsWereKeptHasNone) {
   // The payload as earlier builds wrote it: offsets and detector state only.
   const nlohmann::json document = {
@@ -129,6 +150,7 @@ TEST_F(SnapshotStoreTest, ASnapshotWrittenBeforeTrailBucketsWereKeptHasNone) {
   EXPECT_EQ(loaded->offsets, (std::vector<consumers::PartitionOffset>{{"cloudtrail", 0, 42}}));
   EXPECT_EQ(loaded->detector_state, "old");
   EXPECT_TRUE(loaded->trail_buckets.empty());
+  EXPECT_TRUE(loaded->partitions.empty());
 }
 
 TEST_F(SnapshotStoreTest, KeepsOnlyTheNewestFew) {

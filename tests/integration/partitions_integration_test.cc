@@ -167,6 +167,22 @@ class PartitionsIntegrationTest : public ::testing::Test {
     return partitions;
   }
 
+  // The records as a producer keyed by (account, region) sends them: all of a pair's records
+  // on one partition, two pairs per partition.
+  std::vector<std::vector<std::string>> Keyed() const {
+    std::vector<std::vector<std::string>> partitions(kPartitions);
+    std::map<std::string, int> partition_of;
+    for (const std::string& record : *records_) {
+      const Json parsed = Json::parse(record);
+      const std::string pair = parsed["recipientAccountId"].get<std::string>() + "/" +
+                               parsed["awsRegion"].get<std::string>();
+      const auto [it, added] =
+          partition_of.emplace(pair, static_cast<int>(partition_of.size()) % kPartitions);
+      partitions[it->second].push_back(record);
+    }
+    return partitions;
+  }
+
   void Produce(int partition, const std::vector<std::string>& messages) {
     const fs::path file = dir_ / fmt::format("{}-{}.messages", name_, partition);
     WriteLines(file, messages);
@@ -184,17 +200,18 @@ class PartitionsIntegrationTest : public ::testing::Test {
 
   // A service config with `assignment` as partition.assignment.strategy; the partition idle
   // timeout (30 s) and the wall-clock idle tick (10 s) are left at their defaults.
-  fs::path Config(const fs::path& state_dir, std::string_view assignment) {
-    const fs::path path = dir_ / (name_ + ".yaml");
+  // With `keyed`, the input is declared keyed by account and region.
+  fs::path Config(const fs::path& state_dir, std::string_view assignment, bool keyed = false) {
+    const fs::path path = state_dir.string() + ".yaml";
     std::ofstream(path) << fmt::format(
         "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
-        "  alerts_topic: {}\n  dead_letter_topic: {}\n"
+        "  alerts_topic: {}\n  dead_letter_topic: {}\n  input_keyed_by_account_region: {}\n"
         "  properties: {{partition.assignment.strategy: {}}}\n"
         "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
         "input:\n  dead_letter_path: {}\n"
         "metrics:\n  bind: 127.0.0.1:0\n",
         Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("alerts"), Topic("dead"),
-        assignment, state_dir.string(), (state_dir / "dead-letters.jsonl").string());
+        keyed, assignment, state_dir.string(), (state_dir / "dead-letters.jsonl").string());
     return path;
   }
 
@@ -322,6 +339,62 @@ TEST_F(PartitionsIntegrationTest, APartitionReadDaysBehindTheOthersLosesNothingA
 
 TEST_F(PartitionsIntegrationTest, TheSameWithCooperativeStickyAssignment) {
   ReadAPartitionDaysBehindTheOthers("cooperative-sticky");
+}
+
+// A keyed input: instance A reads every partition; B joins and takes some, whose state A
+// drops (their keys go; tests/app/partition_detectors_test.cc shows it then judges no silence
+// for them); B leaves and A restores them from the state it kept, without reading a record
+// again. The findings and alerts stay replay's.
+TEST_F(PartitionsIntegrationTest, KeyedPartitionsLeaveWithTheirStateAndComeBackWithIt) {
+  const std::vector<std::vector<std::string>> partitions = Keyed();
+  for (int partition = 0; partition < kPartitions; ++partition) {
+    Produce(partition, partitions[partition]);
+  }
+  const fs::path state_a = dir_ / (name_ + "-a");
+  Service a(Config(state_a, "range", /*keyed=*/true), dir_ / (name_ + "-a.log"));
+  std::optional<httplib::Client> metrics_a = MetricsOf(a);
+  ASSERT_TRUE(metrics_a.has_value()) << a.Log();
+  const auto sample = [](httplib::Client& client, const std::string& name) {
+    const std::vector<double> values = Samples(client, name);
+    return values.size() == 1 ? values[0] : std::nan("");
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] { return SnapshotOffsets(state_a) == static_cast<std::int64_t>(records_->size()); },
+      180s))
+      << a.Log();
+  const double all_keys = sample(*metrics_a, "trailsight_active_keys");
+  ASSERT_GT(all_keys, 0) << a.Log();
+
+  {
+    const fs::path state_b = dir_ / (name_ + "-b");
+    Service b(Config(state_b, "range", /*keyed=*/true), dir_ / (name_ + "-b.log"));
+    std::optional<httplib::Client> metrics_b = MetricsOf(b);
+    ASSERT_TRUE(metrics_b.has_value()) << b.Log();
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return sample(*metrics_b, "trailsight_assigned_partitions") > 0 &&
+                 sample(*metrics_a, "trailsight_assigned_partitions") < kPartitions;
+        },
+        60s))
+        << a.Log() << b.Log();
+    EXPECT_TRUE(
+        WaitFor([&] { return sample(*metrics_a, "trailsight_active_keys") < all_keys; }, 10s))
+        << "A still holds the keys of partitions it gave up\n"
+        << a.Log();
+    ASSERT_EQ(b.Stop(), 0) << b.Log();
+  }
+
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return sample(*metrics_a, "trailsight_assigned_partitions") == kPartitions &&
+               sample(*metrics_a, "trailsight_active_keys") == all_keys;
+      },
+      60s))
+      << a.Log();
+  EXPECT_EQ(sample(*metrics_a, "trailsight_events_in_total"), static_cast<double>(records_->size()))
+      << "restored from the kept state, not read again";
+  ASSERT_EQ(a.Stop(), 0) << a.Log();
+  ExpectReplaysFindings();
 }
 
 }  // namespace

@@ -1,0 +1,176 @@
+#include "app/partition_detectors.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace trailsight::app {
+namespace {
+
+void AddCounters(detector::DetectorCounters& total, const detector::DetectorCounters& more) {
+  total.events += more.events;
+  total.counted += more.counted;
+  total.out_of_scope += more.out_of_scope;
+  total.excluded += more.excluded;
+  total.suppressed += more.suppressed;
+  total.keys_refused += more.keys_refused;
+  total.late_dropped += more.late_dropped;
+  total.findings += more.findings;
+  total.alerts += more.alerts;
+  total.publish_errors += more.publish_errors;
+}
+
+}  // namespace
+
+PartitionDetectors::PartitionDetectors(Wiring wiring, bool per_partition,
+                                       detector::CompiledTuning tuning)
+    : wiring_(std::move(wiring)), per_partition_(per_partition), tuning_(std::move(tuning)) {
+  if (!per_partition_) whole_ = NewDetector();
+}
+
+std::unique_ptr<detector::Detector> PartitionDetectors::NewDetector() const {
+  auto detector =
+      std::make_unique<detector::Detector>(wiring_.options, *wiring_.interner, *wiring_.findings);
+  detector->SetAlertSink(wiring_.alerts);
+  detector->SetCloseListener(wiring_.close_listener);
+  detector->Retune(tuning_);
+  return detector;
+}
+
+common::Status PartitionDetectors::LoadWhole(std::string_view detector_state) {
+  // LoadState() needs a Detector that has seen nothing, and leaves it as it was on failure.
+  auto fresh = NewDetector();
+  common::Status loaded = fresh->LoadState(detector_state);
+  if (loaded) {
+    fresh->Retune(tuning_);
+    whole_ = std::move(fresh);
+  }
+  return loaded;
+}
+
+void PartitionDetectors::Seed(std::vector<PartitionState> states) {
+  if (per_partition_) kept_ = std::move(states);
+}
+
+PartitionDetectors::Held* PartitionDetectors::Find(std::string_view topic, std::int32_t partition) {
+  if (last_hit_ < held_.size() && held_[last_hit_].partition == partition &&
+      held_[last_hit_].topic == topic) {
+    return &held_[last_hit_];
+  }
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    if (held_[i].partition == partition && held_[i].topic == topic) {
+      last_hit_ = i;
+      return &held_[i];
+    }
+  }
+  return nullptr;
+}
+
+detector::Detector& PartitionDetectors::For(std::string_view topic, std::int32_t partition) {
+  if (!per_partition_) return *whole_;
+  if (Held* held = Find(topic, partition)) return *held->detector;
+  held_.push_back({std::string(topic), partition, NewDetector()});
+  last_hit_ = held_.size() - 1;
+  return *held_.back().detector;
+}
+
+void PartitionDetectors::OnIdle(common::Seconds wall_clock) {
+  if (whole_) whole_->OnIdle(wall_clock);
+  for (Held& held : held_) held.detector->OnIdle(wall_clock);
+}
+
+void PartitionDetectors::Retune(const detector::CompiledTuning& tuning) {
+  tuning_ = tuning;
+  if (whole_) whole_->Retune(tuning_);
+  for (Held& held : held_) held.detector->Retune(tuning_);
+}
+
+void PartitionDetectors::Capture(Snapshot& snapshot) const {
+  if (whole_) snapshot.detector_state = whole_->SaveState();
+  for (const Held& held : held_) {
+    auto position = std::find_if(snapshot.offsets.begin(), snapshot.offsets.end(),
+                                 [&](const consumers::PartitionOffset& candidate) {
+                                   return candidate.partition == held.partition &&
+                                          candidate.topic == held.topic;
+                                 });
+    const std::int64_t offset =
+        position != snapshot.offsets.end() ? position->offset : consumers::kUnknownOffset;
+    snapshot.partitions.push_back({held.topic, held.partition, offset, held.detector->SaveState()});
+  }
+  snapshot.partitions.insert(snapshot.partitions.end(), kept_.begin(), kept_.end());
+}
+
+std::vector<consumers::PartitionOffset> PartitionDetectors::Restore(
+    const std::vector<consumers::PartitionOffset>& partitions) {
+  std::vector<consumers::PartitionOffset> restored;
+  if (!per_partition_ || partitions.empty()) return restored;
+  std::size_t keys = 0;
+  for (const consumers::PartitionOffset& partition : partitions) {
+    if (Find(partition.topic, partition.partition) != nullptr) continue;  // still current
+    auto detector = NewDetector();
+    auto kept = std::find_if(kept_.begin(), kept_.end(), [&](const PartitionState& candidate) {
+      return candidate.partition == partition.partition && candidate.topic == partition.topic;
+    });
+    if (kept != kept_.end()) {
+      if (kept->offset < 0) {
+        spdlog::warn("state: {}/{}: kept state without an offset; starting it fresh",
+                     partition.topic, partition.partition);
+      } else if (common::Status loaded = detector->LoadState(kept->detector_state); loaded) {
+        detector->Retune(tuning_);
+        keys += detector->key_count();
+        restored.push_back({partition.topic, partition.partition, kept->offset});
+      } else {
+        spdlog::warn("state: {}/{}: {}; starting it fresh", partition.topic, partition.partition,
+                     loaded.error().message);
+        detector = NewDetector();
+      }
+      kept_.erase(kept);
+    }
+    held_.push_back({partition.topic, partition.partition, std::move(detector)});
+  }
+  spdlog::info("state: {} of {} assigned partitions restored from kept state ({} keys)",
+               restored.size(), partitions.size(), keys);
+  return restored;
+}
+
+bool PartitionDetectors::Drop(const std::vector<consumers::PartitionOffset>& partitions) {
+  if (!per_partition_) return false;
+  std::size_t keys = 0;
+  for (const consumers::PartitionOffset& partition : partitions) {
+    Held* held = Find(partition.topic, partition.partition);
+    if (held == nullptr) continue;
+    keys += held->detector->key_count();
+    AddCounters(dropped_, held->detector->counters());
+    if (partition.offset >= 0) {
+      kept_.push_back(
+          {held->topic, held->partition, partition.offset, held->detector->SaveState()});
+    }
+    held_.erase(held_.begin() + (held - held_.data()));
+  }
+  last_hit_ = 0;
+  spdlog::info("state: dropped {} revoked partitions ({} keys), their state kept",
+               partitions.size(), keys);
+  return true;
+}
+
+detector::DetectorCounters PartitionDetectors::counters() const {
+  detector::DetectorCounters total = dropped_;
+  if (whole_) AddCounters(total, whole_->counters());
+  for (const Held& held : held_) AddCounters(total, held.detector->counters());
+  return total;
+}
+
+std::size_t PartitionDetectors::key_count() const {
+  std::size_t keys = whole_ ? whole_->key_count() : 0;
+  for (const Held& held : held_) keys += held.detector->key_count();
+  return keys;
+}
+
+std::size_t PartitionDetectors::open_insights() const {
+  std::size_t open = whole_ ? whole_->open_insights() : 0;
+  for (const Held& held : held_) open += held.detector->open_insights();
+  return open;
+}
+
+}  // namespace trailsight::app

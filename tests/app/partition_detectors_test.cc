@@ -1,0 +1,168 @@
+#include "app/partition_detectors.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/time.h"
+#include "tests/app/snapshot_store_fixture.h"
+#include "tests/support/collecting_sinks.h"
+
+namespace trailsight::app {
+namespace {
+
+using namespace std::chrono_literals;
+using common::Seconds;
+using consumers::PartitionOffset;
+
+Seconds At(std::string_view text) { return *common::ParseUtcTimestamp(text); }
+
+detector::CompiledTuning DefaultTuning() { return *detector::CompiledTuning::Compile({}); }
+
+// Two (account, region)s of a keyed input, one on each of partitions 0 and 1 of topic "in":
+// ten reads a minute each, day and night, for three days up to `kEnd`, and one write API
+// per region.
+class PartitionDetectorsTest : public SnapshotStoreFixture {
+ protected:
+  static constexpr std::string_view kEnd = "2024-12-07T10:00:00Z";
+
+  PartitionDetectors Make(bool per_partition) {
+    return PartitionDetectors({.options = {},
+                               .interner = &interner_,
+                               .findings = &findings_,
+                               .alerts = &alerts_,
+                               .close_listener = nullptr},
+                              per_partition, DefaultTuning());
+  }
+
+  common::Event Read(Seconds time, std::string_view account, std::string_view name) {
+    common::Event event;
+    event.time = time;
+    event.account = interner_.Intern(account);
+    event.region = interner_.Intern("us-east-1");
+    event.source = interner_.Intern("ec2.amazonaws.com");
+    event.name = interner_.Intern(name);
+    event.principal = interner_.Intern("arn:aws:iam::1:user/a");
+    event.user_agent = interner_.Intern("aws-cli/2.15");
+    event.read_only = name.starts_with("Describe");
+    return event;
+  }
+
+  // Account 111111111111 on partition 0, 222222222222 on partition 1, in time order.
+  void FeedThreeDays(PartitionDetectors& detectors) {
+    for (Seconds t = At("2024-12-04T00:00:00Z"); t < At(kEnd); t += 6s) {
+      detectors.For("in", 0).OnEvent(Read(t, "111111111111", "DescribeInstances"));
+      detectors.For("in", 1).OnEvent(Read(t, "222222222222", "DescribeInstances"));
+    }
+    detectors.For("in", 0).OnEvent(Read(At(kEnd) - 1s, "111111111111", "RunInstances"));
+    detectors.For("in", 1).OnEvent(Read(At(kEnd) - 1s, "222222222222", "StopInstances"));
+  }
+
+  common::StringInterner interner_;
+  test_support::CollectingFindings findings_;
+  test_support::CollectingAlerts alerts_;
+};
+
+TEST_F(PartitionDetectorsTest, ARevokedPartitionsKeysGoAndItsCountsStay) {
+  PartitionDetectors detectors = Make(/*per_partition=*/true);
+  FeedThreeDays(detectors);
+  const std::size_t keys = detectors.key_count();
+  const std::uint64_t events = detectors.counters().events;
+  ASSERT_EQ(keys, 2u) << "one write API per region";
+  EXPECT_NE(&detectors.For("in", 0), &detectors.For("in", 1));
+
+  EXPECT_TRUE(detectors.Drop({{"in", 1, 100}}));
+
+  EXPECT_EQ(detectors.key_count(), 1u);
+  EXPECT_EQ(detectors.held(), 1u);
+  EXPECT_EQ(detectors.counters().events, events) << "counters only grow";
+}
+
+TEST_F(PartitionDetectorsTest, SilenceIsJudgedOnlyForTheHeldPartitions) {
+  PartitionDetectors whole = Make(/*per_partition=*/false);
+  FeedThreeDays(whole);
+  whole.OnIdle(At(kEnd) + 2h);
+  ASSERT_EQ(alerts_.alerts.size(), 2u) << "both regions fell silent in one detector's view";
+
+  alerts_.alerts.clear();
+  PartitionDetectors split = Make(/*per_partition=*/true);
+  FeedThreeDays(split);
+  split.Drop({{"in", 1, 100}});  // now another instance's: its quiet says nothing here
+  split.OnIdle(At(kEnd) + 2h);
+
+  ASSERT_EQ(alerts_.alerts.size(), 1u);
+  EXPECT_EQ(alerts_.alerts[0].kind, common::AlertKind::kSilentSource);
+  EXPECT_EQ(alerts_.alerts[0].account, "111111111111");
+}
+
+TEST_F(PartitionDetectorsTest, ARevokedPartitionComesBackWithItsStateAtItsOffset) {
+  PartitionDetectors detectors = Make(/*per_partition=*/true);
+  FeedThreeDays(detectors);
+  detectors.Drop({{"in", 1, 200}});
+  EXPECT_EQ(detectors.kept(), 1u);
+
+  const std::vector<PartitionOffset> restored =
+      detectors.Restore({{"in", 1, consumers::kUnknownOffset}});
+
+  EXPECT_EQ(restored, (std::vector<PartitionOffset>{{"in", 1, 200}}));
+  EXPECT_EQ(detectors.key_count(), 2u);
+  EXPECT_EQ(detectors.kept(), 0u);
+}
+
+TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned) {
+  {
+    PartitionDetectors detectors = Make(/*per_partition=*/true);
+    FeedThreeDays(detectors);
+    detectors.Drop({{"in", 0, 100}});  // held earlier, another instance's now
+    Snapshot snapshot;
+    snapshot.offsets = {{"in", 1, 200}};  // only held partitions are read and committed
+    detectors.Capture(snapshot);
+    EXPECT_TRUE(snapshot.detector_state.empty());
+    ASSERT_TRUE(store_->Write(snapshot));
+  }
+  const std::optional<Snapshot> loaded = store_->LoadNewest();
+  ASSERT_TRUE(loaded.has_value());
+  ASSERT_EQ(loaded->partitions.size(), 2u);
+
+  PartitionDetectors detectors = Make(/*per_partition=*/true);
+  detectors.Seed(loaded->partitions);
+  const std::vector<PartitionOffset> restored = detectors.Restore(
+      {{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}});
+
+  // Partition 1 resumes where its state stands; partition 2 was never seen: fresh.
+  EXPECT_EQ(restored, (std::vector<PartitionOffset>{{"in", 1, 200}}));
+  EXPECT_EQ(detectors.held(), 2u);
+  EXPECT_EQ(detectors.kept(), 1u) << "partition 0's state, until it is assigned";
+  EXPECT_EQ(detectors.key_count(), 1u) << "partition 1's write API, and nothing of partition 0";
+  EXPECT_EQ(detectors.For("in", 2).key_count(), 0u);
+  // Its baseline came with it: three days of reads make its silence an alert at once.
+  detectors.OnIdle(At(kEnd) + 2h);
+  ASSERT_EQ(alerts_.alerts.size(), 1u);
+  EXPECT_EQ(alerts_.alerts[0].account, "222222222222");
+
+  EXPECT_EQ(detectors.Restore({{"in", 0, consumers::kUnknownOffset}}),
+            (std::vector<PartitionOffset>{{"in", 0, 100}}));
+}
+
+TEST_F(PartitionDetectorsTest, TheWholeInputsDetectorStaysThroughAssignments) {
+  PartitionDetectors detectors = Make(/*per_partition=*/false);
+  FeedThreeDays(detectors);
+  EXPECT_EQ(&detectors.For("in", 0), &detectors.For("in", 1));
+
+  EXPECT_FALSE(detectors.Drop({{"in", 1, 100}}));
+  EXPECT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}).empty());
+  EXPECT_EQ(detectors.key_count(), 2u);
+
+  Snapshot snapshot;
+  detectors.Capture(snapshot);
+  EXPECT_FALSE(snapshot.detector_state.empty());
+  EXPECT_TRUE(snapshot.partitions.empty());
+  PartitionDetectors restored = Make(/*per_partition=*/false);
+  ASSERT_TRUE(restored.LoadWhole(snapshot.detector_state));
+  EXPECT_EQ(restored.key_count(), 2u);
+}
+
+}  // namespace
+}  // namespace trailsight::app
