@@ -10,13 +10,15 @@
 //
 //   key_memory [KEYS...]
 //
-// Prints one line per count: keys, resident growth, bytes per key, and the findings raised
-// (0: no key has an open insight).
+// Prints two lines per count: keys, resident growth, bytes per key, and the findings raised
+// (0: no key has an open insight); then the size of the saved state per key and the time to
+// save it (a checkpoint's pause in the service) and to load it into a fresh Detector.
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -54,7 +56,14 @@ struct Measurement {
   std::size_t resident_growth = 0;
   std::size_t interned_strings = 0;
   std::size_t findings = 0;
+  double save_seconds = 0;  // Detector::SaveState(): the service's pause at a checkpoint
+  double load_seconds = 0;  // Detector::LoadState() into a fresh Detector
+  std::size_t state_bytes = 0;
 };
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::vector<common::Symbol> InternPool(common::StringInterner& interner, std::size_t count,
                                        std::string_view pattern) {
@@ -108,10 +117,20 @@ Measurement Measure(std::size_t keys) {
   }  // the pools and the name list are the benchmark's, not the detector's: freed here
   ReleaseFreeHeap();
   const std::size_t after = ResidentBytes();
-  return {.keys = detector->key_count(),
-          .resident_growth = after > before ? after - before : 0,
-          .interned_strings = interner->size(),
-          .findings = sink->findings};
+  Measurement measured{.keys = detector->key_count(),
+                       .resident_growth = after > before ? after - before : 0,
+                       .interned_strings = interner->size(),
+                       .findings = sink->findings};
+  auto started = std::chrono::steady_clock::now();
+  const std::string state = detector->SaveState();
+  measured.save_seconds = SecondsSince(started);
+  measured.state_bytes = state.size();
+  common::StringInterner restored_interner;
+  detector::Detector restored(detector::DetectorOptions{}, restored_interner, *sink);
+  started = std::chrono::steady_clock::now();
+  if (!restored.LoadState(state) || restored.key_count() != measured.keys) measured.keys = 0;
+  measured.load_seconds = SecondsSince(started);
+  return measured;
 }
 
 // Measures in a child process, so each count starts from a clean heap.
@@ -123,10 +142,13 @@ bool MeasureInChild(std::size_t keys) {
     const Measurement m = Measure(keys);
     fmt::print(
         "key_memory: {:>8} keys  {:>8.1f} MB resident growth  {:>7.1f} bytes/key  "
-        "({} interned strings, {} findings)\n",
+        "({} interned strings, {} findings)\n"
+        "key_memory: {:>8} keys  state {:.1f} bytes/key, saved in {:.2f} s ({:.2f} us/key), "
+        "loaded in {:.2f} s\n",
         m.keys, static_cast<double>(m.resident_growth) / 1e6,
         static_cast<double>(m.resident_growth) / static_cast<double>(m.keys), m.interned_strings,
-        m.findings);
+        m.findings, m.keys, static_cast<double>(m.state_bytes) / static_cast<double>(m.keys),
+        m.save_seconds, m.save_seconds * 1e6 / static_cast<double>(m.keys), m.load_seconds);
     std::fflush(stdout);
     _exit(m.keys == keys ? 0 : 1);
   }

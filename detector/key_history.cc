@@ -294,27 +294,11 @@ std::size_t KeyHistory::heap_bytes() const {
   return packed_.capacity() + today_.entries().capacity() * sizeof(TallyEntry);
 }
 
-models::HourSummary KeyHistory::SlotSummary(std::size_t slot) const {
-  return {Get(slot), Get(kHours + slot)};
-}
-
 void KeyHistory::SetSlotSummary(std::size_t slot, models::HourSummary summary) {
   if (bits_ == 0 && summary.calls == 0 && summary.peak_minute == 0) return;
   if (bits_ == 0) WidenFor(0);
   Set(slot, summary.calls);
   Set(kHours + slot, summary.peak_minute);
-}
-
-void KeyHistory::ForEachDay(
-    const std::function<void(common::Day, const AttributionTally&)>& visit) const {
-  for (const PastDay& past : DecodePastDays()) {
-    AttributionTally tally;
-    for (const TallyEntry& entry : past.entries) {
-      tally.Add(entry.attribute, entry.value, entry.count, kAllValues);
-    }
-    visit(past.day, tally);
-  }
-  if (!today_.empty()) visit(today_day_, today_);
 }
 
 void KeyHistory::RestoreDay(common::Day day, const AttributionTally& tally) {
@@ -334,6 +318,56 @@ void KeyHistory::RestoreDay(common::Day day, const AttributionTally& tally) {
   std::stable_sort(days.begin(), days.end(),
                    [](const PastDay& a, const PastDay& b) { return a.day < b.day; });
   EncodePastDays(days, today_day_ - std::chrono::days{kDays - 1});
+}
+
+KeyHistory::PackedParts KeyHistory::Parts() const {
+  PackedParts parts;
+  const std::span<const std::uint8_t> packed(packed_);
+  parts.ring = packed.first(HourBytes());
+  if (packed_.size() <= HourBytes()) return parts;
+  const std::uint8_t* in = packed_.data() + HourBytes();
+  parts.tags.resize(GetVarint(in));
+  for (std::uint64_t& tag : parts.tags) tag = GetVarint(in);
+  parts.days = packed.subspan(static_cast<std::size_t>(in - packed_.data()));
+  return parts;
+}
+
+bool KeyHistory::RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> ring,
+                              const std::vector<std::uint64_t>& tags,
+                              std::span<const std::uint8_t> day_bytes) {
+  constexpr std::uint8_t kWidths[] = {0, 1, 2, 4, 8, 16, 32};  // BitsFor's, and 0 while empty
+  if (std::find(std::begin(kWidths), std::end(kWidths), bits) == std::end(kWidths)) return false;
+  if (ring.size() != std::size_t{2} * kHours * bits / 8) return false;
+  if (tags.empty() && !day_bytes.empty()) return false;  // days name their values in the table
+  // The days' bytes are read unchecked later (GetVarint): walk them once, checked, here.
+  std::size_t at = 0;
+  const auto varint = [&](std::uint64_t& value) {
+    value = 0;
+    for (int shift = 0; shift < 64 && at < day_bytes.size(); shift += 7) {
+      const std::uint8_t byte = day_bytes[at++];
+      value |= std::uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  while (at < day_bytes.size()) {
+    std::uint64_t day = 0, entries = 0;
+    if (!varint(day) || !varint(entries) || entries > day_bytes.size() - at) return false;
+    for (std::uint64_t i = 0; i < entries; ++i) {
+      std::uint64_t index = 0, count = 0;
+      if (!varint(index) || index >= tags.size() || !varint(count)) return false;
+    }
+  }
+  std::vector<std::uint8_t> packed(ring.begin(), ring.end());
+  if (!tags.empty()) {
+    PutVarint(packed, tags.size());
+    for (std::uint64_t tag : tags) PutVarint(packed, tag);
+    packed.insert(packed.end(), day_bytes.begin(), day_bytes.end());
+  }
+  packed.shrink_to_fit();
+  packed_ = std::move(packed);
+  bits_ = bits;
+  return true;
 }
 
 }  // namespace trailsight::detector

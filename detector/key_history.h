@@ -1,7 +1,7 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <span>
 #include <vector>
 
 #include "common/time.h"
@@ -58,12 +58,26 @@ class KeyHistory {
     std::vector<TallyEntry> entries;
   };
 
-  // Snapshot access by ring slot (slot = hour mod kHours), as StateCodec lays hours out.
-  models::HourSummary SlotSummary(std::size_t slot) const;
+  // The packed bytes in three parts, as StateCodec saves them: the hour ring and the past
+  // days' bytes hold no symbol and are saved as they are; the days' value table holds tags
+  // (attribute | symbol << 2) of process-local symbols, which StateCodec translates.
+  struct PackedParts {
+    std::span<const std::uint8_t> ring;
+    std::vector<std::uint64_t> tags;
+    std::span<const std::uint8_t> days;
+  };
+  PackedParts Parts() const;
+  // Replaces the packed bytes with saved parts (`tags` holding this process's symbols) for
+  // a ring of `bits` per count. Returns false, changing nothing, when they do not fit
+  // together: a width the ring never has, a ring of another size, days' bytes that end
+  // inside a value or name a tag the table does not have.
+  bool RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> ring,
+                    const std::vector<std::uint64_t>& tags, std::span<const std::uint8_t> day_bytes);
+
+  // Snapshot access by ring slot (slot = hour mod kHours), for states of format version 2.
   void SetSlotSummary(std::size_t slot, models::HourSummary summary);
-  // Calls `visit` with each day that has a tally, oldest first.
-  void ForEachDay(const std::function<void(common::Day, const AttributionTally&)>& visit) const;
-  // Adds the tally of `day`, in any order of days; a past day keeps its top values.
+  // Adds the tally of `day`, in any order of days; a past day keeps its top values. For
+  // states of format version 2.
   void RestoreDay(common::Day day, const AttributionTally& tally);
 
   std::size_t HourBytes() const;

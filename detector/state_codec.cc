@@ -1,22 +1,29 @@
-// Detector::SaveState and Detector::LoadState: the detection state as MessagePack.
+// Detector::SaveState and Detector::LoadState: the detection state as compact binary.
 //
-// Layout (version 2): a map with "format", "version", "strings" (every interned string
-// the state refers to; symbols are stored as indexes into it, since symbols are local to
-// a process) and arrays "regions", "keys" and "episodes" whose rows are positional arrays,
-// in the order written by the Save* functions below. A new field means a new version.
-#include <nlohmann/json.hpp>
-#include <unordered_map>
+// Layout (version 3): kMagic ("trailsight.detector-state" and a NUL byte), then a sequence
+// of values (detector/state_encoding.h): the version, the strings (every interned string
+// the state refers to; symbols are stored as indexes into them, since symbols are local to
+// a process), then the arrays of regions, keys and episodes, whose rows are arrays laid out
+// field by field in the order the Save* functions below write them. A new field means a new
+// version.
+//
+// Version 2 (MessagePack of a map with "format", "version", "strings", "regions", "keys" and
+// "episodes", holding the same rows as MessagePack arrays) is still read: snapshots written
+// by earlier builds restore. One loader reads both, through a cursor over either encoding.
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "detector/detector.h"
+#include "detector/state_encoding.h"
 
 namespace trailsight::detector {
-
-using Json = nlohmann::json;
-
 namespace {
 
-constexpr std::string_view kFormat = "trailsight.detector-state";
-constexpr int kVersion = 2;
+constexpr std::string_view kMagic{"trailsight.detector-state\0", 26};
+constexpr std::string_view kFormatV2 = "trailsight.detector-state";
+constexpr std::uint64_t kVersion = 3;
 
 std::int64_t Count(common::Seconds time) { return time.time_since_epoch().count(); }
 std::int64_t Count(common::Minute time) { return time.time_since_epoch().count(); }
@@ -28,245 +35,466 @@ std::int64_t Count(common::Day time) { return time.time_since_epoch().count(); }
 // Friend of Detector, KeyHistory and AttributionTally: reads and writes their fields
 // (KeyHistory's through its private snapshot functions).
 class StateCodec {
+  using BinaryIn = state_encoding::BinaryIn;
+  using BinaryOut = state_encoding::BinaryOut;
+  using Json = state_encoding::Json;
+  using JsonIn = state_encoding::JsonIn;
+
  public:
   explicit StateCodec(common::StringInterner& interner) : interner_(interner) {}
 
   // ---- saving: symbols become indexes into `strings_`
-  std::size_t Index(common::Symbol symbol) {
-    auto [it, inserted] = index_.try_emplace(symbol, strings_.size());
-    if (inserted) strings_.emplace_back(interner_.Resolve(symbol));
-    return it->second;
+  std::uint64_t Index(common::Symbol symbol) {
+    if (symbol >= index_of_.size()) index_of_.resize(interner_.size() + 1, kUnindexed);
+    std::uint32_t& index = index_of_[symbol];
+    if (index == kUnindexed) {
+      index = static_cast<std::uint32_t>(strings_.size());
+      strings_.push_back(symbol);
+    }
+    return index;
   }
 
-  Json SaveTally(const AttributionTally& tally) {
-    Json flat = Json::array();
+  void SaveTally(const AttributionTally& tally) {
+    out_.Array(3 * tally.entries_.size());
     for (const TallyEntry& entry : tally.entries_) {
-      flat.push_back(static_cast<int>(entry.attribute));
-      flat.push_back(Index(entry.value));
-      flat.push_back(entry.count);
+      out_.Int(static_cast<int>(entry.attribute));
+      out_.UInt(Index(entry.value));
+      out_.UInt(entry.count);
     }
-    return flat;
   }
 
-  Json SaveHistory(const KeyHistory& history) {
-    Json hour_rows = Json::array();
-    for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
-      const models::HourSummary hour = history.SlotSummary(slot);
-      hour_rows.push_back(hour.calls);
-      hour_rows.push_back(hour.peak_minute);
+  // Version 3: the ring and the past days' bytes as they are, the days' value table with
+  // symbols as string indexes, then today's tally.
+  void SaveHistory(const KeyHistory& history) {
+    const KeyHistory::PackedParts parts = history.Parts();
+    out_.Array(8);
+    out_.Int(Count(history.newest_hour_));
+    out_.Bool(history.empty_);
+    out_.UInt(history.bits_);
+    out_.Bytes(parts.ring);
+    out_.Array(parts.tags.size());
+    for (std::uint64_t tag : parts.tags) {
+      out_.UInt(tag & 3);
+      out_.UInt(Index(static_cast<common::Symbol>(tag >> 2)));
     }
-    Json day_rows = Json::array();
-    history.ForEachDay([&](common::Day day, const AttributionTally& tally) {
-      day_rows.push_back(Json::array({Count(day), SaveTally(tally)}));
-    });
-    return Json::array(
-        {Count(history.newest_hour_), history.empty_, std::move(hour_rows), std::move(day_rows)});
+    out_.Bytes(parts.days);
+    out_.Int(Count(history.today_day_));
+    SaveTally(history.today_);
   }
 
-  Json Save(const Detector& detector) {
-    Json regions = Json::array();
+  void SaveRegions(const Detector& detector) {
+    out_.Array(detector.regions_.size());
     for (const Detector::Region& region : detector.regions_) {
+      out_.Array(9);
+      out_.UInt(Index(region.account));
+      out_.UInt(Index(region.region));
+      out_.Int(Count(region.newest));
+      out_.Int(Count(region.first_minute));
+      out_.Int(Count(region.next_close));
+      out_.Array(region.active.size());
+      for (std::uint32_t key : region.active) out_.UInt(key);
       // The totals of open minutes, as (minute, events) pairs: slots depend on the lateness.
-      Json totals = Json::array();
-      for (common::Minute minute = region.next_close; minute <= common::FloorMinute(region.newest);
-           minute += std::chrono::minutes{1}) {
+      std::size_t totals = 0;
+      ForEachOpenMinute(region, [&](common::Minute minute) {
+        totals += region.totals[detector.Slot(minute)] > 0 ? 1 : 0;
+      });
+      out_.Array(totals);
+      ForEachOpenMinute(region, [&](common::Minute minute) {
         const std::uint32_t total = region.totals[detector.Slot(minute)];
-        if (total > 0) totals.push_back(Json::array({Count(minute), total}));
-      }
-      regions.push_back(Json::array({Index(region.account), Index(region.region),
-                                     Count(region.newest), Count(region.first_minute),
-                                     Count(region.next_close), region.active, std::move(totals),
-                                     SaveHistory(region.history), Count(region.silence_reported)}));
+        if (total == 0) return;
+        out_.Array(2);
+        out_.Int(Count(minute));
+        out_.UInt(total);
+      });
+      SaveHistory(region.history);
+      out_.Int(Count(region.silence_reported));
     }
-    Json keys = Json::array();
+  }
+
+  void SaveKeys(const Detector& detector) {
+    out_.Array(detector.keys_.size());
     for (std::uint32_t key_index = 0; key_index < detector.keys_.size(); ++key_index) {
       const Detector::KeyState& key = detector.keys_[key_index];
-      Json open = Json::array();
       const Detector::Region& region = detector.regions_[key.region_index];
-      for (common::Minute minute = region.next_close; minute <= common::FloorMinute(region.newest);
-           minute += std::chrono::minutes{1}) {
-        if (const Detector::OpenCell* cell = detector.FindCell(key_index, minute)) {
-          open.push_back(
-              Json::array({Count(minute), cell->count, SaveTally(cell->tally), cell->muted}));
-        }
-      }
-      Json recent = Json::array(
-          {Count(key.recent.newest_), key.recent.recent_total_, Json(key.recent.counts_)});
-      keys.push_back(Json::array(
-          {Index(key.source), Index(key.name), key.region_index, Count(key.last_closed),
-           SaveHistory(key.history), std::move(open), static_cast<int>(key.type),
-           key.error_code == common::kNoSymbol ? Json(nullptr) : Json(Index(key.error_code)),
-           std::move(recent), Count(key.rearmed)}));
+      out_.Array(10);
+      out_.UInt(Index(key.source));
+      out_.UInt(Index(key.name));
+      out_.UInt(key.region_index);
+      out_.Int(Count(key.last_closed));
+      SaveHistory(key.history);
+      std::size_t cells = 0;
+      ForEachOpenMinute(region, [&](common::Minute minute) {
+        cells += detector.FindCell(key_index, minute) != nullptr ? 1 : 0;
+      });
+      out_.Array(cells);
+      ForEachOpenMinute(region, [&](common::Minute minute) {
+        const Detector::OpenCell* cell = detector.FindCell(key_index, minute);
+        if (cell == nullptr) return;
+        out_.Array(4);
+        out_.Int(Count(minute));
+        out_.UInt(cell->count);
+        SaveTally(cell->tally);
+        out_.UInt(cell->muted);
+      });
+      out_.Int(static_cast<int>(key.type));
+      out_.Bool(key.error_code != common::kNoSymbol);
+      if (key.error_code != common::kNoSymbol) out_.UInt(Index(key.error_code));
+      out_.Array(3);
+      out_.Int(Count(key.recent.newest_));
+      out_.UInt(key.recent.recent_total_);
+      out_.Array(key.recent.counts_.size());
+      for (std::uint16_t count : key.recent.counts_) out_.UInt(count);
+      out_.Int(Count(key.rearmed));
     }
-    Json episodes = Json::array();
+  }
+
+  void SaveEpisodes(const Detector& detector) {
+    out_.Array(detector.episodes_.size());
     for (std::uint32_t key_index = 0; key_index < detector.keys_.size(); ++key_index) {
       auto it = detector.episodes_.find(key_index);  // in key order: deterministic bytes
       if (it == detector.episodes_.end()) continue;
       const Detector::Episode& episode = it->second;
-      Json baseline = Json::array();
+      out_.Array(13);
+      out_.UInt(key_index);
+      out_.Int(Count(episode.start));
+      out_.Int(Count(episode.last_unusual));
+      out_.Int(episode.quiet_minutes);
+      out_.UInt(episode.calls_through_last);
+      out_.UInt(episode.calls_pending);
+      out_.Real(episode.baseline_average);
+      out_.Int(episode.baseline_duration);
+      out_.Array(episode.baseline_attributions.size());
       for (const common::Attribution& attribution : episode.baseline_attributions) {
-        Json values = Json::array();
+        out_.Array(attribution.baseline.size());
         for (const common::AttributionValue& value : attribution.baseline) {
-          values.push_back(Json::array({value.value, value.average}));
+          out_.Array(2);
+          out_.Text(value.value);
+          out_.Real(value.average);
         }
-        baseline.push_back(std::move(values));
       }
-      episodes.push_back(Json::array(
-          {key_index, Count(episode.start), Count(episode.last_unusual), episode.quiet_minutes,
-           episode.calls_through_last, episode.calls_pending, episode.baseline_average,
-           episode.baseline_duration, std::move(baseline), SaveTally(episode.tally), episode.window,
-           episode.suppressed, episode.drop}));
+      SaveTally(episode.tally);
+      out_.UInt(episode.window);
+      out_.Bool(episode.suppressed);
+      out_.Bool(episode.drop);
     }
-    Json state = Json::object();
-    state["format"] = kFormat;
-    state["version"] = kVersion;
-    state["regions"] = std::move(regions);
-    state["keys"] = std::move(keys);
-    state["episodes"] = std::move(episodes);
-    state["strings"] = strings_;
-    return state;
+  }
+
+  std::string Save(const Detector& detector) {
+    SaveRegions(detector);
+    SaveKeys(detector);
+    SaveEpisodes(detector);
+    BinaryOut head;
+    head.bytes().append(kMagic);
+    head.UInt(kVersion);
+    head.Array(strings_.size());
+    for (common::Symbol symbol : strings_) head.Text(interner_.Resolve(symbol));
+    head.bytes().append(out_.bytes());
+    return std::move(head.bytes());
   }
 
   // ---- loading: indexes become symbols of this process's interner
-  common::Symbol Symbol(const Json& index) const { return symbols_.at(index.get<std::size_t>()); }
+  template <class In>
+  void LoadStrings(In& in) {
+    const std::size_t count = in.Enter();
+    symbols_.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) symbols_.push_back(interner_.Intern(in.Text()));
+    in.Leave();
+  }
 
-  AttributionTally LoadTally(const Json& flat) const {
+  // A point in time, from the epoch on (a damaged one could make slot arithmetic negative).
+  template <class TimePoint, class In>
+  static TimePoint Time(In& in) {
+    const std::int64_t count = in.Int();
+    if (count < 0 || count > kLatestTime) throw std::out_of_range("time");
+    return TimePoint{typename TimePoint::duration{count}};
+  }
+
+  template <class In>
+  common::Symbol Symbol(In& in) const {
+    return symbols_.at(in.UInt());
+  }
+
+  template <class In>
+  AttributionTally LoadTally(In& in) const {
+    const std::size_t size = in.Enter();
+    if (size % 3 != 0) throw std::out_of_range("tally");
     AttributionTally tally;
-    for (std::size_t i = 0; i + 2 < flat.size(); i += 3) {
-      const int attribute = flat[i].get<int>();
+    for (std::size_t i = 0; i < size; i += 3) {
+      const std::int64_t attribute = in.Int();
       if (attribute < 0 || attribute >= kAttributeCount) throw std::out_of_range("attribute");
-      tally.entries_.push_back({static_cast<Attribute>(attribute), Symbol(flat[i + 1]),
-                                flat[i + 2].get<std::uint32_t>()});
+      const common::Symbol value = Symbol(in);
+      tally.entries_.push_back(
+          {static_cast<Attribute>(attribute), value, static_cast<std::uint32_t>(in.UInt())});
     }
+    in.Leave();
     return tally;
   }
 
-  void LoadHistory(const Json& row, KeyHistory& history) const {
-    history.newest_hour_ = common::Hour{std::chrono::hours{row.at(0).get<std::int64_t>()}};
-    history.empty_ = row.at(1).get<bool>();
-    const Json& hour_rows = row.at(2);
-    if (hour_rows.size() != 2 * KeyHistory::kHours) throw std::out_of_range("hours");
-    for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
-      history.SetSlotSummary(slot, {hour_rows[2 * slot].get<std::uint32_t>(),
-                                    hour_rows[2 * slot + 1].get<std::uint32_t>()});
+  void LoadHistory(BinaryIn& in, KeyHistory& history) const {
+    in.Enter();
+    history.newest_hour_ = Time<common::Hour>(in);
+    history.empty_ = in.Bool();
+    const std::uint64_t bits = in.UInt();
+    const std::span<const std::uint8_t> ring = in.Bytes();
+    std::vector<std::uint64_t> tags(in.Enter());
+    for (std::uint64_t& tag : tags) {
+      const std::uint64_t attribute = in.UInt();
+      if (attribute >= kAttributeCount) throw std::out_of_range("attribute");
+      tag = attribute | (std::uint64_t{Symbol(in)} << 2);
     }
-    for (const Json& day : row.at(3)) {
-      history.RestoreDay(common::Day{std::chrono::days{day.at(0).get<std::int64_t>()}},
-                         LoadTally(day.at(1)));
+    in.Leave();
+    const std::span<const std::uint8_t> day_bytes = in.Bytes();
+    if (bits > 32 ||
+        !history.RestoreParts(static_cast<std::uint8_t>(bits), ring, tags, day_bytes)) {
+      throw std::out_of_range("history");
     }
+    history.today_day_ = Time<common::Day>(in);
+    history.today_ = LoadTally(in);
+    in.Leave();
   }
 
-  void Load(const Json& state, Detector& detector) {
-    if (!state.is_object() || state.value("format", "") != kFormat) {
-      throw std::invalid_argument("not a trailsight detector state");
+  // Version 2: the ring as (calls, peak) per slot, and the days as tallies.
+  void LoadHistory(JsonIn& in, KeyHistory& history) const {
+    in.Enter();
+    history.newest_hour_ = Time<common::Hour>(in);
+    history.empty_ = in.Bool();
+    if (in.Enter() != 2 * KeyHistory::kHours) throw std::out_of_range("hours");
+    for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
+      const auto calls = static_cast<std::uint32_t>(in.UInt());
+      history.SetSlotSummary(slot, {calls, static_cast<std::uint32_t>(in.UInt())});
     }
-    if (state.at("version").get<int>() != kVersion) {
-      throw std::invalid_argument("format version " + state.at("version").dump() +
-                                  ", this build reads version " + std::to_string(kVersion));
+    in.Leave();
+    const std::size_t day_count = in.Enter();
+    for (std::size_t i = 0; i < day_count; ++i) {
+      in.Enter();
+      const common::Day day = Time<common::Day>(in);
+      history.RestoreDay(day, LoadTally(in));
+      in.Leave();
     }
-    for (const Json& text : state.at("strings")) {
-      symbols_.push_back(interner_.Intern(text.get<std::string>()));
-    }
-    for (const Json& row : state.at("regions")) {
+    in.Leave();
+    in.Leave();
+  }
+
+  template <class In>
+  void LoadRegions(In& in, Detector& detector) {
+    const std::size_t count = in.Enter();
+    for (std::size_t i = 0; i < count; ++i) {
+      in.Enter();
       Detector::Region& region = detector.regions_.emplace_back();
-      region.account = Symbol(row.at(0));
-      region.region = Symbol(row.at(1));
-      region.newest = common::Seconds{std::chrono::seconds{row.at(2).get<std::int64_t>()}};
-      region.first_minute = common::Minute{std::chrono::minutes{row.at(3).get<std::int64_t>()}};
-      region.next_close = common::Minute{std::chrono::minutes{row.at(4).get<std::int64_t>()}};
-      region.active = row.at(5).get<std::vector<std::uint32_t>>();
+      region.account = Symbol(in);
+      region.region = Symbol(in);
+      region.newest = Time<common::Seconds>(in);
+      region.first_minute = Time<common::Minute>(in);
+      region.next_close = Time<common::Minute>(in);
+      const std::size_t active = in.Enter();
+      for (std::size_t a = 0; a < active; ++a) {
+        region.active.push_back(static_cast<std::uint32_t>(in.UInt()));
+      }
+      in.Leave();
       region.slot_minute.resize(detector.open_slots_);
       region.cells.resize(detector.open_slots_);
       region.live.resize(detector.open_slots_);
       region.cell_of.resize(detector.open_slots_);
       region.totals.resize(detector.open_slots_);
-      for (const Json& total : row.at(6)) {
-        const common::Minute minute{std::chrono::minutes{total.at(0).get<std::int64_t>()}};
-        region.totals[detector.Slot(minute)] += total.at(1).get<std::uint32_t>();
+      const std::size_t totals = in.Enter();
+      for (std::size_t t = 0; t < totals; ++t) {
+        in.Enter();
+        const common::Minute minute = Time<common::Minute>(in);
+        region.totals[detector.Slot(minute)] += static_cast<std::uint32_t>(in.UInt());
+        in.Leave();
       }
-      LoadHistory(row.at(7), region.history);
-      region.silence_reported =
-          common::Seconds{std::chrono::seconds{row.at(8).get<std::int64_t>()}};
+      in.Leave();
+      LoadHistory(in, region.history);
+      region.silence_reported = Time<common::Seconds>(in);
+      in.Leave();
       const std::uint64_t id = (std::uint64_t{region.account} << 32) | region.region;
       detector.region_index_.emplace(id, static_cast<std::uint32_t>(detector.regions_.size() - 1));
     }
-    for (const Json& row : state.at("keys")) {
+    in.Leave();
+  }
+
+  template <class In>
+  void LoadKeys(In& in, Detector& detector) {
+    struct Cell {
+      common::Minute minute;
+      std::uint32_t count, muted;
+      AttributionTally tally;
+    };
+    std::vector<Cell> cells;
+    const std::size_t count = in.Enter();
+    for (std::size_t i = 0; i < count; ++i) {
+      in.Enter();
       const auto key_index = static_cast<std::uint32_t>(detector.keys_.size());
       Detector::KeyState& key = detector.keys_.emplace_back();
-      key.source = Symbol(row.at(0));
-      key.name = Symbol(row.at(1));
-      key.region_index = row.at(2).get<std::uint32_t>();
+      key.source = Symbol(in);
+      key.name = Symbol(in);
+      key.region_index = static_cast<std::uint32_t>(in.UInt());
       Detector::Region& region = detector.regions_.at(key.region_index);
       key.account = region.account;
       key.region = region.region;
-      key.last_closed = common::Minute{std::chrono::minutes{row.at(3).get<std::int64_t>()}};
-      LoadHistory(row.at(4), key.history);
-      key.tuning = detector.TuningFor(key);
-      const int type = row.at(6).get<int>();
+      key.last_closed = Time<common::Minute>(in);
+      LoadHistory(in, key.history);
+      cells.clear();
+      const std::size_t open = in.Enter();
+      for (std::size_t c = 0; c < open; ++c) {
+        in.Enter();
+        Cell& cell = cells.emplace_back();
+        cell.minute = Time<common::Minute>(in);
+        cell.count = static_cast<std::uint32_t>(in.UInt());
+        cell.tally = LoadTally(in);
+        cell.muted = static_cast<std::uint32_t>(in.UInt());
+        in.Leave();
+      }
+      in.Leave();
+      const std::int64_t type = in.Int();
       if (type != static_cast<int>(common::InsightType::kApiCallRate) &&
           type != static_cast<int>(common::InsightType::kApiErrorRate)) {
         throw std::out_of_range("insight type");
       }
       key.type = static_cast<common::InsightType>(type);
-      if (!row.at(7).is_null()) key.error_code = Symbol(row.at(7));
-      const Json& recent = row.at(8);
-      key.recent.newest_ = common::Minute{std::chrono::minutes{recent.at(0).get<std::int64_t>()}};
-      key.recent.recent_total_ = recent.at(1).get<std::uint32_t>();
-      key.recent.counts_ = recent.at(2).get<decltype(key.recent.counts_)>();
-      key.rearmed = common::Minute{std::chrono::minutes{row.at(9).get<std::int64_t>()}};
-      for (const Json& cell_row : row.at(5)) {
-        const common::Minute minute{std::chrono::minutes{cell_row.at(0).get<std::int64_t>()}};
-        const std::size_t slot = detector.Slot(minute);
+      if (in.Present()) key.error_code = Symbol(in);
+      in.Enter();
+      key.recent.newest_ = Time<common::Minute>(in);
+      key.recent.recent_total_ = static_cast<std::uint32_t>(in.UInt());
+      if (in.Enter() != key.recent.counts_.size()) throw std::out_of_range("recent minutes");
+      for (std::uint16_t& minute_count : key.recent.counts_) {
+        minute_count = static_cast<std::uint16_t>(in.UInt());
+      }
+      in.Leave();
+      in.Leave();
+      key.rearmed = Time<common::Minute>(in);
+      in.Leave();
+      key.tuning = detector.TuningFor(key);
+      for (Cell& saved : cells) {
+        const std::size_t slot = detector.Slot(saved.minute);
         // A smaller lateness than the saver's: keep the older minute of a shared slot.
-        if (region.live[slot] > 0 && region.slot_minute[slot] != minute) continue;
-        Detector::OpenCell& cell = detector.CellFor(key_index, minute);
-        cell.count = cell_row.at(1).get<std::uint32_t>();
-        cell.tally = LoadTally(cell_row.at(2));
-        cell.muted = std::min(cell.count, cell_row.at(3).get<std::uint32_t>());
+        if (region.live[slot] > 0 && region.slot_minute[slot] != saved.minute) continue;
+        Detector::OpenCell& cell = detector.CellFor(key_index, saved.minute);
+        cell.count = saved.count;
+        cell.tally = std::move(saved.tally);
+        cell.muted = std::min(cell.count, saved.muted);
         key.open_calls += cell.count - cell.muted;
       }
       detector.key_index_.emplace(
           Detector::KeyId{key.region_index, key.source, key.name, key.error_code}, key_index);
       region.keys.push_back(key_index);
     }
-    for (const Json& row : state.at("episodes")) {
-      const auto key_index = row.at(0).get<std::uint32_t>();
+    in.Leave();
+  }
+
+  template <class In>
+  void LoadEpisodes(In& in, Detector& detector) {
+    const std::size_t count = in.Enter();
+    for (std::size_t i = 0; i < count; ++i) {
+      in.Enter();
+      const auto key_index = static_cast<std::uint32_t>(in.UInt());
       if (key_index >= detector.keys_.size()) throw std::out_of_range("episode key");
       Detector::Episode& episode = detector.episodes_[key_index];
-      episode.start = common::Minute{std::chrono::minutes{row.at(1).get<std::int64_t>()}};
-      episode.last_unusual = common::Minute{std::chrono::minutes{row.at(2).get<std::int64_t>()}};
-      episode.quiet_minutes = row.at(3).get<int>();
-      episode.calls_through_last = row.at(4).get<std::uint64_t>();
-      episode.calls_pending = row.at(5).get<std::uint64_t>();
-      episode.baseline_average = row.at(6).get<double>();
-      episode.baseline_duration = row.at(7).get<int>();
-      for (const Json& values : row.at(8)) {
+      episode.start = Time<common::Minute>(in);
+      episode.last_unusual = Time<common::Minute>(in);
+      episode.quiet_minutes = static_cast<int>(in.Int());
+      episode.calls_through_last = in.UInt();
+      episode.calls_pending = in.UInt();
+      episode.baseline_average = in.Real();
+      episode.baseline_duration = static_cast<int>(in.Int());
+      const std::size_t attributes = in.Enter();
+      for (std::size_t a = 0; a < attributes; ++a) {
         common::Attribution& attribution = episode.baseline_attributions.emplace_back();
-        for (const Json& value : values) {
-          attribution.baseline.push_back(
-              {value.at(0).get<std::string>(), value.at(1).get<double>()});
+        const std::size_t values = in.Enter();
+        for (std::size_t v = 0; v < values; ++v) {
+          in.Enter();
+          std::string value = in.Text();
+          attribution.baseline.push_back({std::move(value), in.Real()});
+          in.Leave();
         }
+        in.Leave();
       }
-      episode.tally = LoadTally(row.at(9));
-      episode.window = row.at(10).get<std::size_t>();
-      episode.suppressed = row.at(11).get<bool>();
-      episode.drop = row.at(12).get<bool>();
+      in.Leave();
+      episode.tally = LoadTally(in);
+      episode.window = in.UInt();
+      episode.suppressed = in.Bool();
+      episode.drop = in.Bool();
+      in.Leave();
       if (episode.window >= models::kWindowCount) throw std::out_of_range("episode window");
       detector.keys_[key_index].insight_open = true;
+    }
+    in.Leave();
+  }
+
+  void Load(std::string_view bytes, Detector& detector) {
+    if (bytes.starts_with(kMagic)) {
+      BinaryIn in(bytes.substr(kMagic.size()));
+      if (const std::uint64_t version = in.UInt(); version != kVersion) {
+        throw std::invalid_argument("format version " + std::to_string(version) +
+                                    ", this build reads version " + std::to_string(kVersion));
+      }
+      LoadStrings(in);
+      LoadRegions(in, detector);
+      LoadKeys(in, detector);
+      LoadEpisodes(in, detector);
+      if (!in.AtEnd()) throw std::out_of_range("trailing bytes");
+      CheckActiveKeys(detector);
+      return;
+    }
+    LoadVersion2(Json::from_msgpack(bytes.begin(), bytes.end()), detector);
+  }
+
+  void LoadVersion2(const Json& state, Detector& detector) {
+    if (!state.is_object() || state.value("format", "") != kFormatV2) {
+      throw std::invalid_argument("not a trailsight detector state");
+    }
+    if (state.at("version").get<int>() != 2) {
+      throw std::invalid_argument("format version " + state.at("version").dump() +
+                                  ", this build reads version " + std::to_string(kVersion));
+    }
+    JsonIn strings(state.at("strings"));
+    for (std::size_t i = 0; i < state.at("strings").size(); ++i) {
+      symbols_.push_back(interner_.Intern(strings.Text()));
+    }
+    // Each section is an array of rows: a cursor over a one-element array holding it.
+    const auto section = [&](const char* name) { return Json::array({state.at(name)}); };
+    const Json regions = section("regions"), keys = section("keys"), episodes = section("episodes");
+    JsonIn regions_in(regions), keys_in(keys), episodes_in(episodes);
+    LoadRegions(regions_in, detector);
+    LoadKeys(keys_in, detector);
+    LoadEpisodes(episodes_in, detector);
+    CheckActiveKeys(detector);
+  }
+
+  // A region's active keys are its own keys with an open insight.
+  static void CheckActiveKeys(const Detector& detector) {
+    for (std::uint32_t index = 0; index < detector.regions_.size(); ++index) {
+      for (std::uint32_t key : detector.regions_[index].active) {
+        if (key >= detector.keys_.size() || detector.keys_[key].region_index != index ||
+            !detector.episodes_.contains(key)) {
+          throw std::out_of_range("active key");
+        }
+      }
     }
   }
 
  private:
+  template <class Visit>
+  static void ForEachOpenMinute(const Detector::Region& region, Visit visit) {
+    for (common::Minute minute = region.next_close; minute <= common::FloorMinute(region.newest);
+         minute += std::chrono::minutes{1}) {
+      visit(minute);
+    }
+  }
+
+  static constexpr std::uint32_t kUnindexed = UINT32_MAX;
+  static constexpr std::int64_t kLatestTime = std::int64_t{1} << 40;  // in any unit
   common::StringInterner& interner_;
-  std::unordered_map<common::Symbol, std::size_t> index_;
-  std::vector<std::string> strings_;
+  BinaryOut out_;                        // the rows, written before the strings they name
+  BinaryOut days_;                       // one history's days, reused
+  std::vector<std::uint32_t> index_of_;  // per symbol: its index in strings_, or kUnindexed
+  std::vector<common::Symbol> strings_;
   std::vector<common::Symbol> symbols_;
 };
 
 std::string Detector::SaveState() const {
   StateCodec codec(interner_);
-  const std::vector<std::uint8_t> bytes = Json::to_msgpack(codec.Save(*this));
-  return std::string(bytes.begin(), bytes.end());
+  return codec.Save(*this);
 }
 
 common::Status Detector::LoadState(std::string_view bytes) {
@@ -275,9 +503,8 @@ common::Status Detector::LoadState(std::string_view bytes) {
                          "detector state can only be loaded before the first event"};
   }
   try {
-    const Json state = Json::from_msgpack(bytes.begin(), bytes.end());
     StateCodec codec(interner_);
-    codec.Load(state, *this);
+    codec.Load(bytes, *this);
   } catch (const std::exception& error) {
     regions_.clear();
     region_index_.clear();
