@@ -21,6 +21,12 @@ void AddCounters(detector::DetectorCounters& total, const detector::DetectorCoun
   total.publish_errors += more.publish_errors;
 }
 
+// Whether `a` and `b` name the same partition (each has `topic` and `partition`).
+template <class A, class B>
+bool SamePartition(const A& a, const B& b) {
+  return a.partition == b.partition && a.topic == b.topic;
+}
+
 }  // namespace
 
 PartitionDetectors::PartitionDetectors(Wiring wiring, bool per_partition,
@@ -91,8 +97,7 @@ void PartitionDetectors::Capture(Snapshot& snapshot) const {
   for (const Held& held : held_) {
     auto position = std::find_if(snapshot.offsets.begin(), snapshot.offsets.end(),
                                  [&](const consumers::PartitionOffset& candidate) {
-                                   return candidate.partition == held.partition &&
-                                          candidate.topic == held.topic;
+                                   return SamePartition(candidate, held);
                                  });
     const std::int64_t offset =
         position != snapshot.offsets.end() ? position->offset : consumers::kUnknownOffset;
@@ -110,7 +115,7 @@ std::vector<consumers::PartitionOffset> PartitionDetectors::Restore(
     if (Find(partition.topic, partition.partition) != nullptr) continue;  // still current
     auto detector = NewDetector();
     auto kept = std::find_if(kept_.begin(), kept_.end(), [&](const PartitionState& candidate) {
-      return candidate.partition == partition.partition && candidate.topic == partition.topic;
+      return SamePartition(candidate, partition);
     });
     if (kept != kept_.end()) {
       if (kept->offset < 0) {

@@ -72,7 +72,8 @@ class KeyHistory {
   // together: a width the ring never has, a ring of another size, days' bytes that end
   // inside a value or name a tag the table does not have.
   bool RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> ring,
-                    const std::vector<std::uint64_t>& tags, std::span<const std::uint8_t> day_bytes);
+                    const std::vector<std::uint64_t>& tags,
+                    std::span<const std::uint8_t> day_bytes);
 
   // Snapshot access by ring slot (slot = hour mod kHours), for states of format version 2.
   void SetSlotSummary(std::size_t slot, models::HourSummary summary);

@@ -326,6 +326,9 @@ class PartitionsIntegrationTest : public ::testing::Test {
     ExpectReplaysFindings();
   }
 
+  // The keyed scenario of the tests below, with `assignment` as partition.assignment.strategy.
+  void MoveKeyedPartitionsAway(std::string_view assignment);
+
   static inline fs::path dir_;
   static inline std::vector<std::string>* records_ = nullptr;
   static inline std::vector<std::string>* expected_ = nullptr;
@@ -346,12 +349,20 @@ TEST_F(PartitionsIntegrationTest, TheSameWithCooperativeStickyAssignment) {
 // for them); B leaves and A restores them from the state it kept, without reading a record
 // again. The findings and alerts stay replay's.
 TEST_F(PartitionsIntegrationTest, KeyedPartitionsLeaveWithTheirStateAndComeBackWithIt) {
+  MoveKeyedPartitionsAway("range");  // eager: every partition is revoked and reassigned
+}
+
+TEST_F(PartitionsIntegrationTest, TheSameKeyedMovesWithCooperativeStickyAssignment) {
+  MoveKeyedPartitionsAway("cooperative-sticky");  // only the moved partitions are revoked
+}
+
+void PartitionsIntegrationTest::MoveKeyedPartitionsAway(std::string_view assignment) {
   const std::vector<std::vector<std::string>> partitions = Keyed();
   for (int partition = 0; partition < kPartitions; ++partition) {
     Produce(partition, partitions[partition]);
   }
   const fs::path state_a = dir_ / (name_ + "-a");
-  Service a(Config(state_a, "range", /*keyed=*/true), dir_ / (name_ + "-a.log"));
+  Service a(Config(state_a, assignment, /*keyed=*/true), dir_ / (name_ + "-a.log"));
   std::optional<httplib::Client> metrics_a = MetricsOf(a);
   ASSERT_TRUE(metrics_a.has_value()) << a.Log();
   const auto sample = [](httplib::Client& client, const std::string& name) {
@@ -367,7 +378,7 @@ TEST_F(PartitionsIntegrationTest, KeyedPartitionsLeaveWithTheirStateAndComeBackW
 
   {
     const fs::path state_b = dir_ / (name_ + "-b");
-    Service b(Config(state_b, "range", /*keyed=*/true), dir_ / (name_ + "-b.log"));
+    Service b(Config(state_b, assignment, /*keyed=*/true), dir_ / (name_ + "-b.log"));
     std::optional<httplib::Client> metrics_b = MetricsOf(b);
     ASSERT_TRUE(metrics_b.has_value()) << b.Log();
     ASSERT_TRUE(WaitFor(
