@@ -91,6 +91,7 @@ std::optional<ExclusionMode> Detector::ExclusionFor(const common::Event& event) 
 void Detector::OnEvent(const common::Event& event) {
   ++counters_.events;
   const std::uint32_t region_index = RegionFor(event);
+  MarkRegionChanged(region_index);
   const common::Minute minute = common::FloorMinute(event.time);
   {
     Region& region = regions_[region_index];
@@ -131,6 +132,7 @@ void Detector::OnEvent(const common::Event& event) {
 void Detector::Count(std::uint32_t key_index, const common::Event& event, common::Minute minute,
                      bool muted) {
   if (key_index == kNoKey) return;
+  MarkKeyChanged(key_index);
   KeyState& key = keys_[key_index];
   OpenCell& cell = CellFor(key_index, minute);
   ++cell.count;
@@ -255,6 +257,7 @@ void Detector::AdvanceWatermark(Region& region, common::Seconds watermark) {
 
 void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
   if (close_listener_ != nullptr) close_listener_->OnCloseBegin();
+  MarkRegionChanged(region_index);
   const std::size_t slot = Slot(minute);
   {
     Region& region = regions_[region_index];
@@ -310,6 +313,7 @@ void Detector::CheckDrops(std::uint32_t region_index, common::Minute minute) {
 
 void Detector::CloseKeyMinute(std::uint32_t key_index, common::Minute minute, std::uint32_t count,
                               std::uint32_t muted, const AttributionTally& tally) {
+  MarkKeyChanged(key_index);
   KeyState& key = keys_[key_index];
   // Baselines see every counted call; windows only those that may start an insight.
   key.history.AddMinute(minute, count, tally, options_.attribution_values);
@@ -423,6 +427,7 @@ void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute, common
 
 void Detector::Start(std::uint32_t key_index, common::Minute minute, std::size_t window,
                      std::uint32_t calls, common::Seconds time, const AttributionTally& tally) {
+  MarkKeyChanged(key_index);
   KeyState& key = keys_[key_index];
   const Region& region = regions_[key.region_index];
   Episode& episode = episodes_[key_index];

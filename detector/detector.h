@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +34,19 @@ struct DetectorCounters {
   std::uint64_t findings = 0;      // Start and End records handed to the sink
   std::uint64_t alerts = 0;        // alerts handed to the alert sink
   std::uint64_t publish_errors = 0;
+};
+
+// Receives the detection state as changelog records (Detector::SaveChangedRecords): a
+// compaction key and a value, both valid only during the call.
+class StateRecordReceiver {
+ public:
+  virtual ~StateRecordReceiver() = default;
+  virtual void OnRecord(std::string_view key, std::string_view value) = 0;
+};
+
+// A record as read back from a changelog: its compaction key and value.
+struct StateRecord {
+  std::string_view key, value;
 };
 
 // The engine for call-rate and error-rate insights. Call rate counts write management
@@ -96,12 +110,32 @@ class Detector {
   // left as it was.
   common::Status LoadState(std::string_view bytes);
 
+  // The state as records for a compacted changelog (DESIGN.md "Delivery and state"; encoding
+  // in detector/state_records.cc): one per (account, region) (its watermark, open minutes'
+  // totals and history) and one per key (its history, open minutes and open insight), so a
+  // checkpoint writes what changed and compaction keeps the newest of each.
+  //
+  // Hands `receiver` the record of every region and key changed since the last call, each
+  // region before its keys, then counts them unchanged; between two OnEvent calls. A fresh
+  // or restored (LoadState, LoadRecords) Detector starts with nothing changed.
+  void SaveChangedRecords(StateRecordReceiver& receiver);
+  // Counts every region and key as changed: the next SaveChangedRecords hands over the whole
+  // state (after a checkpoint that could not write the changes it took, say).
+  void MarkAllChanged();
+  // Restores the state from records, the newest of each compaction key, in any order. Only
+  // on a Detector that has seen no event and holds no state; fails with kInvalidArgument
+  // naming the record and saying why (corrupt, a key whose region is missing, a compaction
+  // key that does not match its value), the Detector then left as it was.
+  common::Status LoadRecords(std::span<const StateRecord> records);
+  // Regions and keys changed since the last SaveChangedRecords.
+  std::size_t changed_records() const { return changed_regions_.size() + changed_keys_.size(); }
+
   const DetectorCounters& counters() const { return counters_; }
   std::size_t key_count() const { return keys_.size(); }
   std::size_t open_insights() const { return episodes_.size(); }
 
  private:
-  friend class StateCodec;  // detector/state_codec.cc: SaveState and LoadState
+  friend class StateCodec;  // detector/state_codec.{h,cc}, state_records.cc
   // One key's calls in one open minute. Cells live in their region, per open slot, and
   // are reused minute after minute, so a key holds no cell memory between its events.
   struct OpenCell {
@@ -118,6 +152,7 @@ class Detector {
     std::uint32_t open_calls = 0;  // calls in the open cells
     common::InsightType type = common::InsightType::kApiCallRate;
     bool insight_open = false;
+    bool changed = false;  // since the last SaveChangedRecords
     bool cache_valid = false;
     std::int8_t cache_ahead = 0;  // the cache's hour minus its epoch hour
     KeyTuning tuning{};           // from tuning_, refreshed on Retune
@@ -159,9 +194,19 @@ class Detector {
     std::vector<std::uint32_t> totals;   // per open slot: every event of the minute
     KeyHistory history;                  // the totals of closed minutes
     common::Seconds silence_reported{};  // newest event when silence was last alerted
+    bool changed = false;                // since the last SaveChangedRecords
   };
 
   std::uint32_t RegionFor(const common::Event& event);
+  void MarkRegionChanged(std::uint32_t region_index) {
+    if (!std::exchange(regions_[region_index].changed, true)) {
+      changed_regions_.push_back(region_index);
+    }
+  }
+  void MarkKeyChanged(std::uint32_t key_index) {
+    if (!std::exchange(keys_[key_index].changed, true)) changed_keys_.push_back(key_index);
+  }
+  void ClearState();  // forgets every region, key and episode
   std::uint32_t KeyFor(const common::Event& event, std::uint32_t region_index,
                        common::InsightType type);
   void Count(std::uint32_t key_index, const common::Event& event, common::Minute minute,
@@ -231,6 +276,8 @@ class Detector {
   };
   std::unordered_map<KeyId, std::uint32_t, KeyIdHash> key_index_;
   std::unordered_map<std::uint32_t, Episode> episodes_;
+  std::vector<std::uint32_t> changed_regions_;  // indexes whose `changed` is set
+  std::vector<std::uint32_t> changed_keys_;
   AttributionTally scratch_;  // reused, so minute close does not allocate
   std::vector<std::uint32_t> active_scratch_;
   models::WeekOfHours week_{};

@@ -50,6 +50,7 @@ void Detector::CheckSilence(Region& region, common::Seconds now) {
     return;
   }
   region.silence_reported = region.newest;
+  MarkRegionChanged(static_cast<std::uint32_t>(&region - regions_.data()));
   PublishAlert(common::PipelineAlert(
       common::AlertKind::kSilentSource, "silent-source", region.newest,
       std::string(interner_.Resolve(region.account)), std::string(interner_.Resolve(region.region)),
