@@ -369,6 +369,33 @@ common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) 
                            options_.group_id, failed, kafka::KafkaErrorText(error))};
 }
 
+common::Result<std::vector<PartitionOffset>> KafkaSource::Committed(
+    const std::vector<PartitionOffset>& partitions) {
+  std::vector<PartitionOffset> committed;
+  if (partitions.empty()) return committed;
+  if (consumer_ == nullptr)
+    return Error{ErrorCode::kIo, "kafka committed offsets: consumer closed"};
+  kafka::KafkaPartitionList list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const PartitionOffset& partition : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition);
+  }
+  rd_kafka_resp_err_t error = rd_kafka_committed(
+      consumer_.get(), list.get(), static_cast<int>(options_.committed_timeout.count()));
+  for (int i = 0; i < list->cnt && error == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    const rd_kafka_topic_partition_t& element = list->elems[i];
+    if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) error = element.err;
+    committed.push_back(
+        {element.topic, element.partition, element.offset >= 0 ? element.offset : kUnknownOffset});
+  }
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kIo,
+                 fmt::format("kafka committed offsets of {} for group {}: {}", Describe(partitions),
+                             options_.group_id, kafka::KafkaErrorText(error))};
+  }
+  return committed;
+}
+
 void KafkaSource::Close() {
   if (consumer_ == nullptr) return;
   fetch_waker_.reset();  // before the consumer it uses

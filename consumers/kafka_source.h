@@ -42,6 +42,9 @@ struct KafkaSourceOptions {
   std::chrono::seconds future_skew{900};
   // How long Commit() waits for the group coordinator's answer before it fails.
   std::chrono::milliseconds commit_timeout{10000};
+  // Bound of Committed(): long enough to outlast a transaction a killed instance left open
+  // with offsets of these partitions, which the coordinator aborts after its timeout.
+  std::chrono::milliseconds committed_timeout{30000};
   // How the partitions are read in step by event time (see PartitionAligner).
   AlignmentOptions alignment;
   // The operator declares the input keyed by account and region: every record of an
@@ -162,12 +165,22 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   // that timed out may still complete later; commits reach the coordinator in order, so a
   // later one is never overwritten by it.
   common::Status Commit(const std::vector<PartitionOffset>& offsets);
+  // The group's committed offsets of `partitions` (kUnknownOffset where the group has none),
+  // asked of the coordinator, waiting up to options.committed_timeout. Fails with kIo naming
+  // the broker error or the timeout. Safe inside the rebalance callbacks.
+  common::Result<std::vector<PartitionOffset>> Committed(
+      const std::vector<PartitionOffset>& partitions);
 
   // Leaves the group (OnRevoke runs first, inside this call), flushes the dead-letter topic
   // and closes. Idempotent; the destructor calls it.
   void Close();
 
   const KafkaSourceCounters& counters() const { return counters_; }
+  // Returns the consumer's librdkafka handle, for kafka::ChangelogWriter::Commit (which takes
+  // its group metadata for rd_kafka_send_offsets_to_transaction); null once closed. The source
+  // owns it: use it on the source's thread, do not keep it, and do not poll, assign, commit
+  // with or close it.
+  rd_kafka_t* consumer_handle() const { return consumer_.get(); }
   // Records read but not handed over yet: held back until slower partitions catch up.
   std::size_t held_records() const { return aligner_.buffered(); }
   // Assigned partitions paused for being ahead with a full buffer.

@@ -37,6 +37,9 @@ struct RdKafkaDeleter {
   void operator()(rd_kafka_AdminOptions_t* options) const {
     rd_kafka_AdminOptions_destroy(options);
   }
+  void operator()(rd_kafka_consumer_group_metadata_t* metadata) const {
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+  }
 };
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;  // a client of any type
@@ -54,5 +57,7 @@ using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, RdKafkaDeleter>;
 using KafkaNewTopic = std::unique_ptr<rd_kafka_NewTopic_t, RdKafkaDeleter>;
 using KafkaConfigResource = std::unique_ptr<rd_kafka_ConfigResource_t, RdKafkaDeleter>;
 using KafkaAdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, RdKafkaDeleter>;
+// A consumer's group id, generation and member id, for rd_kafka_send_offsets_to_transaction.
+using KafkaGroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t, RdKafkaDeleter>;
 
 }  // namespace trailsight::kafka

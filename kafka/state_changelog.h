@@ -1,0 +1,168 @@
+#pragma once
+
+// The detection state's changelog on Kafka (DESIGN.md, "Delivery and state"): a compacted topic
+// with one partition per input partition. A checkpoint writes the changed state records and
+// commits the input consumer group's offsets in one Kafka transaction (Kafka Streams'
+// exactly-once, KIP-447), so the offsets a group resumes from always match the state that
+// read_committed readers of the changelog rebuild.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "kafka/handles.h"
+
+namespace trailsight::kafka {
+
+// One changelog record: `partition` of the changelog topic, compaction key (non-empty: a
+// compacted topic refuses records without one), value (non-empty: the changelog has no
+// tombstones; compaction keeps each key's latest value).
+struct ChangelogRecord {
+  std::int32_t partition = 0;
+  std::string key;
+  std::string value;
+};
+
+// An input position to commit with a checkpoint: the next offset to read.
+struct InputOffset {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+struct ChangelogOptions {
+  std::string brokers;           // bootstrap.servers; required
+  std::string topic;             // the changelog topic (compacted, created by the caller); required
+  std::string transactional_id;  // required; stable per instance, so a restarted one fences the old
+  // The operator's librdkafka properties, applied last. They may not change transactional.id,
+  // enable.idempotence or acks, which the transactions need (another value fails Create).
+  std::map<std::string, std::string> properties;
+  std::chrono::milliseconds timeout{30'000};  // bound of initialising and of each Commit
+};
+
+// Writes changelog records and input offsets in Kafka transactions, one per Commit(). A
+// transactional, idempotent producer (acks=all) with transaction.timeout.ms of
+// kTransactionTimeout: a killed instance's open transaction holds read_committed readers back
+// (see ReadChangelogPartition) until the coordinator aborts it, that long after it began plus
+// up to the broker's transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by
+// default). A restarted instance (same transactional_id) aborts it at once in Create().
+//
+// Fencing: a second writer with the same transactional_id fences this one for good: Commit()
+// then fails with kIo saying so, now and on every later call (fenced() is true), and nothing of
+// it becomes visible. Such a writer is a zombie (an instance whose partitions were taken over,
+// or that was restarted): it must not re-initialise, which would fence the new owner in turn.
+//
+// Thread safety: none; one thread (the processing thread) calls every method. Holds one
+// librdkafka producer, whose threads librdkafka runs; Create() and Commit() block their caller.
+class ChangelogWriter {
+ public:
+  static constexpr std::chrono::milliseconds kTransactionTimeout{10'000};
+
+  // Creates the transactional producer and initialises transactions (bounded by
+  // options.timeout), which aborts or completes any transaction a previous writer with this
+  // transactional_id left open. Fails with kInvalidConfig for a missing option or a property
+  // librdkafka refuses (naming it), and with kIo naming the brokers, the transactional id and
+  // librdkafka's error when the brokers cannot be reached or refuse (e.g. no ACL).
+  static common::Result<std::unique_ptr<ChangelogWriter>> Create(const ChangelogOptions& options);
+  ChangelogWriter(const ChangelogWriter&) = delete;
+  ChangelogWriter& operator=(const ChangelogWriter&) = delete;
+  ~ChangelogWriter();
+
+  // Runs one transaction: produces `records` to their partitions of the changelog topic, adds
+  // `offsets` as the committed offsets of `consumer`'s group (rd_kafka_send_offsets_to_transaction
+  // with rd_kafka_consumer_group_metadata(consumer)), and commits. Either may be empty (no
+  // offsets: `consumer` may be null). `consumer` is a high-level consumer with
+  // enable.auto.commit=false (KafkaSource's handle); it is used, not kept. Blocks up to
+  // options.timeout, and up to options.timeout more to replace the producer after a fatal error.
+  //
+  // Fails with kInvalidArgument, before starting a transaction, for an empty key or value, a
+  // negative partition or offset, or offsets without a consumer (or one without a group). Fails
+  // with kIo saying why otherwise; then nothing of this call is visible to read_committed readers
+  // and the group's offsets are unchanged:
+  // - an abortable error (a record the broker refused, a stale group generation, ...): the
+  //   transaction is aborted; the next Commit may succeed;
+  // - fenced by another writer with the same transactional_id: see the class comment;
+  // - another fatal error: the producer is replaced (a new one, initialised again) before
+  //   returning, so the next Commit may succeed; if that fails, the next Commit tries again.
+  // One exception: when the coordinator does not answer the commit itself within the timeout,
+  // the outcome is unknown (the message says so): the transaction may still commit, records
+  // and offsets together. Either way state and offsets stay consistent for the next owner.
+  common::Status Commit(const std::vector<ChangelogRecord>& records,
+                        const std::vector<InputOffset>& offsets, rd_kafka_t* consumer);
+
+  // Counters for metrics and benchmarks: committed transactions, and the records and bytes
+  // (keys plus values) in them; failed Commit calls.
+  std::uint64_t committed_transactions() const { return committed_transactions_; }
+  std::uint64_t committed_records() const { return committed_records_; }
+  std::uint64_t committed_bytes() const { return committed_bytes_; }
+  std::uint64_t failed_transactions() const { return failed_transactions_; }
+  // True once another writer with the same transactional_id fenced this one: every Commit fails.
+  bool fenced() const { return fenced_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  ChangelogWriter(ChangelogOptions options, KafkaHandle producer)
+      : options_(std::move(options)), producer_(std::move(producer)) {}
+
+  // Where in a transaction a step failed.
+  enum class Stage {
+    kBegin,          // beginning it: there is no transaction to abort
+    kInTransaction,  // producing or sending offsets: the transaction is aborted
+    kCommitting,     // committing: a timeout leaves the outcome to the coordinator
+  };
+  // Handles a failed step: marks the writer fenced, aborts the transaction, or replaces the
+  // producer, as the class comment says; returns the kIo error for the caller.
+  common::Error Fail(std::string_view doing, const rd_kafka_error_t* error, Stage stage,
+                     Clock::time_point deadline);
+  // Replaces the producer with a new, initialised one; on failure leaves producer_ null.
+  common::Status Recreate();
+
+  const ChangelogOptions options_;
+  KafkaHandle producer_;  // null after a failed Recreate(): the next Commit tries again
+  bool fenced_ = false;
+  std::uint64_t committed_transactions_ = 0;
+  std::uint64_t committed_records_ = 0;
+  std::uint64_t committed_bytes_ = 0;
+  std::uint64_t failed_transactions_ = 0;
+};
+
+struct ChangelogReadOptions {
+  std::string brokers;  // bootstrap.servers; required
+  std::string topic;    // the changelog topic; required
+  // The operator's librdkafka properties, applied last. They may not change isolation.level
+  // (read_committed) or enable.partition.eof (true), which reading to the end needs.
+  std::map<std::string, std::string> properties;
+  std::chrono::milliseconds timeout{30'000};  // bound of the whole read
+};
+
+struct ChangelogReadStats {
+  std::uint64_t records = 0;  // records visited
+  std::uint64_t bytes = 0;    // their keys plus values
+};
+
+// Reads partition `partition` of options.topic from its beginning to its end, isolation level
+// read_committed, calling visit(key, value) for every record with a value, in offset order
+// (records of aborted transactions, transaction markers and tombstones are skipped). The end is
+// the last stable offset when the read reaches it (librdkafka's partition EOF; the high
+// watermark lies beyond it, past markers and open transactions): the records of a transaction
+// still open then, and every record after its first, are not read; the read does not wait for
+// it (a killed writer's: see ChangelogWriter). The views live until visit returns. A manually
+// assigned consumer without a group: commits nothing, joins nothing.
+//
+// Fails with kInvalidConfig (missing option, refused property), kInvalidArgument (negative
+// partition), or kIo naming the topic, partition and brokers when the partition cannot be read
+// (absent topic or partition, no ACL) or its end is not reached within options.timeout; visit
+// may have been called for some records by then.
+common::Result<ChangelogReadStats> ReadChangelogPartition(
+    const ChangelogReadOptions& options, std::int32_t partition,
+    const std::function<void(std::string_view key, std::string_view value)>& visit);
+
+}  // namespace trailsight::kafka
