@@ -5,8 +5,9 @@
 namespace trailsight::app {
 
 Checkpointer::Checkpointer(CheckpointedState& state, std::vector<CheckpointedOutput*> outputs,
-                           SnapshotStore& store, std::vector<consumers::PartitionOffset> resume)
-    : state_(state), outputs_(std::move(outputs)), store_(store) {
+                           SnapshotStore& store, std::vector<consumers::PartitionOffset> resume,
+                           CheckpointedChangelog* changelog)
+    : state_(state), outputs_(std::move(outputs)), store_(store), changelog_(changelog) {
   Remember(resume);
 }
 
@@ -19,10 +20,14 @@ void Checkpointer::Remember(const std::vector<consumers::PartitionOffset>& posit
 }
 
 bool Checkpointer::Begin() {
-  if (pending_ || input_ == nullptr) return false;
+  // After a failed restore nothing may be checkpointed: the partition's state is unknown.
+  if (pending_ || input_ == nullptr || restore_error_) return false;
   Pending pending;
+  pending.changes = std::move(carried_changes_);  // before the newer changes: they win
+  carried_changes_.clear();
   pending.snapshot.offsets = input_->Positions();
   state_.Capture(pending.snapshot);
+  if (changelog_ != nullptr) state_.CaptureChanges(pending.changes);
   for (const CheckpointedOutput* output : outputs_)
     pending.published.push_back(output->published());
   pending_ = std::move(pending);
@@ -33,6 +38,24 @@ bool Checkpointer::TryComplete() {
   if (!pending_) return true;
   for (std::size_t i = 0; i < outputs_.size(); ++i) {
     if (outputs_[i]->AckedThrough() < pending_->published[i]) return false;
+  }
+  if (changelog_ != nullptr) {
+    if (common::Status committed =
+            changelog_->Commit(pending_->changes, pending_->snapshot.offsets);
+        !committed) {
+      spdlog::error("state: checkpoint transaction failed, the next one writes everything: {}",
+                    committed.error().message);
+      state_.ChangesLost();
+      pending_.reset();
+      return false;
+    }
+    // The snapshot is a cache now: the changelog and the offsets are committed.
+    if (common::Status written = store_.Write(pending_->snapshot); !written) {
+      spdlog::warn("state: {}", written.error().message);
+    }
+    ++completed_;
+    pending_.reset();
+    return true;
   }
   if (common::Status written = store_.Write(pending_->snapshot); !written) {
     spdlog::error("state: {}", written.error().message);
@@ -62,7 +85,22 @@ bool Checkpointer::CompleteNow() {
 
 std::vector<consumers::PartitionOffset> Checkpointer::OnAssign(
     const std::vector<consumers::PartitionOffset>& partitions) {
-  Remember(state_.Restore(partitions));
+  std::vector<consumers::PartitionOffset> committed;
+  if (changelog_ != nullptr && input_ != nullptr) {
+    common::Result<std::vector<consumers::PartitionOffset>> group = input_->Committed(partitions);
+    if (!group) {
+      restore_error_ = group.error();
+      return {};
+    }
+    committed = *std::move(group);
+  }
+  common::Result<std::vector<consumers::PartitionOffset>> restored =
+      state_.Restore(partitions, committed);
+  if (!restored) {
+    restore_error_ = restored.error();
+    return {};
+  }
+  Remember(*restored);
   std::vector<consumers::PartitionOffset> starts;
   for (const consumers::PartitionOffset& partition : partitions) {
     if (std::optional<std::int64_t> position =
@@ -79,7 +117,10 @@ void Checkpointer::OnRevoke(const std::vector<consumers::PartitionOffset>& parti
   spdlog::info("kafka: {} partitions revoked; snapshotting first", partitions.size());
   // What the state has counted of them, whatever becomes of the snapshot and the commit.
   Remember(partitions);
-  pending_.reset();  // positions must be taken now, before the partitions go
+  // Positions must be taken now, before the partitions go; changes already captured go with
+  // the new capture.
+  if (pending_) carried_changes_ = std::move(pending_->changes);
+  pending_.reset();
   if (!CompleteNow()) spdlog::warn("state: snapshot on revoke did not complete");
   if (state_.Drop(partitions)) {
     for (const consumers::PartitionOffset& partition : partitions) {

@@ -11,6 +11,7 @@
 #include "app/snapshot_store.h"
 #include "common/result.h"
 #include "consumers/kafka_source.h"  // RebalanceListener, PartitionOffset
+#include "kafka/state_changelog.h"
 
 namespace trailsight::app {
 
@@ -34,6 +35,21 @@ class CheckpointedInput {
   virtual ~CheckpointedInput() = default;
   virtual std::vector<consumers::PartitionOffset> Positions() const = 0;
   virtual common::Status Commit(const std::vector<consumers::PartitionOffset>& offsets) = 0;
+  // The group's committed offsets of `partitions` (kUnknownOffset where none), asked of the
+  // group coordinator.
+  virtual common::Result<std::vector<consumers::PartitionOffset>> Committed(
+      const std::vector<consumers::PartitionOffset>& partitions) = 0;
+};
+
+// The state changelog: writes a checkpoint's changed state records and commits the input
+// offsets it reflects, atomically (a Kafka transaction; KafkaChangelog below).
+class CheckpointedChangelog {
+ public:
+  virtual ~CheckpointedChangelog() = default;
+  // Either all of `records` become readable and `offsets` are the group's committed offsets,
+  // or neither; fails saying why.
+  virtual common::Status Commit(const std::vector<kafka::ChangelogRecord>& records,
+                                const std::vector<consumers::PartitionOffset>& offsets) = 0;
 };
 
 // The state a checkpoint covers (the detectors', the learned trail buckets).
@@ -42,10 +58,17 @@ class CheckpointedState {
   virtual ~CheckpointedState() = default;
   // Fills a snapshot's state; the Checkpointer adds the offsets.
   virtual void Capture(Snapshot& snapshot) const = 0;
-  // State kept per partition is restored for newly assigned `partitions` where a snapshot
-  // holds it: returns those partitions with the offsets the restored state reflects.
-  virtual std::vector<consumers::PartitionOffset> Restore(
-      const std::vector<consumers::PartitionOffset>& partitions) = 0;
+  // With a changelog: the changed state records for the next checkpoint, and word that the
+  // last ones captured were not written (the next capture must write everything again).
+  virtual void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) = 0;
+  virtual void ChangesLost() = 0;
+  // State kept per partition is restored for newly assigned `partitions`, from a snapshot
+  // or the changelog (`committed`: the group's offsets, given with a changelog): returns the
+  // partitions restored from a snapshot with the offsets their state reflects, or fails when
+  // a partition's state could not be restored.
+  virtual common::Result<std::vector<consumers::PartitionOffset>> Restore(
+      const std::vector<consumers::PartitionOffset>& partitions,
+      const std::vector<consumers::PartitionOffset>& committed) = 0;
   // State kept per partition is dropped for revoked `partitions`, after their checkpoint:
   // returns true when it was (the state no longer reflects them).
   virtual bool Drop(const std::vector<consumers::PartitionOffset>& partitions) = 0;
@@ -65,6 +88,14 @@ class CheckpointedState {
 // 5. State kept per partition goes with its partition: a revoked partition's state is
 //    dropped after the revoke's checkpoint (and its position forgotten); an assigned one's is
 //    restored first, and the partition resumes at the offset the restored state reflects.
+// 6. With a changelog, step 2 becomes one transaction: once the outputs have acknowledged,
+//    the state records changed since the last checkpoint and the offsets are committed
+//    together, then the snapshot (now a local cache) is written. A failed transaction leaves
+//    the changelog and the committed offsets as they were, and the next checkpoint writes
+//    the whole state again. On assignment the group's committed offsets are read, so that a
+//    partition whose cached state is behind them is restored from the changelog instead:
+//    in-memory state never runs ahead of where its partition resumes, whichever instance
+//    read it last and whether or not a revoke's transaction went through.
 //
 // Thread safety: none; the service thread calls every method, the rebalance callbacks
 // included (KafkaSource calls them from inside Poll and Close).
@@ -72,8 +103,10 @@ class Checkpointer final : public consumers::RebalanceListener {
  public:
   // `state`, `outputs` and `store` must outlive the Checkpointer. `resume` are the offsets of
   // the snapshot the state was restored from (none for a fresh start).
+  // `changelog` (may be null: offsets are then committed through the input) must outlive it.
   Checkpointer(CheckpointedState& state, std::vector<CheckpointedOutput*> outputs,
-               SnapshotStore& store, std::vector<consumers::PartitionOffset> resume);
+               SnapshotStore& store, std::vector<consumers::PartitionOffset> resume,
+               CheckpointedChangelog* changelog = nullptr);
 
   // The input, once it exists (it is created with this listener); must outlive its use.
   void set_input(CheckpointedInput* input) { input_ = input; }
@@ -92,6 +125,9 @@ class Checkpointer final : public consumers::RebalanceListener {
   void OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) override;
 
   std::uint64_t completed() const { return completed_; }
+  // Set when an assigned partition's state could not be restored: the service must stop
+  // without processing it (its state is unknown) and without checkpointing.
+  const std::optional<common::Error>& restore_error() const { return restore_error_; }
   // The position the in-memory state reflects for a partition, if it has read any of it.
   std::optional<std::int64_t> StatePosition(const std::string& topic, std::int32_t partition) const;
 
@@ -99,6 +135,7 @@ class Checkpointer final : public consumers::RebalanceListener {
   struct Pending {
     Snapshot snapshot;
     std::vector<std::uint64_t> published;  // per output: every record up to this must be acked
+    std::vector<kafka::ChangelogRecord> changes;  // with a changelog: what changed since the last
   };
   // Records where the state stands for each of `positions` (known offsets only).
   void Remember(const std::vector<consumers::PartitionOffset>& positions);
@@ -110,7 +147,10 @@ class Checkpointer final : public consumers::RebalanceListener {
   // Per (topic, partition): the next offset the state has not counted.
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> state_positions_;
   std::optional<Pending> pending_;
+  std::vector<kafka::ChangelogRecord> carried_changes_;  // of a pending dropped by a revoke
   std::uint64_t completed_ = 0;
+  CheckpointedChangelog* changelog_;  // may be null
+  std::optional<common::Error> restore_error_;
 };
 
 // A Kafka publisher as a checkpointed output.
@@ -132,6 +172,10 @@ class KafkaInput final : public CheckpointedInput {
   std::vector<consumers::PartitionOffset> Positions() const override { return source_.Positions(); }
   common::Status Commit(const std::vector<consumers::PartitionOffset>& offsets) override {
     return source_.Commit(offsets);
+  }
+  common::Result<std::vector<consumers::PartitionOffset>> Committed(
+      const std::vector<consumers::PartitionOffset>& partitions) override {
+    return source_.Committed(partitions);
   }
 
  private:

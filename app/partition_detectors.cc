@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 namespace trailsight::app {
@@ -26,6 +27,31 @@ template <class A, class B>
 bool SamePartition(const A& a, const B& b) {
   return a.partition == b.partition && a.topic == b.topic;
 }
+
+// A changelog record's key: the input topic, a NUL (which no topic name holds), then the
+// detector's record key.
+constexpr char kTopicEnd = '\0';
+
+// Collects a Detector's changed records as changelog records of one input partition.
+class ChangeCollector final : public detector::StateRecordReceiver {
+ public:
+  ChangeCollector(std::string_view topic, std::int32_t partition,
+                  std::vector<kafka::ChangelogRecord>& changes)
+      : topic_(topic), partition_(partition), changes_(changes) {}
+  void OnRecord(std::string_view key, std::string_view value) override {
+    kafka::ChangelogRecord& record = changes_.emplace_back();
+    record.partition = partition_;
+    record.key.reserve(topic_.size() + 1 + key.size());
+    record.key.append(topic_).push_back(kTopicEnd);
+    record.key.append(key);
+    record.value = value;
+  }
+
+ private:
+  std::string_view topic_;
+  std::int32_t partition_;
+  std::vector<kafka::ChangelogRecord>& changes_;
+};
 
 }  // namespace
 
@@ -101,41 +127,95 @@ void PartitionDetectors::Capture(Snapshot& snapshot) const {
                                  });
     const std::int64_t offset =
         position != snapshot.offsets.end() ? position->offset : consumers::kUnknownOffset;
-    snapshot.partitions.push_back({held.topic, held.partition, offset, held.detector->SaveState()});
+    snapshot.partitions.push_back({held.topic, held.partition, offset, held.detector->SaveState(),
+                                   wiring_.changelog != nullptr});
   }
   snapshot.partitions.insert(snapshot.partitions.end(), kept_.begin(), kept_.end());
 }
 
-std::vector<consumers::PartitionOffset> PartitionDetectors::Restore(
-    const std::vector<consumers::PartitionOffset>& partitions) {
+void PartitionDetectors::CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) {
+  for (Held& held : held_) {
+    ChangeCollector collector(held.topic, held.partition, changes);
+    held.detector->SaveChangedRecords(collector);
+  }
+}
+
+void PartitionDetectors::ChangesLost() {
+  for (Held& held : held_) held.detector->MarkAllChanged();
+}
+
+common::Status PartitionDetectors::RestoreFromChangelog(const std::string& topic,
+                                                        std::int32_t partition,
+                                                        detector::Detector& detector) {
+  // The newest value of each record key of this topic: what compaction would keep.
+  std::unordered_map<std::string, std::string> newest;
+  const std::string prefix = topic + kTopicEnd;
+  common::Status read =
+      wiring_.changelog->Read(partition, [&](std::string_view key, std::string_view value) {
+        if (key.starts_with(prefix)) newest[std::string(key.substr(prefix.size()))] = value;
+      });
+  if (!read) return read;
+  std::vector<detector::StateRecord> records;
+  records.reserve(newest.size());
+  for (const auto& [key, value] : newest) records.push_back({key, value});
+  return detector.LoadRecords(records);
+}
+
+common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Restore(
+    const std::vector<consumers::PartitionOffset>& partitions,
+    const std::vector<consumers::PartitionOffset>& committed) {
   std::vector<consumers::PartitionOffset> restored;
   if (!per_partition_ || partitions.empty()) return restored;
-  std::size_t keys = 0;
+  std::size_t keys = 0, from_changelog = 0;
   for (const consumers::PartitionOffset& partition : partitions) {
     if (Find(partition.topic, partition.partition) != nullptr) continue;  // still current
     auto detector = NewDetector();
     auto kept = std::find_if(kept_.begin(), kept_.end(), [&](const PartitionState& candidate) {
       return SamePartition(candidate, partition);
     });
-    if (kept != kept_.end()) {
-      if (kept->offset < 0) {
-        spdlog::warn("state: {}/{}: kept state without an offset; starting it fresh",
-                     partition.topic, partition.partition);
-      } else if (common::Status loaded = detector->LoadState(kept->detector_state); loaded) {
-        detector->Retune(tuning_);
-        keys += detector->key_count();
+    auto group = std::find_if(committed.begin(), committed.end(),
+                              [&](const consumers::PartitionOffset& candidate) {
+                                return SamePartition(candidate, partition);
+                              });
+    // With a changelog, kept state is current only if nobody read the partition since.
+    const bool current = kept != kept_.end() && kept->offset >= 0 &&
+                         (wiring_.changelog == nullptr ||
+                          (group != committed.end() && group->offset == kept->offset));
+    bool from_kept = false;
+    if (current) {
+      if (common::Status loaded = detector->LoadState(kept->detector_state); loaded) {
+        if (wiring_.changelog != nullptr && !kept->in_changelog) detector->MarkAllChanged();
         restored.push_back({partition.topic, partition.partition, kept->offset});
+        from_kept = true;
       } else {
-        spdlog::warn("state: {}/{}: {}; starting it fresh", partition.topic, partition.partition,
+        spdlog::warn("state: {}/{}: {}", partition.topic, partition.partition,
                      loaded.error().message);
         detector = NewDetector();
       }
-      kept_.erase(kept);
     }
+    if (!from_kept && wiring_.changelog != nullptr) {
+      if (common::Status loaded =
+              RestoreFromChangelog(partition.topic, partition.partition, *detector);
+          !loaded) {
+        return common::Error{
+            common::ErrorCode::kIo,
+            fmt::format("state: {}/{}: restoring from the changelog: {}", partition.topic,
+                        partition.partition, loaded.error().message)};
+      }
+      ++from_changelog;
+    } else if (!from_kept && kept != kept_.end()) {
+      spdlog::warn("state: {}/{}: kept state unusable; starting it fresh", partition.topic,
+                   partition.partition);
+    }
+    detector->Retune(tuning_);
+    keys += detector->key_count();
+    if (kept != kept_.end()) kept_.erase(kept);
     held_.push_back({partition.topic, partition.partition, std::move(detector)});
   }
-  spdlog::info("state: {} of {} assigned partitions restored from kept state ({} keys)",
-               restored.size(), partitions.size(), keys);
+  spdlog::info(
+      "state: {} assigned partitions: {} restored from kept state, {} from the changelog ({} "
+      "keys)",
+      partitions.size(), restored.size(), from_changelog, keys);
   return restored;
 }
 
@@ -148,8 +228,8 @@ bool PartitionDetectors::Drop(const std::vector<consumers::PartitionOffset>& par
     keys += held->detector->key_count();
     AddCounters(dropped_, held->detector->counters());
     if (partition.offset >= 0) {
-      kept_.push_back(
-          {held->topic, held->partition, partition.offset, held->detector->SaveState()});
+      kept_.push_back({held->topic, held->partition, partition.offset, held->detector->SaveState(),
+                       wiring_.changelog != nullptr});
     }
     held_.erase(held_.begin() + (held - held_.data()));
   }

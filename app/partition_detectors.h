@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,8 +18,19 @@
 #include "detector/detector.h"
 #include "detector/options.h"
 #include "detector/tuning.h"
+#include "kafka/state_changelog.h"  // ChangelogRecord
 
 namespace trailsight::app {
+
+// Reads one partition of the state changelog: every record, oldest first. KafkaChangelog
+// (app/checkpointer.h) reads the Kafka topic; tests read a vector.
+class ChangelogReader {
+ public:
+  virtual ~ChangelogReader() = default;
+  virtual common::Status Read(
+      std::int32_t partition,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
+};
 
 // The service's detection state, split as the input's keying allows (DESIGN.md "Delivery and
 // state"):
@@ -28,10 +40,15 @@ namespace trailsight::app {
 //   Detector, which exists while the partition is held. Restore() creates it when the
 //   partition is assigned; Drop() removes it once the partition is revoked and checkpointed.
 //   Idle ticks, and so silence, concern held partitions only.
-//   A dropped partition's state is kept as bytes, with the offset it reflects, and written
-//   into every snapshot (a local cache): when the partition comes back, here or after a
-//   restart, its state is restored from there and it resumes at that offset, re-reading what
-//   another instance read meanwhile rather than starting without a baseline.
+//   With a changelog (Wiring::changelog), each checkpoint writes the records of what changed
+//   (CaptureChanges) to the changelog partition numbered as the input partition, in one
+//   transaction with the input offsets (app/checkpointer.h); a partition assigned here is
+//   restored from that changelog, so it arrives warm on any instance, an empty disk included.
+//   A dropped partition's state is also kept as bytes, with the offset it reflects, and
+//   written into every snapshot (a local cache): when the partition comes back, here or after
+//   a restart, its state is restored from there when it is current (its offset is the
+//   group's committed one: nobody read the partition since), from the changelog otherwise.
+//   Without a changelog the cache is all there is, and a partition resumes at its offset.
 // - Whole, otherwise: one Detector for every partition, kept across assignments, since any
 //   partition may carry any (account, region).
 // Every Detector shares the interner, the sinks and the current tuning.
@@ -45,6 +62,7 @@ class PartitionDetectors {
     common::FindingSink* findings = nullptr;
     common::AlertSink* alerts = nullptr;                // silent sources; may be null
     detector::CloseListener* close_listener = nullptr;  // may be null
+    ChangelogReader* changelog = nullptr;  // per partition: the state changelog; may be null
   };
 
   // `per_partition` chooses the split above. `tuning` applies to every Detector, present and
@@ -74,11 +92,24 @@ class PartitionDetectors {
   // Per partition: the state of each held partition, at its offset in `snapshot.offsets`
   // (which must be filled first), and of each dropped one. Whole: `detector_state`.
   void Capture(Snapshot& snapshot) const;
-  // Per partition: creates the Detectors of newly assigned `partitions`, each restored from
-  // its kept state when there is one. Returns those partitions with the offsets their
-  // restored state reflects (where each must resume). Whole: nothing to do; returns none.
-  std::vector<consumers::PartitionOffset> Restore(
-      const std::vector<consumers::PartitionOffset>& partitions);
+  // Per partition, with a changelog: the records of every region and key changed since the
+  // last call, for the changelog partition numbered as their input partition. Each record
+  // key is the input topic (a text) then the detector's record key.
+  void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes);
+  // The changes last captured were not written: every held partition's state counts as
+  // changed, so the next capture writes it whole.
+  void ChangesLost();
+  // Per partition: creates the Detectors of newly assigned `partitions`. Each is restored
+  // from its kept state when there is one and, with a changelog, when its offset is the
+  // partition's in `committed` (the group's committed offsets); otherwise, with a changelog,
+  // from the changelog. Returns the partitions restored from kept state with the offsets
+  // it reflects (where each must resume); the others resume at the committed offset.
+  // Fails, naming the partition, when the changelog cannot be read or its records cannot be
+  // loaded: the partition's state is then unknown, and the caller must not process it.
+  // Whole: nothing to do; returns none.
+  common::Result<std::vector<consumers::PartitionOffset>> Restore(
+      const std::vector<consumers::PartitionOffset>& partitions,
+      const std::vector<consumers::PartitionOffset>& committed);
   // Per partition: drops the Detectors of revoked `partitions`, keeping each one's state at
   // its given offset (the position it was read to) when that is known, and returns true (the
   // live state no longer reflects them). Whole: keeps everything and returns false.
@@ -99,6 +130,9 @@ class PartitionDetectors {
     std::unique_ptr<detector::Detector> detector;
   };
   std::unique_ptr<detector::Detector> NewDetector() const;
+  // `detector` restored from the changelog's records of `topic` in `partition`.
+  common::Status RestoreFromChangelog(const std::string& topic, std::int32_t partition,
+                                      detector::Detector& detector);
   Held* Find(std::string_view topic, std::int32_t partition);
 
   const Wiring wiring_;

@@ -20,6 +20,7 @@
 #include "detector/detector.h"
 #include "detector/pipeline.h"
 #include "detector/tamper_rules.h"
+#include "kafka/state_changelog.h"
 #include "ops/health.h"
 #include "ops/http_endpoint.h"
 #include "ops/json_log.h"
@@ -68,9 +69,14 @@ class ServiceState final : public CheckpointedState {
     detectors_.Capture(snapshot);
     snapshot.trail_buckets = tamper_.LearnedBuckets();
   }
-  std::vector<consumers::PartitionOffset> Restore(
-      const std::vector<consumers::PartitionOffset>& partitions) override {
-    return detectors_.Restore(partitions);
+  void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) override {
+    detectors_.CaptureChanges(changes);
+  }
+  void ChangesLost() override { detectors_.ChangesLost(); }
+  common::Result<std::vector<consumers::PartitionOffset>> Restore(
+      const std::vector<consumers::PartitionOffset>& partitions,
+      const std::vector<consumers::PartitionOffset>& committed) override {
+    return detectors_.Restore(partitions, committed);
   }
   bool Drop(const std::vector<consumers::PartitionOffset>& partitions) override {
     return detectors_.Drop(partitions);
@@ -79,6 +85,42 @@ class ServiceState final : public CheckpointedState {
  private:
   PartitionDetectors& detectors_;  // both outlive this state: RunService
   const detector::TamperRules& tamper_;
+};
+
+// The state changelog on Kafka: a checkpoint is one transaction of the writer, committing the
+// input consumer's offsets; a restore reads one partition, read_committed.
+class KafkaChangelog final : public CheckpointedChangelog, public ChangelogReader {
+ public:
+  KafkaChangelog(kafka::ChangelogWriter& writer, kafka::ChangelogReadOptions read)
+      : writer_(writer), read_(std::move(read)) {}
+  // The input, once it exists; its consumer's group is the one the offsets are committed for.
+  void set_source(consumers::KafkaSource* source) { source_ = source; }
+
+  common::Status Commit(const std::vector<kafka::ChangelogRecord>& records,
+                        const std::vector<consumers::PartitionOffset>& offsets) override {
+    std::vector<kafka::InputOffset> input;
+    for (const consumers::PartitionOffset& offset : offsets) {
+      if (offset.offset >= 0) input.push_back({offset.topic, offset.partition, offset.offset});
+    }
+    rd_kafka_t* consumer = source_ != nullptr ? source_->consumer_handle() : nullptr;
+    return writer_.Commit(records, consumer != nullptr ? input : std::vector<kafka::InputOffset>{},
+                          consumer);
+  }
+  common::Status Read(
+      std::int32_t partition,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) override {
+    common::Result<kafka::ChangelogReadStats> read =
+        kafka::ReadChangelogPartition(read_, partition, visit);
+    if (!read) return read.error();
+    spdlog::info("state: read {} records ({} bytes) of {}/{}", read->records, read->bytes,
+                 read_.topic, partition);
+    return common::Ok();
+  }
+
+ private:
+  kafka::ChangelogWriter& writer_;  // outlives this adapter: RunService
+  const kafka::ChangelogReadOptions read_;
+  consumers::KafkaSource* source_ = nullptr;
 };
 
 // Partitions are read a minute at a time (the detector's unit), or in half the allowed
@@ -201,6 +243,30 @@ int RunService(const RunFlags& flags) {
 
   alerts::OcsfKafkaSink ocsf(**alerts_publisher);
   alerts::MirroredFindingSink findings(**publisher, ocsf);
+  // With a keyed input, the state moves with its partitions through the changelog.
+  std::unique_ptr<kafka::ChangelogWriter> changelog_writer;
+  std::unique_ptr<KafkaChangelog> changelog;
+  if (config.kafka.input_keyed_by_account_region) {
+    common::Result<std::string> instance = (*store)->InstanceId();
+    if (!instance) {
+      spdlog::error("run: {}", instance.error().message);
+      return 1;
+    }
+    auto writer =
+        kafka::ChangelogWriter::Create({.brokers = config.kafka.brokers,
+                                        .topic = config.kafka.changelog_topic,
+                                        .transactional_id = config.kafka.group_id + "-" + *instance,
+                                        .properties = config.kafka.properties});
+    if (!writer) {
+      spdlog::error("run: {}", writer.error().message);
+      return 1;
+    }
+    changelog_writer = *std::move(writer);
+    changelog = std::make_unique<KafkaChangelog>(
+        *changelog_writer, kafka::ChangelogReadOptions{.brokers = config.kafka.brokers,
+                                                       .topic = config.kafka.changelog_topic,
+                                                       .properties = config.kafka.properties});
+  }
   common::StringInterner interner({.max_strings = config.input.max_interned_strings,
                                    .max_bytes = config.input.max_interned_bytes});
   detector::TamperRules tamper(config.tamper, interner);
@@ -210,7 +276,8 @@ int RunService(const RunFlags& flags) {
                                 .interner = &interner,
                                 .findings = &findings,
                                 .alerts = &ocsf,  // silent sources
-                                .close_listener = &metrics},
+                                .close_listener = &metrics,
+                                .changelog = changelog.get()},
                                config.kafka.input_keyed_by_account_region, *std::move(tuning));
   std::vector<consumers::PartitionOffset> resume;
   if (std::optional<Snapshot> snapshot = (*store)->LoadNewest()) {
@@ -236,7 +303,8 @@ int RunService(const RunFlags& flags) {
   ServiceState state(detectors, tamper);
   KafkaOutput insights_output(**publisher);
   KafkaOutput alerts_output(**alerts_publisher);
-  Checkpointer checkpointer(state, {&insights_output, &alerts_output}, **store, std::move(resume));
+  Checkpointer checkpointer(state, {&insights_output, &alerts_output}, **store, std::move(resume),
+                            changelog.get());
   AssignmentCounter assignments(checkpointer);  // counts partitions, then the Checkpointer
   auto source = consumers::KafkaSource::Create(
       {.brokers = config.kafka.brokers,
@@ -255,6 +323,7 @@ int RunService(const RunFlags& flags) {
   }
   KafkaInput input(**source);
   checkpointer.set_input(&input);
+  if (changelog) changelog->set_source(source->get());
   spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers);
 
@@ -265,6 +334,16 @@ int RunService(const RunFlags& flags) {
   Clock::time_point last_snapshot = Clock::now();
   while (stop_requested == 0) {
     const std::size_t handled = (*source)->Poll(feed, kPollTimeout);
+    if (const std::optional<common::Error>& failed = checkpointer.restore_error()) {
+      // Stop as a crash would: the partition's state is unknown, nothing is checkpointed.
+      spdlog::error("run: {}; stopping without a checkpoint", failed->message);
+      return 1;
+    }
+    if (changelog_writer != nullptr && changelog_writer->fenced()) {
+      // Another process took this instance's transactional id: it owns the state now.
+      spdlog::error("run: the state changelog writer was fenced by a newer instance; stopping");
+      return 1;
+    }
     (*publisher)->Poll();
     (*alerts_publisher)->Poll();
     const Clock::time_point now = Clock::now();

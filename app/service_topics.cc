@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ common::Status EnsureServiceTopics(const config::Config& config) {
                                  .timeout = kAdminTimeout});
   if (!admin) return admin.error();
 
+  int input_partitions = 0;
   for (const std::string& topic : config.kafka.topics) {
     common::Result<kafka::TopicDescription> input = (*admin)->Lookup(topic);
     if (!input) return input.error();
@@ -31,6 +33,7 @@ common::Status EnsureServiceTopics(const config::Config& config) {
           common::ErrorCode::kInvalidConfig,
           fmt::format("input topic {} does not exist on {}", topic, config.kafka.brokers)};
     }
+    input_partitions = std::max(input_partitions, input->partitions);
   }
 
   std::vector<std::string> outputs = {config.kafka.insights_topic, config.kafka.alerts_topic};
@@ -48,6 +51,30 @@ common::Status EnsureServiceTopics(const config::Config& config) {
           "is written)",
           topic, output->cleanup_policy);
     }
+  }
+  if (config.kafka.input_keyed_by_account_region) {
+    const std::string& topic = config.kafka.changelog_topic;
+    common::Result<kafka::TopicDescription> changelog =
+        (*admin)->Ensure({.name = topic,
+                          .partitions = input_partitions,
+                          .configs = {{"cleanup.policy", "compact"}}});
+    if (!changelog) return changelog.error();
+    if (changelog->cleanup_policy != "compact") {
+      return common::Error{
+          common::ErrorCode::kInvalidConfig,
+          fmt::format("state changelog topic {} has cleanup.policy={}; it must be exactly "
+                      "\"compact\" (deleting old records would lose state)",
+                      topic, changelog->cleanup_policy)};
+    }
+    if (changelog->partitions < input_partitions) {
+      return common::Error{
+          common::ErrorCode::kInvalidConfig,
+          fmt::format("state changelog topic {} has {} partitions, fewer than the input's {}: its "
+                      "partition n holds the state of input partition n",
+                      topic, changelog->partitions, input_partitions)};
+    }
+    spdlog::info("kafka: state changelog {} is ready (partitions: {})", topic,
+                 changelog->partitions);
   }
   return common::Ok();
 }

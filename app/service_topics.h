@@ -15,6 +15,11 @@ namespace trailsight::app {
 //      broker's default replication factor. An existing output topic is kept as it is (any
 //      partition count); one whose cleanup.policy compacts is logged as a warning, because
 //      compaction removes a Start once its End, under the same key, is written.
+//   3. with an input keyed by account and region (kafka.input_keyed_by_account_region), creates
+//      the state changelog (kafka.changelog_topic) if absent, with cleanup.policy=compact and
+//      as many partitions as the largest input topic (its partition n holds the state of input
+//      partition n). An existing one is refused unless its cleanup.policy is exactly
+//      "compact" (deletion would lose state) and it has at least that many partitions.
 // Uses config.kafka.properties (security.protocol, SASL, ...) like the service's other clients.
 // Needs the ACLs of docs/operations.md: Describe on the input topics; Describe, DescribeConfigs
 // and, for absent ones, Create on the output topics. Blocks for at most 30 s per topic.

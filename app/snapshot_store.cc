@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 namespace trailsight::app {
@@ -28,6 +29,7 @@ constexpr std::string_view kPrefix = "snapshot-";
 constexpr std::size_t kSequenceDigits = 20;  // "{:020}": every uint64 fits
 constexpr std::string_view kSuffix = ".bin";
 constexpr std::string_view kLockName = "LOCK";
+constexpr std::string_view kInstanceName = "INSTANCE";
 constexpr mode_t kFolderMode = 0700;  // snapshots hold account ids, principals and counts
 constexpr mode_t kFileMode = 0600;
 
@@ -238,7 +240,8 @@ common::Result<Snapshot> Parse(const std::string& content) {
         const auto& bytes = row.at(3).get_binary();
         snapshot.partitions.push_back({row.at(0).get<std::string>(), row.at(1).get<std::int32_t>(),
                                        row.at(2).get<std::int64_t>(),
-                                       std::string(bytes.begin(), bytes.end())});
+                                       std::string(bytes.begin(), bytes.end()),
+                                       row.size() > 4 && row.at(4).get<bool>()});
       }
     }
     if (const auto buckets = document.find("trail_buckets"); buckets != document.end()) {
@@ -294,7 +297,8 @@ common::Status SnapshotStore::Write(const Snapshot& snapshot) {
     partitions.push_back(
         Json::array({state.topic, state.partition, state.offset,
                      Json::binary(std::vector<std::uint8_t>(state.detector_state.begin(),
-                                                            state.detector_state.end()))}));
+                                                            state.detector_state.end())),
+                     state.in_changelog}));
   }
   document["partitions"] = std::move(partitions);
   document["trail_buckets"] = snapshot.trail_buckets;
@@ -353,6 +357,25 @@ std::optional<Snapshot> SnapshotStore::LoadNewest() const {
     spdlog::warn("state: skipping {}: {}", it->path.string(), snapshot.error().message);
   }
   return std::nullopt;
+}
+
+common::Result<std::string> SnapshotStore::InstanceId() const {
+  const fs::path path = dir_ / kInstanceName;
+  std::error_code error;
+  if (fs::exists(path, error)) {
+    std::ifstream in(path);
+    std::string id;
+    if (std::getline(in, id) && id.size() == 32 &&
+        id.find_first_not_of("0123456789abcdef") == std::string::npos) {
+      return id;
+    }
+    spdlog::warn("state: {} does not hold an instance id; writing a new one", path.string());
+  }
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 4; ++i) id += fmt::format("{:08x}", random());
+  if (common::Status written = WriteSynced(path, id + "\n"); !written) return written.error();
+  return id;
 }
 
 }  // namespace trailsight::app

@@ -20,6 +20,9 @@ struct PartitionState {
   std::int32_t partition = 0;
   std::int64_t offset = -1;
   std::string detector_state;  // Detector::SaveState() bytes
+  // Whether the state changelog holds this state too (it was checkpointed there, up to
+  // `offset`): restored from here, it need not be written there again.
+  bool in_changelog = false;
 };
 
 // A complete snapshot: the detection state, the trail buckets the tamper rules learned and
@@ -60,6 +63,7 @@ class FileDescriptor {
 //   `snapshot-7.bin.orig`) is not ours: it is logged once per Open() and otherwise ignored,
 //   never loaded, counted towards `keep` or removed.
 // - `.snapshot-<sequence>.bin.tmp`: a snapshot being written.
+// - `INSTANCE`: the folder's instance id (InstanceId()).
 // - `LOCK`: flock(LOCK_EX) by the store that owns the folder, holding "<pid> <hostname>"
 //   of that process. The file stays when the store is closed or its process dies; only
 //   the lock counts, and the kernel drops it with the process.
@@ -68,10 +72,11 @@ class FileDescriptor {
 //
 // File format: one header line "trailsight-snapshot <version> <payload bytes> <crc32 hex>"
 // then the payload, MessagePack of {"offsets": [[topic, partition, offset]...],
-// "detector": <binary>, "partitions": [[topic, partition, offset, <binary>]...], "trail_buckets":
-// [name...]}; a snapshot without "trail_buckets" or "partitions" (written before they were
-// kept) reads as having none. Writes go to a temporary file that
-// is synced and renamed, so a crash never leaves a half snapshot under a snapshot's name.
+// "detector": <binary>, "partitions": [[topic, partition, offset, <binary>, in_changelog]...],
+// "trail_buckets": [name...]}; a snapshot without "trail_buckets" or "partitions" (written
+// before they were kept) reads as having none, a partition row without in_changelog as false.
+// Writes go to a temporary file that is synced and renamed, so a crash never leaves a half snapshot
+// under a snapshot's name.
 //
 // Thread safety: none; the service's main thread owns it.
 class SnapshotStore {
@@ -91,6 +96,12 @@ class SnapshotStore {
   // truncated, foreign, another version) is logged with its reason and skipped; nullopt
   // when none is left (or the folder cannot be listed, logged), and the service starts fresh.
   std::optional<Snapshot> LoadNewest() const;
+
+  // This folder's instance id: 32 hex digits kept in `INSTANCE` (0600), made on first use,
+  // so a restart on the same folder keeps it (the state changelog's transactional id is made
+  // from it, which fences the previous incarnation) and an empty folder gets a new one. Fails
+  // with kIo naming the file when it cannot be written.
+  common::Result<std::string> InstanceId() const;
 
   const std::filesystem::path& dir() const { return dir_; }
 

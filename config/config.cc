@@ -132,6 +132,8 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
       "kafka.partition_idle_timeout_seconds", kafka.partition_idle_timeout.count(), 0, 3600)};
   kafka.input_keyed_by_account_region =
       read.Optional("kafka.input_keyed_by_account_region", kafka.input_keyed_by_account_region);
+  kafka.changelog_topic = read.Optional("kafka.changelog_topic", kafka.changelog_topic);
+  if (kafka.changelog_topic.empty()) kafka.changelog_topic = kafka.group_id + "-state-changelog";
 }
 
 void ReadState(FieldReader& read, StateSettings& state) {

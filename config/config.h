@@ -56,6 +56,9 @@ struct KafkaSettings {
   std::chrono::seconds partition_idle_timeout{30};
   // The operator declares the input keyed by (account, region): checked on every record.
   bool input_keyed_by_account_region = false;
+  // The compacted topic of per-partition state (keyed input only); "<group_id>-state-changelog"
+  // unless set.
+  std::string changelog_topic;
 };
 
 // Where the service keeps snapshots (`state:` section).

@@ -46,7 +46,26 @@ class FakeInput final : public CheckpointedInput {
     commits.push_back(offsets);
     return common::Ok();
   }
+  common::Result<std::vector<PartitionOffset>> Committed(
+      const std::vector<PartitionOffset>& partitions) override {
+    ++committed_asked;
+    if (refuse) return common::Error{common::ErrorCode::kIo, "COORDINATOR_NOT_AVAILABLE"};
+    std::vector<PartitionOffset> answer;
+    for (const PartitionOffset& partition : partitions) {
+      std::int64_t offset = consumers::kUnknownOffset;
+      for (const std::vector<PartitionOffset>& commit : commits) {
+        for (const PartitionOffset& done : commit) {
+          if (done.topic == partition.topic && done.partition == partition.partition) {
+            offset = done.offset;
+          }
+        }
+      }
+      answer.push_back({partition.topic, partition.partition, offset});
+    }
+    return answer;
+  }
   std::vector<PartitionOffset> positions;
+  int committed_asked = 0;
   std::vector<std::vector<PartitionOffset>> commits;
   bool refuse = false;
 };
@@ -56,7 +75,15 @@ class FakeInput final : public CheckpointedInput {
 class FakeState final : public CheckpointedState {
  public:
   void Capture(Snapshot& snapshot) const override { snapshot.detector_state = state; }
-  std::vector<PartitionOffset> Restore(const std::vector<PartitionOffset>& partitions) override {
+  // Hands out the next change ("change-1", "change-2", ...) at each capture.
+  void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) override {
+    changes.push_back({0, "key", fmt::format("change-{}", ++captures)});
+  }
+  void ChangesLost() override { ++lost; }
+  common::Result<std::vector<PartitionOffset>> Restore(
+      const std::vector<PartitionOffset>& partitions,
+      const std::vector<PartitionOffset>& committed_offsets) override {
+    committed = committed_offsets;
     std::vector<PartitionOffset> restored;
     for (const PartitionOffset& partition : partitions) {
       for (const PartitionOffset& candidate : restorable) {
@@ -79,12 +106,37 @@ class FakeState final : public CheckpointedState {
   std::vector<PartitionOffset> dropped;
   const SnapshotStore* store = nullptr;
   bool snapshot_before_drop = false;
+  int captures = 0;
+  int lost = 0;
+  std::vector<PartitionOffset> committed;  // as Restore() was last given them
+};
+
+// Records each transaction: its changes' values and its offsets.
+class FakeChangelog final : public CheckpointedChangelog {
+ public:
+  common::Status Commit(const std::vector<kafka::ChangelogRecord>& records,
+                        const std::vector<PartitionOffset>& offsets) override {
+    if (refuse) return common::Error{common::ErrorCode::kIo, "transaction aborted"};
+    std::vector<std::string> values;
+    for (const kafka::ChangelogRecord& record : records) values.push_back(record.value);
+    transactions.push_back({values, offsets});
+    return common::Ok();
+  }
+  struct Transaction {
+    std::vector<std::string> values;
+    std::vector<PartitionOffset> offsets;
+    bool operator==(const Transaction&) const = default;
+  };
+  std::vector<Transaction> transactions;
+  bool refuse = false;
 };
 
 class CheckpointerTest : public SnapshotStoreFixture {
  protected:
-  Checkpointer Make(std::vector<PartitionOffset> resume = {}) {
-    Checkpointer checkpointer(state_, {&insights_, &alerts_}, *store_, std::move(resume));
+  Checkpointer Make(std::vector<PartitionOffset> resume = {},
+                    CheckpointedChangelog* changelog = nullptr) {
+    Checkpointer checkpointer(state_, {&insights_, &alerts_}, *store_, std::move(resume),
+                              changelog);
     checkpointer.set_input(&input_);
     return checkpointer;
   }
@@ -199,6 +251,73 @@ TEST_F(CheckpointerTest, AReassignedPartitionResumesWhereItsRestoredStateStands)
   checkpointer.OnRevoke({{"in", 1, 60}});
   state_.restorable.clear();
   EXPECT_TRUE(checkpointer.OnAssign({{"in", 1, consumers::kUnknownOffset}}).empty());
+}
+
+TEST_F(CheckpointerTest, WithAChangelogChangesAndOffsetsCommitInOneTransactionAfterTheOutputs) {
+  FakeChangelog changelog;
+  Checkpointer checkpointer = Make({}, &changelog);
+  input_.positions = {{"in", 0, 10}};
+  insights_.published_ = 2;
+  ASSERT_TRUE(checkpointer.Begin());
+  EXPECT_FALSE(checkpointer.TryComplete());
+  EXPECT_TRUE(changelog.transactions.empty()) << "not before the outputs acknowledged";
+
+  insights_.acked_ = 2;
+  EXPECT_TRUE(checkpointer.TryComplete());
+  EXPECT_EQ(changelog.transactions,
+            (std::vector<FakeChangelog::Transaction>{{{"change-1"}, {{"in", 0, 10}}}}));
+  EXPECT_TRUE(input_.commits.empty()) << "the offsets went with the transaction";
+  EXPECT_TRUE(store_->LoadNewest().has_value()) << "then the local cache";
+}
+
+TEST_F(CheckpointerTest, AFailedTransactionWritesNothingAndTheNextWritesEverything) {
+  FakeChangelog changelog;
+  changelog.refuse = true;
+  Checkpointer checkpointer = Make({}, &changelog);
+  input_.positions = {{"in", 0, 10}};
+
+  EXPECT_FALSE(checkpointer.CompleteNow());
+  EXPECT_FALSE(store_->LoadNewest().has_value());
+  EXPECT_EQ(state_.lost, 1) << "the state is told its captured changes were not written";
+  changelog.refuse = false;
+  EXPECT_TRUE(checkpointer.CompleteNow());
+  EXPECT_EQ(changelog.transactions.size(), 1u);
+}
+
+TEST_F(CheckpointerTest, ChangesCapturedBeforeARevokeGoWithTheRevokesTransaction) {
+  FakeChangelog changelog;
+  Checkpointer checkpointer = Make({}, &changelog);
+  input_.positions = {{"in", 0, 10}};
+  insights_.published_ = 1;  // unacknowledged: the first capture stays pending
+  ASSERT_TRUE(checkpointer.Begin());
+  insights_.acked_ = 1;
+  input_.positions = {{"in", 0, 14}};
+
+  checkpointer.OnRevoke({{"in", 0, 14}});
+
+  EXPECT_EQ(changelog.transactions,
+            (std::vector<FakeChangelog::Transaction>{{{"change-1", "change-2"}, {{"in", 0, 14}}}}));
+}
+
+TEST_F(CheckpointerTest, WithAChangelogAnAssignmentAsksTheGroupWhereItStands) {
+  FakeChangelog changelog;
+  state_.per_partition = true;
+  Checkpointer checkpointer = Make({}, &changelog);
+  input_.commits = {{{"in", 0, 33}}};
+  checkpointer.OnAssign(
+      {{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}});
+  EXPECT_EQ(state_.committed,
+            (std::vector<PartitionOffset>{{"in", 0, 33}, {"in", 1, consumers::kUnknownOffset}}));
+  EXPECT_FALSE(checkpointer.restore_error().has_value());
+
+  // Without the group's answer the partitions' state cannot be told current: nothing more
+  // is checkpointed and the service stops.
+  input_.refuse = true;
+  checkpointer.OnAssign({{"in", 2, consumers::kUnknownOffset}});
+  ASSERT_TRUE(checkpointer.restore_error().has_value());
+  EXPECT_NE(checkpointer.restore_error()->message.find("COORDINATOR_NOT_AVAILABLE"),
+            std::string::npos);
+  EXPECT_FALSE(checkpointer.Begin());
 }
 
 // On librdkafka's mock cluster: the consumer commits nothing it is asked to (the coordinator

@@ -17,6 +17,30 @@ using namespace std::chrono_literals;
 using common::Seconds;
 using consumers::PartitionOffset;
 
+// A changelog topic in memory: every record written, per partition, oldest first.
+class MemoryChangelog final : public ChangelogReader {
+ public:
+  void Write(std::vector<kafka::ChangelogRecord> records) {
+    for (kafka::ChangelogRecord& record : records) records_.push_back(std::move(record));
+  }
+  common::Status Read(
+      std::int32_t partition,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) override {
+    ++reads;
+    if (unreachable) return common::Error{common::ErrorCode::kIo, "broker unreachable"};
+    for (const kafka::ChangelogRecord& record : records_) {
+      if (record.partition == partition) visit(record.key, record.value);
+    }
+    return common::Ok();
+  }
+  std::size_t size() const { return records_.size(); }
+  int reads = 0;
+  bool unreachable = false;
+
+ private:
+  std::vector<kafka::ChangelogRecord> records_;
+};
+
 Seconds At(std::string_view text) { return *common::ParseUtcTimestamp(text); }
 
 detector::CompiledTuning DefaultTuning() { return *detector::CompiledTuning::Compile({}); }
@@ -28,12 +52,13 @@ class PartitionDetectorsTest : public SnapshotStoreFixture {
  protected:
   static constexpr std::string_view kEnd = "2024-12-07T10:00:00Z";
 
-  PartitionDetectors Make(bool per_partition) {
+  PartitionDetectors Make(bool per_partition, ChangelogReader* changelog = nullptr) {
     return PartitionDetectors({.options = {},
                                .interner = &interner_,
                                .findings = &findings_,
                                .alerts = &alerts_,
-                               .close_listener = nullptr},
+                               .close_listener = nullptr,
+                               .changelog = changelog},
                               per_partition, DefaultTuning());
   }
 
@@ -104,7 +129,7 @@ TEST_F(PartitionDetectorsTest, ARevokedPartitionComesBackWithItsStateAtItsOffset
   EXPECT_EQ(detectors.kept(), 1u);
 
   const std::vector<PartitionOffset> restored =
-      detectors.Restore({{"in", 1, consumers::kUnknownOffset}});
+      *detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {});
 
   EXPECT_EQ(restored, (std::vector<PartitionOffset>{{"in", 1, 200}}));
   EXPECT_EQ(detectors.key_count(), 2u);
@@ -128,8 +153,8 @@ TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned)
 
   PartitionDetectors detectors = Make(/*per_partition=*/true);
   detectors.Seed(loaded->partitions);
-  const std::vector<PartitionOffset> restored = detectors.Restore(
-      {{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}});
+  const std::vector<PartitionOffset> restored = *detectors.Restore(
+      {{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}}, {});
 
   // Partition 1 resumes where its state stands; partition 2 was never seen: fresh.
   EXPECT_EQ(restored, (std::vector<PartitionOffset>{{"in", 1, 200}}));
@@ -142,7 +167,7 @@ TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned)
   ASSERT_EQ(alerts_.alerts.size(), 1u);
   EXPECT_EQ(alerts_.alerts[0].account, "222222222222");
 
-  EXPECT_EQ(detectors.Restore({{"in", 0, consumers::kUnknownOffset}}),
+  EXPECT_EQ(*detectors.Restore({{"in", 0, consumers::kUnknownOffset}}, {}),
             (std::vector<PartitionOffset>{{"in", 0, 100}}));
 }
 
@@ -152,7 +177,7 @@ TEST_F(PartitionDetectorsTest, TheWholeInputsDetectorStaysThroughAssignments) {
   EXPECT_EQ(&detectors.For("in", 0), &detectors.For("in", 1));
 
   EXPECT_FALSE(detectors.Drop({{"in", 1, 100}}));
-  EXPECT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}).empty());
+  EXPECT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {})->empty());
   EXPECT_EQ(detectors.key_count(), 2u);
 
   Snapshot snapshot;
@@ -162,6 +187,79 @@ TEST_F(PartitionDetectorsTest, TheWholeInputsDetectorStaysThroughAssignments) {
   PartitionDetectors restored = Make(/*per_partition=*/false);
   ASSERT_TRUE(restored.LoadWhole(snapshot.detector_state));
   EXPECT_EQ(restored.key_count(), 2u);
+}
+
+// Two checkpoints on instance A write what changed; instance B, which never held partition 1
+// and has nothing on disk, restores it from the changelog alone.
+TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangelog) {
+  MemoryChangelog changelog;
+  PartitionDetectors a = Make(/*per_partition=*/true, &changelog);
+  ASSERT_TRUE(
+      a.Restore({{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}},
+                {{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}}));
+  FeedThreeDays(a);
+  std::vector<kafka::ChangelogRecord> changes;
+  a.CaptureChanges(changes);
+  ASSERT_EQ(changes.size(), 4u) << "per partition, its region and its write API";
+  for (const kafka::ChangelogRecord& record : changes) {
+    EXPECT_TRUE(record.key.starts_with(std::string("in") + '\0')) << "keys name the input topic";
+  }
+  changelog.Write(std::move(changes));
+  a.For("in", 1).OnEvent(Read(At(kEnd), "222222222222", "StopInstances"));
+  changes.clear();
+  a.CaptureChanges(changes);
+  EXPECT_EQ(changes.size(), 2u) << "only partition 1's region and key changed";
+  changelog.Write(std::move(changes));
+
+  PartitionDetectors b = Make(/*per_partition=*/true, &changelog);
+  const common::Result<std::vector<PartitionOffset>> restored =
+      b.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 300}});
+
+  ASSERT_TRUE(restored.has_value()) << restored.error().message;
+  EXPECT_TRUE(restored->empty()) << "it resumes at the group's committed offset";
+  EXPECT_EQ(b.key_count(), 1u);
+  EXPECT_EQ(b.For("in", 1).counters().events, 0u) << "restored, not replayed";
+  // Its baseline came with it: three days of reads make its silence an alert at once.
+  b.OnIdle(At(kEnd) + 2h);
+  ASSERT_EQ(alerts_.alerts.size(), 1u);
+  EXPECT_EQ(alerts_.alerts[0].account, "222222222222");
+}
+
+TEST_F(PartitionDetectorsTest, KeptStateIsUsedOnlyWhileNobodyReadThePartitionSince) {
+  MemoryChangelog changelog;
+  PartitionDetectors detectors = Make(/*per_partition=*/true, &changelog);
+  ASSERT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
+  ASSERT_EQ(changelog.reads, 1) << "a partition never held here is looked for in the changelog";
+  FeedThreeDays(detectors);
+  std::vector<kafka::ChangelogRecord> changes;
+  detectors.CaptureChanges(changes);
+  changelog.Write(std::move(changes));
+  detectors.Drop({{"in", 1, 200}});
+
+  // The group's commit is the kept state's offset: the cache is current.
+  EXPECT_EQ(*detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 200}}),
+            (std::vector<PartitionOffset>{{"in", 1, 200}}));
+  EXPECT_EQ(changelog.reads, 1);
+  EXPECT_EQ(detectors.For("in", 1).key_count(), 1u);
+
+  // Another instance read it up to 260 meanwhile: the changelog has its state.
+  detectors.Drop({{"in", 1, 200}});
+  EXPECT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 260}})->empty());
+  EXPECT_EQ(changelog.reads, 2);
+  EXPECT_EQ(detectors.For("in", 1).key_count(), 1u);
+}
+
+TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingThePartition) {
+  MemoryChangelog changelog;
+  changelog.unreachable = true;
+  PartitionDetectors detectors = Make(/*per_partition=*/true, &changelog);
+
+  const common::Result<std::vector<PartitionOffset>> restored =
+      detectors.Restore({{"in", 4, consumers::kUnknownOffset}}, {{"in", 4, 10}});
+
+  ASSERT_FALSE(restored.has_value());
+  EXPECT_NE(restored.error().message.find("in/4"), std::string::npos) << restored.error().message;
+  EXPECT_NE(restored.error().message.find("broker unreachable"), std::string::npos);
 }
 
 }  // namespace
