@@ -19,14 +19,14 @@ void Checkpointer::Remember(const std::vector<consumers::PartitionOffset>& posit
   }
 }
 
-bool Checkpointer::Begin() {
+bool Checkpointer::Begin(bool whole) {
   // After a failed restore nothing may be checkpointed: the partition's state is unknown.
   if (pending_ || input_ == nullptr || restore_error_) return false;
   Pending pending;
   pending.changes = std::move(carried_changes_);  // before the newer changes: they win
   carried_changes_.clear();
   pending.snapshot.offsets = input_->Positions();
-  state_.Capture(pending.snapshot);
+  state_.Capture(pending.snapshot, whole || changelog_ == nullptr);
   if (changelog_ != nullptr) state_.CaptureChanges(pending.changes);
   for (const CheckpointedOutput* output : outputs_)
     pending.published.push_back(output->published());
@@ -73,7 +73,7 @@ bool Checkpointer::TryComplete() {
 }
 
 bool Checkpointer::CompleteNow() {
-  Begin();
+  Begin(/*whole=*/true);
   for (CheckpointedOutput* output : outputs_) {
     if (common::Status flushed = output->Flush(); !flushed) {
       spdlog::error("state: {}", flushed.error().message);

@@ -56,8 +56,10 @@ class CheckpointedChangelog {
 class CheckpointedState {
  public:
   virtual ~CheckpointedState() = default;
-  // Fills a snapshot's state; the Checkpointer adds the offsets.
-  virtual void Capture(Snapshot& snapshot) const = 0;
+  // Fills a snapshot's state; the Checkpointer adds the offsets. With a changelog, state the
+  // changelog holds may be left out unless `whole` (a revoke's or the last checkpoint, whose
+  // snapshot is the local cache a restart restores from).
+  virtual void Capture(Snapshot& snapshot, bool whole) const = 0;
   // With a changelog: the changed state records for the next checkpoint, and word that the
   // last ones captured were not written (the next capture must write everything again).
   virtual void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) = 0;
@@ -88,10 +90,11 @@ class CheckpointedState {
 // 5. State kept per partition goes with its partition: a revoked partition's state is
 //    dropped after the revoke's checkpoint (and its position forgotten); an assigned one's is
 //    restored first, and the partition resumes at the offset the restored state reflects.
-// 6. With a changelog, step 2 becomes one transaction: once the outputs have acknowledged,
-//    the state records changed since the last checkpoint and the offsets are committed
-//    together, then the snapshot (now a local cache) is written. A failed transaction leaves
-//    the changelog and the committed offsets as they were, and the next checkpoint writes
+// 6. With a changelog, a periodic checkpoint captures only what changed (its pause follows the
+//    changes, not the state's size), and step 2 becomes one transaction: once the outputs have
+//    acknowledged, the state records changed since the last checkpoint and the offsets are
+//    committed together, then the snapshot (now a local cache) is written. A failed transaction
+//    leaves the changelog and the committed offsets as they were, and the next checkpoint writes
 //    the whole state again. On assignment the group's committed offsets are read, so that a
 //    partition whose cached state is behind them is restored from the changelog instead:
 //    in-memory state never runs ahead of where its partition resumes, whichever instance
@@ -112,7 +115,8 @@ class Checkpointer final : public consumers::RebalanceListener {
   void set_input(CheckpointedInput* input) { input_ = input; }
 
   // Starts a snapshot unless one is pending or there is no input; returns whether it did.
-  bool Begin();
+  // `whole`: see CheckpointedState::Capture (CompleteNow's checkpoints are whole).
+  bool Begin(bool whole = false);
   // Completes the pending snapshot if its records are all acknowledged: writes it, then
   // commits its offsets. Returns true when nothing is pending any more. A failed write drops
   // the snapshot (the next one retries); a failed commit is logged and the next one retries.

@@ -118,17 +118,21 @@ void PartitionDetectors::Retune(const detector::CompiledTuning& tuning) {
   for (Held& held : held_) held.detector->Retune(tuning_);
 }
 
-void PartitionDetectors::Capture(Snapshot& snapshot) const {
+void PartitionDetectors::Capture(Snapshot& snapshot, bool with_held) const {
   if (whole_) snapshot.detector_state = whole_->SaveState();
-  for (const Held& held : held_) {
-    auto position = std::find_if(snapshot.offsets.begin(), snapshot.offsets.end(),
-                                 [&](const consumers::PartitionOffset& candidate) {
-                                   return SamePartition(candidate, held);
-                                 });
-    const std::int64_t offset =
-        position != snapshot.offsets.end() ? position->offset : consumers::kUnknownOffset;
-    snapshot.partitions.push_back({held.topic, held.partition, offset, held.detector->SaveState(),
-                                   wiring_.changelog != nullptr});
+  // With a changelog a periodic capture leaves the held partitions to it: its pause then
+  // follows the changes (CaptureChanges), not the state's size.
+  if (with_held || wiring_.changelog == nullptr) {
+    for (const Held& held : held_) {
+      auto position = std::find_if(snapshot.offsets.begin(), snapshot.offsets.end(),
+                                   [&](const consumers::PartitionOffset& candidate) {
+                                     return SamePartition(candidate, held);
+                                   });
+      const std::int64_t offset =
+          position != snapshot.offsets.end() ? position->offset : consumers::kUnknownOffset;
+      snapshot.partitions.push_back({held.topic, held.partition, offset, held.detector->SaveState(),
+                                     wiring_.changelog != nullptr});
+    }
   }
   snapshot.partitions.insert(snapshot.partitions.end(), kept_.begin(), kept_.end());
 }

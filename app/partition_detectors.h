@@ -89,9 +89,10 @@ class PartitionDetectors {
   // New tuning for every Detector held and every one created from now on.
   void Retune(const detector::CompiledTuning& tuning);
 
-  // Per partition: the state of each held partition, at its offset in `snapshot.offsets`
-  // (which must be filled first), and of each dropped one. Whole: `detector_state`.
-  void Capture(Snapshot& snapshot) const;
+  // Per partition: the state of each dropped partition and, when `with_held` or without a
+  // changelog, of each held one, at its offset in `snapshot.offsets` (which must be filled
+  // first). Whole: `detector_state`.
+  void Capture(Snapshot& snapshot, bool with_held = true) const;
   // Per partition, with a changelog: the records of every region and key changed since the
   // last call, for the changelog partition numbered as their input partition. Each record
   // key is the input topic (a text) then the detector's record key.

@@ -65,8 +65,8 @@ class ServiceState final : public CheckpointedState {
  public:
   ServiceState(PartitionDetectors& detectors, const detector::TamperRules& tamper)
       : detectors_(detectors), tamper_(tamper) {}
-  void Capture(Snapshot& snapshot) const override {
-    detectors_.Capture(snapshot);
+  void Capture(Snapshot& snapshot, bool whole) const override {
+    detectors_.Capture(snapshot, whole);
     snapshot.trail_buckets = tamper_.LearnedBuckets();
   }
   void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) override {

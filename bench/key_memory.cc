@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/key_traffic.h"
 #include "bench/resident_memory.h"
 #include "common/interner.h"
 #include "detector/detector.h"
@@ -33,11 +34,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::size_t kAccounts = 50;
-constexpr std::size_t kRegionsPerAccount = 2;
-constexpr std::size_t kSources = 20;
-constexpr std::size_t kPrincipals = 900;  // each key uses three of them
-constexpr std::size_t kUserAgents = 20;   // each key uses two of them
 constexpr std::chrono::hours kStep{12};
 constexpr std::chrono::days kSpan{8};
 
@@ -65,15 +61,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::vector<common::Symbol> InternPool(common::StringInterner& interner, std::size_t count,
-                                       std::string_view pattern) {
-  std::vector<common::Symbol> pool;
-  for (std::size_t i = 0; i < count; ++i) {
-    pool.push_back(interner.Intern(fmt::format(fmt::runtime(pattern), i)));
-  }
-  return pool;
-}
-
 Measurement Measure(std::size_t keys) {
   ReleaseFreeHeap();
   const std::size_t before = ResidentBytes();
@@ -82,39 +69,13 @@ Measurement Measure(std::size_t keys) {
   auto detector =
       std::make_unique<detector::Detector>(detector::DetectorOptions{}, *interner, *sink);
   {
-    const std::vector<common::Symbol> accounts = InternPool(*interner, kAccounts, "1234567{:05d}");
-    const std::vector<common::Symbol> regions = {interner->Intern("us-east-1"),
-                                                 interner->Intern("eu-west-1")};
-    const std::vector<common::Symbol> sources =
-        InternPool(*interner, kSources, "service{:02d}.amazonaws.com");
-    const std::vector<common::Symbol> principals =
-        InternPool(*interner, kPrincipals, "arn:aws:iam::123456789012:role/Automation{:04d}");
-    const std::vector<common::Symbol> user_agents =
-        InternPool(*interner, kUserAgents, "aws-sdk-go-v2/1.{}.0 os/linux lang/go#1.22");
-    std::vector<common::Symbol> names;
-    names.reserve(keys);
-    for (std::size_t key = 0; key < keys; ++key) {
-      names.push_back(interner->Intern(fmt::format("CreateResource{:07d}", key)));
-    }
-
-    const common::Seconds start = common::Seconds{std::chrono::sys_days{2024y / 3 / 4}};
-    common::Event event;
+    const KeyTraffic traffic(*interner, keys);
+    const common::Seconds start = KeyTraffic::Start();
     for (common::Seconds step = start; step < start + kSpan; step += kStep) {
-      const auto round = static_cast<std::size_t>((step - start) / kStep);
-      for (std::size_t key = 0; key < keys; ++key) {
-        const std::size_t region = key % (kAccounts * kRegionsPerAccount);
-        event.time = step + std::chrono::seconds{key % 60};
-        event.account = accounts[region / kRegionsPerAccount];
-        event.region = regions[region % kRegionsPerAccount];
-        event.source = sources[(key / 100) % kSources];
-        event.name = names[key];
-        event.principal = principals[(key * 3 + round % 3) % kPrincipals];
-        event.user_agent = user_agents[(key * 2 + round % 2) % kUserAgents];
-        detector->OnEvent(event);
-      }
+      traffic.CallEveryKey(*detector, step, static_cast<std::size_t>((step - start) / kStep));
     }
     detector->OnIdle(start + kSpan + 1h);  // close every minute: all history is in place
-  }  // the pools and the name list are the benchmark's, not the detector's: freed here
+  }  // the traffic's pools and names are the benchmark's, not the detector's: freed here
   ReleaseFreeHeap();
   const std::size_t after = ResidentBytes();
   Measurement measured{.keys = detector->key_count(),

@@ -48,7 +48,8 @@ struct ChangelogOptions {
 };
 
 // Writes changelog records and input offsets in Kafka transactions, one per Commit(). A
-// transactional, idempotent producer (acks=all) with transaction.timeout.ms of
+// transactional, idempotent producer (acks=all, compression.type=lz4 unless the operator's
+// properties say otherwise) with transaction.timeout.ms of
 // kTransactionTimeout: a killed instance's open transaction holds read_committed readers back
 // (see ReadChangelogPartition) until the coordinator aborts it, that long after it began plus
 // up to the broker's transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by

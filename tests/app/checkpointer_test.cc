@@ -74,7 +74,9 @@ class FakeInput final : public CheckpointedInput {
 // revoke's snapshot was already written) and restores those listed in `restorable`.
 class FakeState final : public CheckpointedState {
  public:
-  void Capture(Snapshot& snapshot) const override { snapshot.detector_state = state; }
+  void Capture(Snapshot& snapshot, bool whole) const override {
+    snapshot.detector_state = whole ? state : "changes only";
+  }
   // Hands out the next change ("change-1", "change-2", ...) at each capture.
   void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) override {
     changes.push_back({0, "key", fmt::format("change-{}", ++captures)});
@@ -267,7 +269,12 @@ TEST_F(CheckpointerTest, WithAChangelogChangesAndOffsetsCommitInOneTransactionAf
   EXPECT_EQ(changelog.transactions,
             (std::vector<FakeChangelog::Transaction>{{{"change-1"}, {{"in", 0, 10}}}}));
   EXPECT_TRUE(input_.commits.empty()) << "the offsets went with the transaction";
-  EXPECT_TRUE(store_->LoadNewest().has_value()) << "then the local cache";
+  const std::optional<Snapshot> cache = store_->LoadNewest();
+  ASSERT_TRUE(cache.has_value()) << "then the local cache";
+  EXPECT_EQ(cache->detector_state, "changes only") << "a periodic capture follows the changes";
+
+  EXPECT_TRUE(checkpointer.CompleteNow());
+  EXPECT_EQ(store_->LoadNewest()->detector_state, "state-1") << "the last one is whole";
 }
 
 TEST_F(CheckpointerTest, AFailedTransactionWritesNothingAndTheNextWritesEverything) {

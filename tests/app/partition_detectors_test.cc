@@ -205,6 +205,11 @@ TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangel
     EXPECT_TRUE(record.key.starts_with(std::string("in") + '\0')) << "keys name the input topic";
   }
   changelog.Write(std::move(changes));
+  Snapshot periodic, last;
+  a.Capture(periodic, /*with_held=*/false);
+  EXPECT_TRUE(periodic.partitions.empty()) << "a periodic checkpoint leaves them to the changelog";
+  a.Capture(last, /*with_held=*/true);
+  EXPECT_EQ(last.partitions.size(), 2u) << "the last one caches them locally";
   a.For("in", 1).OnEvent(Read(At(kEnd), "222222222222", "StopInstances"));
   changes.clear();
   a.CaptureChanges(changes);
