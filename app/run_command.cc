@@ -10,6 +10,7 @@
 #include "alerts/ocsf_sink.h"
 #include "app/checkpointer.h"
 #include "app/config_reload.h"
+#include "app/global_table.h"
 #include "app/partition_detectors.h"
 #include "app/service_metrics.h"
 #include "app/service_topics.h"
@@ -30,6 +31,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kPollTimeout{100};
+constexpr std::chrono::seconds kGlobalLoadTimeout{60};  // reading the global table at start
 
 volatile std::sig_atomic_t stop_requested = 0;
 extern "C" void RequestStop(int /*signal*/) { stop_requested = 1; }
@@ -60,19 +62,25 @@ class ServiceFeed final : public common::EventReceiver {
   consumers::KafkaSource& source_;
 };
 
-// The detectors' state and the trail buckets the tamper rules learned, for a checkpoint.
+// The detectors' state and the trail buckets the tamper rules learned, for a checkpoint; with
+// a changelog, the global table's new facts too.
 class ServiceState final : public CheckpointedState {
  public:
-  ServiceState(PartitionDetectors& detectors, const detector::TamperRules& tamper)
-      : detectors_(detectors), tamper_(tamper) {}
+  ServiceState(PartitionDetectors& detectors, const detector::TamperRules& tamper,
+               GlobalTable* global)
+      : detectors_(detectors), tamper_(tamper), global_(global) {}
   void Capture(Snapshot& snapshot, bool whole) const override {
     detectors_.Capture(snapshot, whole);
     snapshot.trail_buckets = tamper_.LearnedBuckets();
   }
   void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) override {
     detectors_.CaptureChanges(changes);
+    if (global_ != nullptr) global_->CaptureChanges(changes);
   }
-  void ChangesLost() override { detectors_.ChangesLost(); }
+  void ChangesLost() override {
+    detectors_.ChangesLost();
+    if (global_ != nullptr) global_->ChangesLost();
+  }
   common::Result<std::vector<consumers::PartitionOffset>> Restore(
       const std::vector<consumers::PartitionOffset>& partitions,
       const std::vector<consumers::PartitionOffset>& committed) override {
@@ -83,8 +91,9 @@ class ServiceState final : public CheckpointedState {
   }
 
  private:
-  PartitionDetectors& detectors_;  // both outlive this state: RunService
+  PartitionDetectors& detectors_;  // these outlive this state: RunService
   const detector::TamperRules& tamper_;
+  GlobalTable* global_;  // may be null
 };
 
 // The state changelog on Kafka: a checkpoint is one transaction of the writer, committing the
@@ -300,7 +309,34 @@ int RunService(const RunFlags& flags) {
     spdlog::info("state: no snapshot in {}; starting fresh", config.state.dir);
   }
 
-  ServiceState state(detectors, tamper);
+  // With a keyed input, trail buckets learned on any instance are known to all.
+  std::unique_ptr<kafka::ChangelogTail> global_tail;
+  std::unique_ptr<GlobalTable> global;
+  if (config.kafka.input_keyed_by_account_region) {
+    auto tail = kafka::ChangelogTail::Open({.brokers = config.kafka.brokers,
+                                            .topic = config.kafka.global_topic,
+                                            .properties = config.kafka.properties},
+                                           0);
+    if (!tail) {
+      spdlog::error("run: {}", tail.error().message);
+      return 1;
+    }
+    global_tail = *std::move(tail);
+    global = std::make_unique<GlobalTable>(
+        config.kafka.global_topic,
+        [&](std::chrono::milliseconds timeout,
+            const GlobalTable::Visit& visit) -> common::Result<std::size_t> {
+          common::Result<kafka::ChangelogReadStats> read = global_tail->Read(timeout, visit);
+          if (!read) return read.error();
+          return read->records;
+        },
+        tamper);
+    if (common::Status read = global->Load(kGlobalLoadTimeout); !read) {
+      spdlog::error("run: {}", read.error().message);
+      return 1;
+    }
+  }
+  ServiceState state(detectors, tamper, global.get());
   KafkaOutput insights_output(**publisher);
   KafkaOutput alerts_output(**alerts_publisher);
   Checkpointer checkpointer(state, {&insights_output, &alerts_output}, **store, std::move(resume),
@@ -334,6 +370,7 @@ int RunService(const RunFlags& flags) {
   Clock::time_point last_snapshot = Clock::now();
   while (stop_requested == 0) {
     const std::size_t handled = (*source)->Poll(feed, kPollTimeout);
+    if (global) global->Poll();  // facts other instances learned
     if (const std::optional<common::Error>& failed = checkpointer.restore_error()) {
       // Stop as a crash would: the partition's state is unknown, nothing is checkpointed.
       spdlog::error("run: {}; stopping without a checkpoint", failed->message);

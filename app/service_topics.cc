@@ -75,6 +75,17 @@ common::Status EnsureServiceTopics(const config::Config& config) {
     }
     spdlog::info("kafka: state changelog {} is ready (partitions: {})", topic,
                  changelog->partitions);
+    common::Result<kafka::TopicDescription> global =
+        (*admin)->Ensure({.name = config.kafka.global_topic,
+                          .partitions = 1,
+                          .configs = {{"cleanup.policy", "compact"}}});
+    if (!global) return global.error();
+    if (global->cleanup_policy != "compact") {
+      return common::Error{
+          common::ErrorCode::kInvalidConfig,
+          fmt::format("global table topic {} has cleanup.policy={}; it must be exactly \"compact\"",
+                      config.kafka.global_topic, global->cleanup_policy)};
+    }
   }
   return common::Ok();
 }

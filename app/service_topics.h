@@ -19,7 +19,8 @@ namespace trailsight::app {
 //      the state changelog (kafka.changelog_topic) if absent, with cleanup.policy=compact and
 //      as many partitions as the largest input topic (its partition n holds the state of input
 //      partition n). An existing one is refused unless its cleanup.policy is exactly
-//      "compact" (deletion would lose state) and it has at least that many partitions.
+//      "compact" (deletion would lose state) and it has at least that many partitions. The
+//      global table (kafka.global_topic) likewise, with one partition.
 // Uses config.kafka.properties (security.protocol, SASL, ...) like the service's other clients.
 // Needs the ACLs of docs/operations.md: Describe on the input topics; Describe, DescribeConfigs
 // and, for absent ones, Create on the output topics. Blocks for at most 30 s per topic.

@@ -134,6 +134,8 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
       read.Optional("kafka.input_keyed_by_account_region", kafka.input_keyed_by_account_region);
   kafka.changelog_topic = read.Optional("kafka.changelog_topic", kafka.changelog_topic);
   if (kafka.changelog_topic.empty()) kafka.changelog_topic = kafka.group_id + "-state-changelog";
+  kafka.global_topic = read.Optional("kafka.global_topic", kafka.global_topic);
+  if (kafka.global_topic.empty()) kafka.global_topic = kafka.group_id + "-global";
 }
 
 void ReadState(FieldReader& read, StateSettings& state) {

@@ -59,6 +59,9 @@ struct KafkaSettings {
   // The compacted topic of per-partition state (keyed input only); "<group_id>-state-changelog"
   // unless set.
   std::string changelog_topic;
+  // The compacted topic of facts that span partitions (keyed input only): learned trail
+  // buckets; "<group_id>-global" unless set.
+  std::string global_topic;
 };
 
 // Where the service keeps snapshots (`state:` section).

@@ -279,7 +279,7 @@ common::Status ChangelogWriter::Commit(const std::vector<ChangelogRecord>& recor
   std::array<rd_kafka_vu_t, 5> fields{};
   for (const ChangelogRecord& record : records) {
     fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-    fields[0].u.cstr = options_.topic.c_str();
+    fields[0].u.cstr = record.topic.empty() ? options_.topic.c_str() : record.topic.c_str();
     fields[1].vtype = RD_KAFKA_VTYPE_PARTITION;
     fields[1].u.i32 = record.partition;
     fields[2].vtype = RD_KAFKA_VTYPE_KEY;
@@ -330,9 +330,8 @@ common::Status ChangelogWriter::Commit(const std::vector<ChangelogRecord>& recor
   return common::Ok();
 }
 
-common::Result<ChangelogReadStats> ReadChangelogPartition(
-    const ChangelogReadOptions& options, std::int32_t partition,
-    const std::function<void(std::string_view key, std::string_view value)>& visit) {
+common::Result<std::unique_ptr<ChangelogTail>> ChangelogTail::Open(
+    const ChangelogReadOptions& options, std::int32_t partition) {
   if (options.brokers.empty() || options.topic.empty()) {
     return Error{ErrorCode::kInvalidConfig,
                  fmt::format("kafka changelog: no {} given to read the state changelog from",
@@ -358,52 +357,61 @@ common::Result<ChangelogReadStats> ReadChangelogPartition(
   common::Result<KafkaConf> conf = MakeKafkaConf(defaults, options.properties);
   if (!conf) return std::move(conf).error();
   const Clock::time_point deadline = Clock::now() + options.timeout;
-  const std::string where =
-      fmt::format("reading {}/{} from {}", options.topic, partition, options.brokers);
+  std::unique_ptr<ChangelogTail> tail(new ChangelogTail(
+      options, partition,
+      fmt::format("reading {}/{} from {}", options.topic, partition, options.brokers)));
 
   // The simple (legacy) consumer API: it reads one partition without a group.id, where the
   // high-level consumer's assign() needs one.
   std::array<char, 512> reason{};
-  KafkaHandle consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), reason.data(), reason.size()));
-  if (consumer == nullptr) {
+  tail->consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), reason.data(), reason.size()));
+  if (tail->consumer_ == nullptr) {
     return Error{ErrorCode::kInvalidConfig, fmt::format("kafka changelog: {}", reason.data())};
   }
   (void)conf->release();  // rd_kafka_new took it
-  KafkaTopic topic(rd_kafka_topic_new(consumer.get(), options.topic.c_str(), nullptr));
-  if (topic == nullptr) {
-    return Error{ErrorCode::kIo, fmt::format("kafka changelog: {}: {}", where,
+  tail->topic_.reset(rd_kafka_topic_new(tail->consumer_.get(), options.topic.c_str(), nullptr));
+  if (tail->topic_ == nullptr) {
+    return Error{ErrorCode::kIo, fmt::format("kafka changelog: {}: {}", tail->where_,
                                              KafkaErrorText(rd_kafka_last_error()))};
   }
   // The simple consumer waits for an absent topic or partition to appear: ask first.
-  if (common::Status found =
-          CheckPartitionExists(consumer.get(), topic.get(), partition, where, deadline);
+  if (common::Status found = CheckPartitionExists(tail->consumer_.get(), tail->topic_.get(),
+                                                  partition, tail->where_, deadline);
       !found) {
     return found.error();
   }
-  if (rd_kafka_consume_start(topic.get(), partition, RD_KAFKA_OFFSET_BEGINNING) != 0) {
-    return Error{ErrorCode::kIo, fmt::format("kafka changelog: {}: {}", where,
+  if (rd_kafka_consume_start(tail->topic_.get(), partition, RD_KAFKA_OFFSET_BEGINNING) != 0) {
+    return Error{ErrorCode::kIo, fmt::format("kafka changelog: {}: {}", tail->where_,
                                              KafkaErrorText(rd_kafka_last_error()))};
   }
+  tail->started_ = true;
+  return tail;
+}
 
+ChangelogTail::~ChangelogTail() {
+  if (started_) rd_kafka_consume_stop(topic_.get(), partition_);
+}
+
+common::Result<ChangelogReadStats> ChangelogTail::Read(std::chrono::milliseconds timeout,
+                                                       const Visit& visit) {
+  const Clock::time_point deadline = Clock::now() + timeout;
   ChangelogReadStats stats;
   std::string last_error;  // a transient one, named if the end is never reached
-  common::Result<ChangelogReadStats> result = stats;
   while (true) {
     const int left = ChangelogMillisecondsLeft(deadline);
-    if (left == 0) {
-      result = Error{ErrorCode::kIo,
-                     fmt::format("kafka changelog: {}: the end was not reached within {} ms, "
-                                 "after {} records{}",
-                                 where, options.timeout.count(), stats.records,
-                                 last_error.empty() ? "" : "; last error: " + last_error)};
-      break;
+    if (left == 0 && timeout.count() > 0) {
+      return Error{ErrorCode::kIo,
+                   fmt::format("kafka changelog: {}: the end was not reached within {} ms, "
+                               "after {} records{}",
+                               where_, timeout.count(), stats.records,
+                               last_error.empty() ? "" : "; last error: " + last_error)};
     }
-    KafkaMessage message(rd_kafka_consume(topic.get(), partition, left));
-    if (message == nullptr) continue;  // timed out: the loop's check fails
-    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      result = stats;  // the last stable offset when the fetch answered
-      break;
+    KafkaMessage message(rd_kafka_consume(topic_.get(), partition_, left));
+    if (message == nullptr) {
+      if (timeout.count() == 0) return stats;  // nothing more for now
+      continue;                                // timed out: the loop's check fails
     }
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return stats;  // the end, for now
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       switch (message->err) {
         case RD_KAFKA_RESP_ERR__TRANSPORT:
@@ -413,13 +421,13 @@ common::Result<ChangelogReadStats> ReadChangelogPartition(
         case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
         case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
           last_error = KafkaErrorText(message->err);  // librdkafka retries these
+          if (timeout.count() == 0) return stats;
           continue;
         default:
           break;
       }
-      result = Error{ErrorCode::kIo, fmt::format("kafka changelog: {}: {}", where,
-                                                 rd_kafka_message_errstr(message.get()))};
-      break;
+      return Error{ErrorCode::kIo, fmt::format("kafka changelog: {}: {}", where_,
+                                               rd_kafka_message_errstr(message.get()))};
     }
     if (message->payload == nullptr) continue;  // a tombstone: the key has no state
     const std::string_view key(static_cast<const char*>(message->key),
@@ -429,8 +437,14 @@ common::Result<ChangelogReadStats> ReadChangelogPartition(
     stats.bytes += key.size() + value.size();
     visit(key, value);
   }
-  rd_kafka_consume_stop(topic.get(), partition);
-  return result;
+}
+
+common::Result<ChangelogReadStats> ReadChangelogPartition(const ChangelogReadOptions& options,
+                                                          std::int32_t partition,
+                                                          const ChangelogTail::Visit& visit) {
+  common::Result<std::unique_ptr<ChangelogTail>> tail = ChangelogTail::Open(options, partition);
+  if (!tail) return tail.error();
+  return (*tail)->Read(options.timeout, visit);
 }
 
 }  // namespace trailsight::kafka

@@ -28,6 +28,7 @@ struct ChangelogRecord {
   std::int32_t partition = 0;
   std::string key;
   std::string value;
+  std::string topic{};  // empty: the writer's topic (ChangelogOptions::topic); {}: may be left out
 };
 
 // An input position to commit with a checkpoint: the next offset to read.
@@ -149,21 +150,48 @@ struct ChangelogReadStats {
   std::uint64_t bytes = 0;    // their keys plus values
 };
 
-// Reads partition `partition` of options.topic from its beginning to its end, isolation level
-// read_committed, calling visit(key, value) for every record with a value, in offset order
-// (records of aborted transactions, transaction markers and tombstones are skipped). The end is
-// the last stable offset when the read reaches it (librdkafka's partition EOF; the high
-// watermark lies beyond it, past markers and open transactions): the records of a transaction
-// still open then, and every record after its first, are not read; the read does not wait for
-// it (a killed writer's: see ChangelogWriter). The views live until visit returns. A manually
-// assigned consumer without a group: commits nothing, joins nothing.
-//
-// Fails with kInvalidConfig (missing option, refused property), kInvalidArgument (negative
-// partition), or kIo naming the topic, partition and brokers when the partition cannot be read
-// (absent topic or partition, no ACL) or its end is not reached within options.timeout; visit
-// may have been called for some records by then.
-common::Result<ChangelogReadStats> ReadChangelogPartition(
-    const ChangelogReadOptions& options, std::int32_t partition,
-    const std::function<void(std::string_view key, std::string_view value)>& visit);
+// Reads one partition of a changelog topic, isolation level read_committed, from its
+// beginning, now and as it grows: a manually assigned consumer without a group (commits
+// nothing, joins nothing). Records of aborted transactions, transaction markers and
+// tombstones are skipped. Thread safety: none; holds one librdkafka consumer.
+class ChangelogTail {
+ public:
+  using Visit = std::function<void(std::string_view key, std::string_view value)>;
+
+  // Fails with kInvalidConfig (missing option, refused property), kInvalidArgument (negative
+  // partition), or kIo naming the topic, partition and brokers when the partition does not
+  // exist (asked first, within options.timeout) or cannot be read.
+  static common::Result<std::unique_ptr<ChangelogTail>> Open(const ChangelogReadOptions& options,
+                                                             std::int32_t partition);
+  ChangelogTail(const ChangelogTail&) = delete;
+  ChangelogTail& operator=(const ChangelogTail&) = delete;
+  ~ChangelogTail();
+
+  // Calls visit(key, value) for every record from where the last Read stopped to the end
+  // (the last stable offset when a fetch answers), in offset order; the views live until
+  // visit returns. With a zero `timeout`, reads only what has arrived and returns at once;
+  // otherwise waits for the end up to `timeout`, and fails with kIo naming the topic and
+  // partition when it is not reached (visit may have been called for some records by then).
+  // Records of transactions still open at the end (a killed writer's, until
+  // ChangelogWriter::kTransactionTimeout aborts it) are not read yet.
+  common::Result<ChangelogReadStats> Read(std::chrono::milliseconds timeout, const Visit& visit);
+
+ private:
+  ChangelogTail(ChangelogReadOptions options, std::int32_t partition, std::string where)
+      : options_(std::move(options)), partition_(partition), where_(std::move(where)) {}
+
+  const ChangelogReadOptions options_;
+  const std::int32_t partition_;
+  const std::string where_;  // "reading TOPIC/P from BROKERS", for errors
+  KafkaHandle consumer_;
+  KafkaTopic topic_;
+  bool started_ = false;
+};
+
+// Reads partition `partition` of options.topic from its beginning to its end, within
+// options.timeout: ChangelogTail::Open then one Read.
+common::Result<ChangelogReadStats> ReadChangelogPartition(const ChangelogReadOptions& options,
+                                                          std::int32_t partition,
+                                                          const ChangelogTail::Visit& visit);
 
 }  // namespace trailsight::kafka

@@ -265,6 +265,23 @@ class PartitionsIntegrationTest : public ::testing::Test {
     return values;
   }
 
+  // `like` made a successful call of `event_name` of `event_source` with `parameters`, at
+  // `time`; its eventID starts with `id_tag`.
+  static std::string Crafted(const std::string& like, std::string_view event_source,
+                             std::string_view event_name, const Json& parameters,
+                             const std::string& time, std::string_view id_tag) {
+    Json record = Json::parse(like);
+    record["eventSource"] = event_source;
+    record["eventName"] = event_name;
+    record["requestParameters"] = parameters;
+    record["readOnly"] = false;
+    record.erase("errorCode");
+    record.erase("errorMessage");
+    record["eventTime"] = time;
+    record["eventID"] = fmt::format("{:0>8}-0000-4000-8000-000000000000", id_tag);
+    return record.dump();
+  }
+
   // The one sample of `name` in a scrape; NaN for none, several or a failed scrape.
   static double Sample(httplib::Client& client, const std::string& name) {
     const std::vector<double> values = Samples(client, name);
@@ -453,12 +470,20 @@ TEST_F(PartitionsIntegrationTest, TheSameMovesToEmptyDisksWithCooperativeStickyA
 }
 
 void PartitionsIntegrationTest::MoveKeyedPartitionsToEmptyDisks(std::string_view assignment) {
+  // The first (account, region) creates a trail at the end of what A reads; after the moves
+  // another one changes the policy of that trail's bucket: only A learned it, and only the
+  // global table tells B and C.
+  const std::string bucket = "org-trail-logs-" + name_;
+  std::vector<std::string> first = *records_;
+  first.push_back(Crafted(records_->front(), "cloudtrail.amazonaws.com", "CreateTrail",
+                          {{"name", "org-trail"}, {"s3BucketName", bucket}},
+                          TimeOf(records_->back()), "t"));
   std::map<std::string, int> partition_of;
-  const std::vector<std::vector<std::string>> partitions = Keyed(*records_, partition_of);
+  const std::vector<std::vector<std::string>> partitions = Keyed(first, partition_of);
   for (int partition = 0; partition < kPartitions; ++partition) {
     Produce(partition, partitions[partition]);
   }
-  const auto total = static_cast<std::int64_t>(records_->size());
+  const auto total = static_cast<std::int64_t>(first.size());
   const fs::path state_a = dir_ / (name_ + "-a");
   double keys_of_a = 0;
   {
@@ -488,9 +513,12 @@ void PartitionsIntegrationTest::MoveKeyedPartitionsToEmptyDisks(std::string_view
 
   // A burst in every (account, region) within the last two and a half minutes.
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  const std::vector<std::string> bursts = Bursts(*records_, "b", [&](int, int call) {
+  std::vector<std::string> bursts = Bursts(*records_, "b", [&](int, int call) {
     return trailsight::common::FormatUtcTimestamp(now - 150s + call * 2s);
   });
+  bursts.push_back(Crafted(bursts.back(), "s3.amazonaws.com", "PutBucketPolicy",
+                           {{"bucketName", bucket}, {"policy", "{}"}},
+                           trailsight::common::FormatUtcTimestamp(now - 20s), "p"));
   const fs::path state_c = dir_ / (name_ + "-c");
   {
     Service c(Config(state_c, assignment, /*keyed=*/true), dir_ / (name_ + "-c.log"));
@@ -528,7 +556,7 @@ void PartitionsIntegrationTest::MoveKeyedPartitionsToEmptyDisks(std::string_view
   EXPECT_NE(b.Log().find("from the changelog"), std::string::npos) << b.Log();
 
   // Replay of the same records, the bursts last, is the reference.
-  std::vector<std::string> all = *records_;
+  std::vector<std::string> all = first;
   all.insert(all.end(), bursts.begin(), bursts.end());
   const fs::path reference = dir_ / (name_ + "-reference");
   WriteLines(reference.string() + ".jsonl", all);
@@ -539,6 +567,9 @@ void PartitionsIntegrationTest::MoveKeyedPartitionsToEmptyDisks(std::string_view
             0);
   const std::vector<std::string> expected = ReadLines(reference.string() + "-insights.jsonl");
   ASSERT_GE(expected.size(), expected_->size() + 12) << "a Start for every new burst";
+  ASSERT_NE(ReadFile(reference.string() + "-alerts.jsonl").find("PutBucketPolicy"),
+            std::string::npos)
+      << "the policy change on the trail's bucket is a tamper alert";
   ExpectFindings(expected, ReadLines(reference.string() + "-alerts.jsonl"), /*killed=*/true);
 }
 
