@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_map>
 #include <utility>
 
@@ -191,6 +192,7 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
         if (wiring_.changelog != nullptr && !kept->in_changelog) detector->MarkAllChanged();
         restored.push_back({partition.topic, partition.partition, kept->offset});
         from_kept = true;
+        ++restores_.from_cache;
       } else {
         spdlog::warn("state: {}/{}: {}", partition.topic, partition.partition,
                      loaded.error().message);
@@ -198,6 +200,7 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
       }
     }
     if (!from_kept && wiring_.changelog != nullptr) {
+      const auto started = std::chrono::steady_clock::now();
       if (common::Status loaded =
               RestoreFromChangelog(partition.topic, partition.partition, *detector);
           !loaded) {
@@ -207,6 +210,9 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
                         partition.partition, loaded.error().message)};
       }
       ++from_changelog;
+      ++restores_.from_changelog;
+      restores_.changelog_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     } else if (!from_kept && kept != kept_.end()) {
       spdlog::warn("state: {}/{}: kept state unusable; starting it fresh", partition.topic,
                    partition.partition);

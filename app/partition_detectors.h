@@ -122,6 +122,13 @@ class PartitionDetectors {
   std::size_t key_count() const;
   std::size_t open_insights() const;
   std::size_t held() const { return per_partition_ ? held_.size() : 0; }
+  // Partitions restored so far, and the time spent reading and loading changelogs.
+  struct RestoreCounters {
+    std::uint64_t from_cache = 0;      // from kept state (the local snapshot)
+    std::uint64_t from_changelog = 0;  // from the changelog
+    double changelog_seconds = 0;
+  };
+  const RestoreCounters& restores() const { return restores_; }
   std::size_t kept() const { return kept_.size(); }
 
  private:
@@ -144,6 +151,7 @@ class PartitionDetectors {
   std::vector<PartitionState> kept_;           // per partition: the others' states
   std::size_t last_hit_ = 0;                   // index into held_ of the last For()
   detector::DetectorCounters dropped_;         // totals of the Detectors dropped so far
+  RestoreCounters restores_;
 };
 
 }  // namespace trailsight::app

@@ -414,6 +414,7 @@ int RunService(const RunFlags& flags) {
     metrics.Update(now, **source, detectors, **publisher,
                    tamper.counters().alerts + detectors.counters().alerts, checkpointer.completed(),
                    assignments.held());
+    if (changelog_writer) metrics.UpdateChangelog(*changelog_writer, detectors.restores());
     health.Tick(now, assignments.held() > 0);
   }
 

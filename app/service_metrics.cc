@@ -97,6 +97,26 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
           "trailsight_snapshot_capture_duration_seconds",
           "Time to capture the detector's state for a snapshot; consumption pauses meanwhile.",
           {0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10})),
+      changelog_transactions_(registry_.AddCounter(
+          "trailsight_changelog_transactions_total",
+          "Checkpoint transactions committed: changed state records and input offsets together.")),
+      changelog_failed_(registry_.AddCounter(
+          "trailsight_changelog_failed_transactions_total",
+          "Checkpoint transactions that failed (aborted); the next one writes the whole state.")),
+      changelog_records_(registry_.AddCounter("trailsight_changelog_records_total",
+                                              "State records written to the changelog.")),
+      changelog_bytes_(registry_.AddCounter(
+          "trailsight_changelog_bytes_total",
+          "Bytes (keys and values, before compression) written to the changelog.")),
+      restored_from_cache_(registry_.AddCounter(
+          "trailsight_partitions_restored_from_cache_total",
+          "Assigned partitions restored from the local snapshot, which was current.")),
+      restored_from_changelog_(
+          registry_.AddCounter("trailsight_partitions_restored_from_changelog_total",
+                               "Assigned partitions restored by reading their changelog.")),
+      changelog_restore_seconds_(registry_.AddGauge(
+          "trailsight_changelog_restore_seconds",
+          "Seconds spent reading and loading changelogs so far; consumption pauses meanwhile.")),
       last_snapshot_(started) {}
 
 void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource& source,
@@ -157,6 +177,17 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   }
   snapshots_.Set(snapshots_completed);
   snapshot_age_.Set(std::chrono::duration<double>(now - last_snapshot_).count());
+}
+
+void ServiceMetrics::UpdateChangelog(const kafka::ChangelogWriter& writer,
+                                     const PartitionDetectors::RestoreCounters& restores) {
+  changelog_transactions_.Set(writer.committed_transactions());
+  changelog_failed_.Set(writer.failed_transactions());
+  changelog_records_.Set(writer.committed_records());
+  changelog_bytes_.Set(writer.committed_bytes());
+  restored_from_cache_.Set(restores.from_cache);
+  restored_from_changelog_.Set(restores.from_changelog);
+  changelog_restore_seconds_.Set(restores.changelog_seconds);
 }
 
 void ServiceMetrics::ObserveSnapshotCapture(Clock::duration took) {

@@ -11,6 +11,7 @@
 #include "app/partition_detectors.h"
 #include "consumers/kafka_source.h"
 #include "detector/detector.h"
+#include "kafka/state_changelog.h"
 #include "ops/metrics.h"
 
 namespace trailsight::app {
@@ -65,6 +66,10 @@ class ServiceMetrics final : public detector::CloseListener {
               std::uint64_t alerts_published, std::uint64_t snapshots_completed,
               std::size_t partitions_held);
 
+  // Copies the state changelog's counters in (keyed input only).
+  void UpdateChangelog(const kafka::ChangelogWriter& writer,
+                       const PartitionDetectors::RestoreCounters& restores);
+
   // Records how long capturing a snapshot's state took: the loop stands still meanwhile.
   void ObserveSnapshotCapture(Clock::duration took);
 
@@ -111,6 +116,14 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& snapshots_;
   ops::Gauge& snapshot_age_;
   ops::Histogram& snapshot_capture_;
+  // The state changelog (kafka::ChangelogWriter, PartitionDetectors::restores()).
+  ops::Counter& changelog_transactions_;
+  ops::Counter& changelog_failed_;
+  ops::Counter& changelog_records_;
+  ops::Counter& changelog_bytes_;
+  ops::Counter& restored_from_cache_;
+  ops::Counter& restored_from_changelog_;
+  ops::Gauge& changelog_restore_seconds_;
 
   std::uint64_t snapshots_seen_ = 0;
   Clock::time_point last_snapshot_;

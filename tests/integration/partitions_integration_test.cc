@@ -510,6 +510,9 @@ void PartitionsIntegrationTest::MoveKeyedPartitionsToEmptyDisks(std::string_view
       << b.Log();
   EXPECT_EQ(Sample(*metrics_b, "trailsight_events_in_total"), 0.0)
       << "restored from the changelog, not by reading the input again";
+  EXPECT_EQ(Sample(*metrics_b, "trailsight_partitions_restored_from_changelog_total"), kPartitions);
+  EXPECT_EQ(Sample(*metrics_b, "trailsight_partitions_restored_from_cache_total"), 0.0)
+      << "an empty disk";
 
   // A burst in every (account, region) within the last two and a half minutes.
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
