@@ -41,12 +41,22 @@ void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, cons
   }
 }
 
+constexpr std::string_view kHidden = "(value hidden)";
+
 common::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   std::array<char, 512> reason{};
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason.data(), reason.size()) !=
       RD_KAFKA_CONF_OK) {
-    return Error{ErrorCode::kInvalidConfig,
-                 fmt::format("kafka property {}={}: {}", name, value, reason.data())};
+    // The value may be a secret (sasl.password, a JAAS line): it is named nowhere, not even
+    // inside librdkafka's reason.
+    std::string why(reason.data());
+    if (!value.empty()) {
+      for (std::size_t at = why.find(value); at != std::string::npos;
+           at = why.find(value, at + kHidden.size())) {
+        why.replace(at, value.size(), kHidden);
+      }
+    }
+    return Error{ErrorCode::kInvalidConfig, fmt::format("kafka property {}: {}", name, why)};
   }
   return common::Ok();
 }

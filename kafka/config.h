@@ -18,8 +18,9 @@ using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 // "kafka.properties", which may replace any default). librdkafka's own log lines go to spdlog
 // ("kafka <client>: ..."), at most a few per 10 s per process, with a count of those
 // suppressed, because a broker outage makes librdkafka log every reconnect attempt.
-// Fails with kInvalidConfig naming the property and value librdkafka rejected and why:
-// "kafka property acks=most: Invalid value \"most\" for configuration property \"acks\"".
+// Fails with kInvalidConfig naming the property librdkafka rejected and why, never its value
+// (it may be a secret): "kafka property acks: Invalid value \"(value hidden)\" for
+// configuration property \"acks\"".
 common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
                                         const std::map<std::string, std::string>& overrides);
 

@@ -1,0 +1,44 @@
+// MakeKafkaConf: the operator's properties apply last, and a refused one is named without its
+// value, which may be a secret.
+#include "kafka/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace trailsight::kafka {
+namespace {
+
+TEST(MakeKafkaConfTest, ARefusedPropertyIsNamedAndItsValueNever) {
+  struct Case {
+    std::string name, value;
+  };
+  // A typo of a password property, a JAAS line as Confluent Cloud hands it out (a Java
+  // client's property), and a value librdkafka checks and quotes in its reason.
+  for (const Case& refused :
+       {Case{"sasl.pasword", "hunter2-secret"},
+        Case{"sasl.jaas.config",
+             "org.apache.kafka.common.security.plain.PlainLoginModule required "
+             "username=\"KEY\" password=\"s3cr3t-jaas\";"},
+        Case{"acks", "most-s3cr3t"}}) {
+    common::Result<KafkaConf> conf = MakeKafkaConf({}, {{refused.name, refused.value}});
+    ASSERT_FALSE(conf.has_value()) << refused.name;
+    EXPECT_EQ(conf.error().code, common::ErrorCode::kInvalidConfig);
+    EXPECT_NE(conf.error().message.find(refused.name), std::string::npos) << conf.error().message;
+    EXPECT_EQ(conf.error().message.find("s3cr3t"), std::string::npos) << conf.error().message;
+    EXPECT_EQ(conf.error().message.find("hunter2"), std::string::npos) << conf.error().message;
+  }
+}
+
+TEST(MakeKafkaConfTest, TheOperatorsPropertiesWinOverTheDefaults) {
+  common::Result<KafkaConf> conf =
+      MakeKafkaConf({{"client.id", "default"}}, {{"client.id", "operator"}});
+  ASSERT_TRUE(conf.has_value()) << conf.error().message;
+  char value[64];
+  std::size_t size = sizeof(value);
+  ASSERT_EQ(rd_kafka_conf_get(conf->get(), "client.id", value, &size), RD_KAFKA_CONF_OK);
+  EXPECT_EQ(std::string(value), "operator");
+}
+
+}  // namespace
+}  // namespace trailsight::kafka
