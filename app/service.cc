@@ -1,0 +1,427 @@
+#include "app/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "alerts/kafka_publisher.h"
+#include "alerts/ocsf_sink.h"
+#include "app/checkpointer.h"
+#include "app/config_reload.h"
+#include "app/global_table.h"
+#include "app/partition_detectors.h"
+#include "app/service_metrics.h"
+#include "app/service_topics.h"
+#include "app/snapshot_store.h"
+#include "consumers/dead_letter_file.h"
+#include "consumers/kafka_source.h"
+#include "detector/detector.h"
+#include "detector/pipeline.h"
+#include "detector/tamper_rules.h"
+#include "kafka/state_changelog.h"
+#include "ops/health.h"
+#include "ops/http_endpoint.h"
+
+namespace trailsight::app {
+// The parts of Service::Parts that exist for the service alone (a named namespace: the
+// struct's members cannot have types of an anonymous one).
+namespace service_parts {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kPollTimeout{100};
+constexpr std::chrono::seconds kGlobalLoadTimeout{60};  // reading the global table at start
+
+common::Seconds WallClock() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// Feeds each event through the pipeline to the detector of its partition, and tells the
+// source which records the detector dropped as late (counted per partition).
+class ServiceFeed final : public common::EventReceiver {
+ public:
+  ServiceFeed(detector::Pipeline& pipeline, PartitionDetectors& detectors,
+              consumers::KafkaSource& source)
+      : pipeline_(pipeline), detectors_(detectors), source_(source) {}
+  void OnEvent(const common::Event& event) override {
+    pipeline_.OnEvent(event,
+                      detectors_.For(source_.delivering_topic(), source_.delivering_partition()));
+    if (pipeline_.last_event_late()) source_.MarkLate();
+  }
+
+ private:
+  detector::Pipeline& pipeline_;  // these three outlive the feed; they live in Service::Parts
+  PartitionDetectors& detectors_;
+  consumers::KafkaSource& source_;
+};
+
+// The detectors' state and the trail buckets the tamper rules learned, for a checkpoint; with
+// a changelog, the global table's new facts too.
+class ServiceState final : public CheckpointedState {
+ public:
+  ServiceState(PartitionDetectors& detectors, const detector::TamperRules& tamper,
+               GlobalTable* global)
+      : detectors_(detectors), tamper_(tamper), global_(global) {}
+  void Capture(Snapshot& snapshot, bool whole) const override {
+    detectors_.Capture(snapshot, whole);
+    snapshot.trail_buckets = tamper_.LearnedBuckets();
+  }
+  void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) override {
+    detectors_.CaptureChanges(changes);
+    if (global_ != nullptr) global_->CaptureChanges(changes);
+  }
+  void ChangesLost() override {
+    detectors_.ChangesLost();
+    if (global_ != nullptr) global_->ChangesLost();
+  }
+  common::Result<std::vector<consumers::PartitionOffset>> Restore(
+      const std::vector<consumers::PartitionOffset>& partitions,
+      const std::vector<consumers::PartitionOffset>& committed) override {
+    return detectors_.Restore(partitions, committed);
+  }
+  bool Drop(const std::vector<consumers::PartitionOffset>& partitions) override {
+    return detectors_.Drop(partitions);
+  }
+
+ private:
+  PartitionDetectors& detectors_;  // these outlive this state: Service::Parts
+  const detector::TamperRules& tamper_;
+  GlobalTable* global_;  // may be null
+};
+
+// The state changelog on Kafka: a checkpoint is one transaction of the writer, committing the
+// input consumer's offsets; a restore reads one partition, read_committed.
+class KafkaChangelog final : public CheckpointedChangelog, public ChangelogReader {
+ public:
+  KafkaChangelog(kafka::ChangelogWriter& writer, kafka::ChangelogReadOptions read)
+      : writer_(writer), read_(std::move(read)) {}
+  // The input, once it exists; its consumer's group is the one the offsets are committed for.
+  void set_source(consumers::KafkaSource* source) { source_ = source; }
+
+  common::Status Commit(const std::vector<kafka::ChangelogRecord>& records,
+                        const std::vector<consumers::PartitionOffset>& offsets) override {
+    std::vector<kafka::InputOffset> input;
+    for (const consumers::PartitionOffset& offset : offsets) {
+      if (offset.offset >= 0) input.push_back({offset.topic, offset.partition, offset.offset});
+    }
+    rd_kafka_t* consumer = source_ != nullptr ? source_->consumer_handle() : nullptr;
+    return writer_.Commit(records, consumer != nullptr ? input : std::vector<kafka::InputOffset>{},
+                          consumer);
+  }
+  common::Status Read(
+      std::int32_t partition,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) override {
+    common::Result<kafka::ChangelogReadStats> read =
+        kafka::ReadChangelogPartition(read_, partition, visit);
+    if (!read) return read.error();
+    spdlog::info("state: read {} records ({} bytes) of {}/{}", read->records, read->bytes,
+                 read_.topic, partition);
+    return common::Ok();
+  }
+
+ private:
+  kafka::ChangelogWriter& writer_;  // outlives this adapter: Service::Parts
+  const kafka::ChangelogReadOptions read_;
+  consumers::KafkaSource* source_ = nullptr;
+};
+
+// Partitions are read a minute at a time (the detector's unit), or in half the allowed
+// lateness when that is shorter, so that no partition can make another's records late.
+consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool until_caught_up) {
+  const std::chrono::seconds half_lateness = config.detector.allowed_lateness / 2;
+  return {.step = std::clamp<std::chrono::seconds>(half_lateness, std::chrono::seconds{1},
+                                                   std::chrono::minutes{1}),
+          .idle_timeout = config.kafka.partition_idle_timeout,
+          .idle_at_end = until_caught_up};
+}
+
+}  // namespace service_parts
+
+using service_parts::AlignmentFor;
+using service_parts::Clock;
+using service_parts::KafkaChangelog;
+using service_parts::kGlobalLoadTimeout;
+using service_parts::kPollTimeout;
+using service_parts::ServiceFeed;
+using service_parts::ServiceState;
+using service_parts::WallClock;
+
+// Every part of the service, declared in the order Start() builds them: destroyed in reverse,
+// the consumer (whose Close() runs the last revoke's checkpoint) before what it uses.
+struct Service::Parts {
+  config::Config config;
+  bool until_caught_up = false;
+  std::unique_ptr<ConfigReloader> reloader;
+  std::unique_ptr<SnapshotStore> store;
+  std::unique_ptr<ServiceMetrics> metrics;
+  std::unique_ptr<ops::ServiceHealth> health;
+  std::unique_ptr<ops::HttpEndpoint> endpoint;
+  std::unique_ptr<consumers::FileDeadLetterSink> dead_letters;
+  std::unique_ptr<alerts::KafkaFindingPublisher> publisher;
+  std::unique_ptr<alerts::KafkaFindingPublisher> alerts_publisher;  // tamper alerts, OCSF mirrors
+  std::unique_ptr<alerts::OcsfKafkaSink> ocsf;
+  std::unique_ptr<alerts::MirroredFindingSink> findings;
+  std::unique_ptr<kafka::ChangelogWriter> changelog_writer;  // keyed input only
+  std::unique_ptr<KafkaChangelog> changelog;
+  std::unique_ptr<common::StringInterner> interner;
+  std::unique_ptr<detector::TamperRules> tamper;
+  std::unique_ptr<PartitionDetectors> detectors;
+  std::unique_ptr<kafka::ChangelogTail> global_tail;  // keyed input only
+  std::unique_ptr<GlobalTable> global;
+  std::unique_ptr<ServiceState> state;
+  std::unique_ptr<KafkaOutput> insights_output;
+  std::unique_ptr<KafkaOutput> alerts_output;
+  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<AssignmentCounter> assignments;  // counts partitions, then the Checkpointer
+  std::unique_ptr<consumers::KafkaSource> source;
+  std::unique_ptr<KafkaInput> input;
+  std::unique_ptr<detector::Pipeline> pipeline;
+  std::unique_ptr<ServiceFeed> feed;
+  Clock::time_point last_message, last_idle_tick, last_snapshot;
+
+  common::Status Build(detector::CompiledTuning tuning);
+  common::Status BuildChangelog();
+  std::vector<consumers::PartitionOffset> LoadSnapshot();
+  common::Status BuildGlobalTable();
+};
+
+Service::Service(Options options) : parts_(std::make_unique<Parts>()) {
+  parts_->config = std::move(options.config);
+  parts_->until_caught_up = options.until_caught_up;
+  parts_->reloader = std::move(options.reloader);
+}
+
+Service::~Service() = default;
+
+common::Result<std::unique_ptr<Service>> Service::Start(Options options) {
+  detector::CompiledTuning tuning = std::move(options.tuning);
+  std::unique_ptr<Service> service(new Service(std::move(options)));
+  if (common::Status built = service->parts_->Build(std::move(tuning)); !built) {
+    return built.error();
+  }
+  return service;
+}
+
+common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
+  // First, so that a second instance on the same state folder is refused before it binds a
+  // port or touches a topic.
+  auto opened = SnapshotStore::Open(config.state.dir, config.state.keep);
+  if (!opened) return opened.error();
+  store = *std::move(opened);
+
+  // Serves from here on, so /healthz says "starting" while the state loads.
+  metrics = std::make_unique<ServiceMetrics>(Clock::now());
+  health = std::make_unique<ops::ServiceHealth>();
+  if (config.metrics.enabled) {
+    auto started = ops::HttpEndpoint::Start(
+        {.host = config.metrics.bind.host, .port = config.metrics.bind.port}, metrics->registry(),
+        *health);
+    if (!started) return started.error();
+    endpoint = *std::move(started);
+    spdlog::info("metrics: serving /metrics and /healthz on http://{}", endpoint->address());
+  }
+
+  // Production brokers create no topic on first use: the outputs are created here.
+  if (common::Status topics = EnsureServiceTopics(config); !topics) return topics;
+  auto letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
+  if (!letters) return letters.error();
+  dead_letters = *std::move(letters);
+  for (auto [topic, out] : {std::pair{&config.kafka.insights_topic, &publisher},
+                            std::pair{&config.kafka.alerts_topic, &alerts_publisher}}) {
+    auto created = alerts::KafkaFindingPublisher::Create(
+        {.brokers = config.kafka.brokers, .topic = *topic, .properties = config.kafka.properties});
+    if (!created) return created.error();
+    *out = *std::move(created);
+  }
+  ocsf = std::make_unique<alerts::OcsfKafkaSink>(*alerts_publisher);
+  findings = std::make_unique<alerts::MirroredFindingSink>(*publisher, *ocsf);
+  if (common::Status built = BuildChangelog(); !built) return built;
+
+  interner = std::make_unique<common::StringInterner>(
+      common::InternerLimits{.max_strings = config.input.max_interned_strings,
+                             .max_bytes = config.input.max_interned_bytes});
+  tamper = std::make_unique<detector::TamperRules>(config.tamper, *interner);
+  // One detector for the whole input, or one per partition of an input keyed by account and
+  // region (restored when assigned).
+  detectors = std::make_unique<PartitionDetectors>(
+      PartitionDetectors::Wiring{.options = config.detector,
+                                 .interner = interner.get(),
+                                 .findings = findings.get(),
+                                 .alerts = ocsf.get(),  // silent sources
+                                 .close_listener = metrics.get(),
+                                 .changelog = changelog.get()},
+      config.kafka.input_keyed_by_account_region, std::move(tuning));
+  std::vector<consumers::PartitionOffset> resume = LoadSnapshot();
+  if (common::Status built = BuildGlobalTable(); !built) return built;
+
+  state = std::make_unique<ServiceState>(*detectors, *tamper, global.get());
+  insights_output = std::make_unique<KafkaOutput>(*publisher);
+  alerts_output = std::make_unique<KafkaOutput>(*alerts_publisher);
+  checkpointer = std::make_unique<Checkpointer>(
+      *state, std::vector<CheckpointedOutput*>{insights_output.get(), alerts_output.get()}, *store,
+      std::move(resume), changelog.get());
+  assignments = std::make_unique<AssignmentCounter>(*checkpointer);
+  auto created = consumers::KafkaSource::Create(
+      {.brokers = config.kafka.brokers,
+       .group_id = config.kafka.group_id,
+       .topics = config.kafka.topics,
+       .dead_letter_topic = config.kafka.dead_letter_topic,
+       .properties = config.kafka.properties,
+       .max_record_bytes = config.input.max_record_bytes,
+       .future_skew = config.kafka.future_skew,
+       .alignment = AlignmentFor(config, until_caught_up),
+       .keyed_by_account_region = config.kafka.input_keyed_by_account_region},
+      *interner, *dead_letters, *assignments);
+  if (!created) return created.error();
+  source = *std::move(created);
+  input = std::make_unique<KafkaInput>(*source);
+  checkpointer->set_input(input.get());
+  if (changelog) changelog->set_source(source.get());
+  spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
+               config.kafka.brokers);
+
+  pipeline =
+      std::make_unique<detector::Pipeline>(*interner, tamper.get(), /*detector=*/nullptr, *ocsf);
+  feed = std::make_unique<ServiceFeed>(*pipeline, *detectors, *source);
+  last_message = last_idle_tick = last_snapshot = Clock::now();
+  return common::Ok();
+}
+
+// With a keyed input, the state moves with its partitions through the changelog.
+common::Status Service::Parts::BuildChangelog() {
+  if (!config.kafka.input_keyed_by_account_region) return common::Ok();
+  common::Result<std::string> instance = store->InstanceId();
+  if (!instance) return instance.error();
+  auto writer =
+      kafka::ChangelogWriter::Create({.brokers = config.kafka.brokers,
+                                      .topic = config.kafka.changelog_topic,
+                                      .transactional_id = config.kafka.group_id + "-" + *instance,
+                                      .properties = config.kafka.properties});
+  if (!writer) return writer.error();
+  changelog_writer = *std::move(writer);
+  // A restore reads to the partition's end: the broker need not hold an empty fetch for
+  // librdkafka's default 500 ms (a second per empty partition) unless the operator says so.
+  std::map<std::string, std::string> read_properties = config.kafka.properties;
+  read_properties.emplace("fetch.wait.max.ms", "10");
+  changelog = std::make_unique<KafkaChangelog>(
+      *changelog_writer, kafka::ChangelogReadOptions{.brokers = config.kafka.brokers,
+                                                     .topic = config.kafka.changelog_topic,
+                                                     .properties = std::move(read_properties)});
+  return common::Ok();
+}
+
+// The newest snapshot's state; returns the offsets the whole input's restored state resumes
+// at (none per partition: each partition's are with its state).
+std::vector<consumers::PartitionOffset> Service::Parts::LoadSnapshot() {
+  std::vector<consumers::PartitionOffset> resume;
+  std::optional<Snapshot> snapshot = store->LoadNewest();
+  if (!snapshot) {
+    spdlog::info("state: no snapshot in {}; starting fresh", config.state.dir);
+    return resume;
+  }
+  // What the trail buckets are holds whether or not the counts can be restored.
+  for (const std::string& bucket : snapshot->trail_buckets) tamper->Learn(bucket);
+  if (detectors->per_partition()) {
+    spdlog::info(
+        "state: {} learned trail buckets and the state of {} partitions, each "
+        "restored when it is assigned",
+        snapshot->trail_buckets.size(), snapshot->partitions.size());
+    detectors->Seed(std::move(snapshot->partitions));
+  } else if (common::Status restored = detectors->LoadWhole(snapshot->detector_state); restored) {
+    resume = std::move(snapshot->offsets);
+    spdlog::info("state: restored {} keys and {} learned trail buckets, resuming {} partitions",
+                 detectors->key_count(), snapshot->trail_buckets.size(), resume.size());
+  } else {
+    spdlog::warn("state: {}; starting fresh", restored.error().message);
+  }
+  return resume;
+}
+
+// With a keyed input, trail buckets learned on any instance are known to all.
+common::Status Service::Parts::BuildGlobalTable() {
+  if (!config.kafka.input_keyed_by_account_region) return common::Ok();
+  auto tail = kafka::ChangelogTail::Open({.brokers = config.kafka.brokers,
+                                          .topic = config.kafka.global_topic,
+                                          .properties = config.kafka.properties},
+                                         0);
+  if (!tail) return tail.error();
+  global_tail = *std::move(tail);
+  global = std::make_unique<GlobalTable>(
+      config.kafka.global_topic,
+      [this](std::chrono::milliseconds timeout,
+             const GlobalTable::Visit& visit) -> common::Result<std::size_t> {
+        common::Result<kafka::ChangelogReadStats> read = global_tail->Read(timeout, visit);
+        if (!read) return read.error();
+        return read->records;
+      },
+      *tamper);
+  return global->Load(kGlobalLoadTimeout);
+}
+
+Service::Step Service::RunOnce(bool reload) {
+  Parts& p = *parts_;
+  const std::size_t handled = p.source->Poll(*p.feed, kPollTimeout);
+  if (p.global) p.global->Poll();  // facts other instances learned
+  if (const std::optional<common::Error>& failed = p.checkpointer->restore_error()) {
+    // Stop as a crash would: the partition's state is unknown, nothing is checkpointed.
+    spdlog::error("run: {}; stopping without a checkpoint", failed->message);
+    return Step::kFailed;
+  }
+  if (p.changelog_writer != nullptr && p.changelog_writer->fenced()) {
+    // Another process took this instance's transactional id: it owns the state now.
+    spdlog::error("run: the state changelog writer was fenced by a newer instance; stopping");
+    return Step::kFailed;
+  }
+  p.publisher->Poll();
+  p.alerts_publisher->Poll();
+  const Clock::time_point now = Clock::now();
+  if (std::optional<AcceptedReload> reloaded = p.reloader->Poll(reload, now)) {
+    p.detectors->Retune(reloaded->tuning);  // baselines and open insights are kept
+    if (reloaded->tamper) p.tamper->Reconfigure(*std::move(reloaded->tamper));  // learned kept
+  }
+  if (handled > 0) p.last_message = now;
+  if (p.until_caught_up && p.source->CaughtUp()) {
+    spdlog::info("run: input drained");
+    return Step::kDrained;
+  }
+  // Caught up and quiet: the wall clock closes minutes, so insights end on time when
+  // traffic stops. Never while behind: buffered records would become late. Never while
+  // no partition is held: the quiet is then this instance's, not the trails', and judging
+  // silence from it would raise a false silent-source alert for every region it knows.
+  if (now - p.last_message >= p.config.kafka.idle_after &&
+      now - p.last_idle_tick >= p.config.kafka.idle_after && p.assignments->held() > 0 &&
+      p.source->Lag() == 0) {
+    p.detectors->OnIdle(WallClock());
+    p.last_idle_tick = now;
+  }
+  if (now - p.last_snapshot >= p.config.state.snapshot_interval) {
+    const Clock::time_point capture_start = Clock::now();
+    if (p.checkpointer->Begin()) p.metrics->ObserveSnapshotCapture(Clock::now() - capture_start);
+    p.last_snapshot = now;
+  }
+  p.checkpointer->TryComplete();
+  p.metrics->Update(now, *p.source, *p.detectors, *p.publisher,
+                    p.tamper->counters().alerts + p.detectors->counters().alerts,
+                    p.checkpointer->completed(), p.assignments->held());
+  if (p.changelog_writer) p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores());
+  p.health->Tick(now, p.assignments->held() > 0);
+  return Step::kRunning;
+}
+
+int Service::Stop() {
+  Parts& p = *parts_;
+  spdlog::info("run: stopping: flushing findings and taking a final snapshot");
+  p.health->MarkStopping();
+  const bool completed = p.checkpointer->CompleteNow();
+  const std::size_t keys = p.detectors->key_count();  // before Close() drops partitions' state
+  p.source->Close();
+  const detector::DetectorCounters counts = p.detectors->counters();
+  spdlog::info("run: {} events, {} late dropped, {} keys, {} findings, {} alerts, {} snapshots",
+               counts.events, counts.late_dropped, keys, counts.findings,
+               p.tamper->counters().alerts, p.checkpointer->completed());
+  return completed ? 0 : 1;
+}
+
+}  // namespace trailsight::app
