@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -193,6 +194,7 @@ bool Measure(const std::string& brokers, std::size_t keys) {
       whole_save_seconds * 1e3, pauses[pauses.size() * 99 / 100] / whole_save_seconds, keys,
       changelog_seconds, read->records, cache_seconds, kcat_seconds,
       changelog_seconds / kcat_seconds);
+  std::fflush(stdout);  // each count's lines as soon as they are measured
   return true;
 }
 
