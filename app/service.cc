@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <map>
 #include <string>
 #include <utility>
 
@@ -301,14 +300,10 @@ common::Status Service::Parts::BuildChangelog() {
                                       .properties = config.kafka.properties});
   if (!writer) return writer.error();
   changelog_writer = *std::move(writer);
-  // A restore reads to the partition's end: the broker need not hold an empty fetch for
-  // librdkafka's default 500 ms (a second per empty partition) unless the operator says so.
-  std::map<std::string, std::string> read_properties = config.kafka.properties;
-  read_properties.emplace("fetch.wait.max.ms", "10");
   changelog = std::make_unique<KafkaChangelog>(
       *changelog_writer, kafka::ChangelogReadOptions{.brokers = config.kafka.brokers,
                                                      .topic = config.kafka.changelog_topic,
-                                                     .properties = std::move(read_properties)});
+                                                     .properties = config.kafka.properties});
   return common::Ok();
 }
 

@@ -358,8 +358,7 @@ common::Result<std::unique_ptr<ChangelogTail>> ChangelogTail::Open(
   if (!conf) return std::move(conf).error();
   const Clock::time_point deadline = Clock::now() + options.timeout;
   std::unique_ptr<ChangelogTail> tail(new ChangelogTail(
-      options, partition,
-      fmt::format("reading {}/{} from {}", options.topic, partition, options.brokers)));
+      partition, fmt::format("reading {}/{} from {}", options.topic, partition, options.brokers)));
 
   // The simple (legacy) consumer API: it reads one partition without a group.id, where the
   // high-level consumer's assign() needs one.
@@ -442,7 +441,9 @@ common::Result<ChangelogReadStats> ChangelogTail::Read(std::chrono::milliseconds
 common::Result<ChangelogReadStats> ReadChangelogPartition(const ChangelogReadOptions& options,
                                                           std::int32_t partition,
                                                           const ChangelogTail::Visit& visit) {
-  common::Result<std::unique_ptr<ChangelogTail>> tail = ChangelogTail::Open(options, partition);
+  ChangelogReadOptions to_the_end = options;
+  to_the_end.properties.emplace("fetch.wait.max.ms", "10");
+  common::Result<std::unique_ptr<ChangelogTail>> tail = ChangelogTail::Open(to_the_end, partition);
   if (!tail) return tail.error();
   return (*tail)->Read(options.timeout, visit);
 }

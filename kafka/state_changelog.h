@@ -177,10 +177,9 @@ class ChangelogTail {
   common::Result<ChangelogReadStats> Read(std::chrono::milliseconds timeout, const Visit& visit);
 
  private:
-  ChangelogTail(ChangelogReadOptions options, std::int32_t partition, std::string where)
-      : options_(std::move(options)), partition_(partition), where_(std::move(where)) {}
+  ChangelogTail(std::int32_t partition, std::string where)
+      : partition_(partition), where_(std::move(where)) {}
 
-  const ChangelogReadOptions options_;
   const std::int32_t partition_;
   const std::string where_;  // "reading TOPIC/P from BROKERS", for errors
   KafkaHandle consumer_;
@@ -189,7 +188,9 @@ class ChangelogTail {
 };
 
 // Reads partition `partition` of options.topic from its beginning to its end, within
-// options.timeout: ChangelogTail::Open then one Read.
+// options.timeout: ChangelogTail::Open then one Read. Reading to the end, it asks the broker
+// not to hold an empty fetch for librdkafka's default 500 ms (fetch.wait.max.ms=10 unless
+// options.properties say otherwise), which would cost half a second per empty partition.
 common::Result<ChangelogReadStats> ReadChangelogPartition(const ChangelogReadOptions& options,
                                                           std::int32_t partition,
                                                           const ChangelogTail::Visit& visit);
