@@ -144,8 +144,10 @@ std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point n
         partition.records.pop_front();
         ++pass;
         if (next_offset >= 0) {
-          output.OnHandled(i, next_offset,
-                           partition.records.empty() && partition.end_offset == next_offset);
+          // A partition read to its end is there once its last record is handed over: what
+          // lies between them (a transaction's commit marker) is no record.
+          const bool at_end = partition.records.empty() && partition.end_offset >= next_offset;
+          output.OnHandled(i, at_end ? partition.end_offset : next_offset, at_end);
         }
       }
     }

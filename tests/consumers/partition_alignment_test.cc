@@ -141,6 +141,18 @@ TEST_F(PartitionAlignerTest, PositionsFollowTheRecordsHandedOver) {
   EXPECT_EQ(output_.handled.back(), (RecordingOutput::Handled{partition, 3, false}));
 }
 
+// A transactional producer's commit marker follows its records: the end read lies past the
+// last record, and the partition is there once that record is handed over, not one short.
+TEST_F(PartitionAlignerTest, APositionReachesAnEndPastTheLastRecord) {
+  const std::size_t partition = aligner_.Assign("in", 0, now_);
+  Read(partition, {kDay0, kDay0 + 1s});  // offsets 0 and 1; the marker is at 2
+  aligner_.EndOfPartition(partition, 3);
+
+  aligner_.Release(output_, now_);
+
+  EXPECT_EQ(output_.handled.back(), (RecordingOutput::Handled{partition, 3, /*at_end=*/true}));
+}
+
 TEST_F(PartitionAlignerTest, AReadToItsEndPartitionHoldsNothingInADrain) {
   PartitionAligner drain({.step = 60s, .idle_timeout = 30s, .idle_at_end = true});
   const std::size_t empty = drain.Assign("in", 0, now_);
