@@ -9,6 +9,7 @@
 #include <iterator>
 #include <utility>
 
+#include "consumers/encoded_event.h"
 #include "kafka/config.h"
 
 namespace trailsight::consumers {
@@ -266,6 +267,13 @@ void KafkaSource::HandleMessage(const rd_kafka_message_t& message) {
   } else if (payload.empty()) {
     ++counters_.malformed;
     DeadLetter(0, "empty message", payload);
+  } else if (options_.encoded_events) {
+    common::Result<common::Event> event = DecodeEncodedEvent(payload, interner_);
+    if (event) {
+      OnRecord(*event, 0, payload);
+    } else {
+      OnBadRecord(event.error().message, 0, payload);
+    }
   } else {
     decoder_.Decode(payload, *this);
   }

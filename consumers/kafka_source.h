@@ -52,6 +52,9 @@ struct KafkaSourceOptions {
   // on every record: one seen on another partition than its (account, region)'s earlier
   // records here is counted (`misrouted`) and logged.
   bool keyed_by_account_region = false;
+  // The topics hold records the service re-keyed (the repartition topic): each message is one
+  // encoded Event (consumers/encoded_event.h), not CloudTrail JSON.
+  bool encoded_events = false;
 };
 
 // How far one assigned partition is behind its high watermark.
@@ -244,7 +247,7 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
     std::int32_t partition = 0;
   };
   std::unordered_map<std::uint64_t, PartitionRef> region_partition_;
-  const common::StringInterner& interner_;  // outlives the source; see Create
+  common::StringInterner& interner_;  // outlives the source; see Create
   common::RateLimiter misrouted_log_limiter_;
   KafkaSourceCounters counters_;
   common::RateLimiter error_log_limiter_;

@@ -26,7 +26,7 @@ bool IsCloudTrailDetailType(std::string_view detail_type) {
          detail_type == "AWS Service Event via CloudTrail";
 }
 
-std::string InvalidJson(simdjson::error_code code) {
+std::string InvalidJsonText(simdjson::error_code code) {
   return fmt::format("truncated or invalid JSON: {}", simdjson::error_message(code));
 }
 
@@ -146,14 +146,14 @@ void MessageDecoder::State::DecodeBatch(od::value& value, std::string_view paylo
                                         DecodedRecordHandler& handler) {
   od::json_type type;
   if (auto error = value.type().get(type))
-    return handler.OnBadRecord(InvalidJson(error), 0, payload);
+    return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
   if (type != od::json_type::array) {
     return handler.OnBadRecord(
         fmt::format("field Records must be an array, not {}", JsonTypeName(type)), 0, payload);
   }
   od::array array;
   if (auto error = value.get_array().get(array)) {
-    return handler.OnBadRecord(InvalidJson(error), 0, payload);
+    return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
   }
   std::size_t index = 0;
   for (auto element : array) {
@@ -189,16 +189,16 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
   od::document document;
   if (auto error = state.parser.iterate(state.buffer.data(), payload.size(), state.buffer.size())
                        .get(document)) {
-    return handler.OnBadRecord(InvalidJson(error), 0, payload);
+    return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
   }
   od::json_type type;
   if (auto error = document.type().get(type)) {
-    return handler.OnBadRecord(InvalidJson(error), 0, payload);
+    return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
   }
   if (type != od::json_type::object) {
     // type() looks at the first byte only: "this is not JSON" would pass for a boolean.
     if (auto error = CheckScalar(document, type)) {
-      return handler.OnBadRecord(InvalidJson(error), 0, payload);
+      return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
     }
     return handler.OnBadRecord(fmt::format("message is not a JSON object (found {}); {}",
                                            JsonTypeName(type), kExpectedShapes),
@@ -206,7 +206,7 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
   }
   od::object object;
   if (auto error = document.get_object().get(object)) {
-    return handler.OnBadRecord(InvalidJson(error), 0, payload);
+    return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
   }
 
   // One pass over the top-level keys decides the shape; only Records is read on the spot.
@@ -218,12 +218,12 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
     std::string_view key;
     auto error = std::move(member).get(field);
     if (!error) error = field.unescaped_key().get(key);
-    if (error) return handler.OnBadRecord(InvalidJson(error), 0, payload);
+    if (error) return handler.OnBadRecord(InvalidJsonText(error), 0, payload);
     if (key == "Records") return state.DecodeBatch(field.value(), payload, handler);
     if (key == "detail-type") {
       od::json_type kind;
       if (auto type_error = field.value().type().get(kind)) {
-        return handler.OnBadRecord(InvalidJson(type_error), 0, payload);
+        return handler.OnBadRecord(InvalidJsonText(type_error), 0, payload);
       }
       if (kind != od::json_type::string) {
         return handler.OnBadRecord(
@@ -232,18 +232,18 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
       }
       std::string_view text;
       if (auto text_error = field.value().get_string().get(text)) {
-        return handler.OnBadRecord(InvalidJson(text_error), 0, payload);
+        return handler.OnBadRecord(InvalidJsonText(text_error), 0, payload);
       }
       detail_type = text;
     } else if (key == "detail") {
       od::json_type kind;
       if (auto type_error = field.value().type().get(kind)) {
-        return handler.OnBadRecord(InvalidJson(type_error), 0, payload);
+        return handler.OnBadRecord(InvalidJsonText(type_error), 0, payload);
       }
       detail_kind = kind;
       std::string_view raw;
       if (auto raw_error = RawJson(field.value()).get(raw)) {
-        return handler.OnBadRecord(InvalidJson(raw_error), 0, payload);
+        return handler.OnBadRecord(InvalidJsonText(raw_error), 0, payload);
       }
       detail = TrimTrailingSpace(raw);
     }

@@ -1,0 +1,141 @@
+#include "consumers/encoded_event.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace trailsight::consumers {
+namespace {
+
+constexpr unsigned kReadOnly = 1u << 0;
+constexpr unsigned kCategoryShift = 1;
+constexpr unsigned kCategoryMask = 3u << kCategoryShift;
+
+void AppendVarint(std::uint64_t value, std::string& out) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+void AppendText(std::string_view text, std::string& out) {
+  AppendVarint(text.size(), out);
+  out.append(text);
+}
+
+// Reads the layout's values front to back; `failed` is set, never cleared, by the first
+// value that is not there.
+class EncodedReader {
+ public:
+  explicit EncodedReader(std::string_view bytes) : bytes_(bytes) {}
+
+  std::uint64_t Varint() {
+    std::uint64_t value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at_ >= bytes_.size()) break;
+      const auto byte = static_cast<unsigned char>(bytes_[at_++]);
+      value |= std::uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80u) == 0) return value;
+    }
+    failed_ = true;
+    return 0;
+  }
+  std::string_view Text() {
+    const std::uint64_t size = Varint();
+    if (failed_ || size > bytes_.size() - at_) {
+      failed_ = true;
+      return {};
+    }
+    const std::string_view text = bytes_.substr(at_, size);
+    at_ += size;
+    return text;
+  }
+  unsigned char Byte() {
+    if (at_ >= bytes_.size()) {
+      failed_ = true;
+      return 0;
+    }
+    return static_cast<unsigned char>(bytes_[at_++]);
+  }
+  bool failed() const { return failed_; }
+  bool at_end() const { return at_ == bytes_.size(); }
+
+ private:
+  std::string_view bytes_;
+  std::size_t at_ = 0;
+  bool failed_ = false;
+};
+
+common::Error Malformed(std::string_view what) {
+  return {common::ErrorCode::kMalformedEvent, fmt::format("re-keyed record: {}", what)};
+}
+
+}  // namespace
+
+void AppendEncodedEvent(const common::Event& event, const common::StringInterner& interner,
+                        std::string& out) {
+  out.push_back(kEncodedEventVersion);
+  const std::int64_t time = event.time.time_since_epoch().count();
+  AppendVarint((static_cast<std::uint64_t>(time) << 1) ^ static_cast<std::uint64_t>(time >> 63),
+               out);
+  const unsigned flags =
+      (event.read_only ? kReadOnly : 0) | (static_cast<unsigned>(event.category) << kCategoryShift);
+  out.push_back(static_cast<char>(flags));
+  for (common::Symbol symbol :
+       {event.account, event.region, event.source, event.name, event.error_code, event.principal,
+        event.user_agent, event.resource}) {
+    AppendText(symbol == common::kNoSymbol ? std::string_view{} : interner.Resolve(symbol), out);
+  }
+  AppendText(event.event_id.view(), out);
+  AppendText(event.source_ip.view(), out);
+}
+
+common::Result<common::Event> DecodeEncodedEvent(std::string_view bytes,
+                                                 common::StringInterner& interner) {
+  if (bytes.empty() || bytes[0] != kEncodedEventVersion) {
+    return Malformed(bytes.empty() ? "empty"
+                                   : fmt::format("version {} is not {}", static_cast<int>(bytes[0]),
+                                                 static_cast<int>(kEncodedEventVersion)));
+  }
+  EncodedReader in(bytes.substr(1));
+  common::Event event;
+  const std::uint64_t time = in.Varint();
+  event.time = common::Seconds{std::chrono::seconds{static_cast<std::int64_t>(time >> 1) ^
+                                                    -static_cast<std::int64_t>(time & 1)}};
+  const unsigned flags = in.Byte();
+  event.read_only = (flags & kReadOnly) != 0;
+  // Two bits hold every category there is.
+  static_assert(static_cast<unsigned>(common::EventCategory::kInsight) == 3);
+  event.category = static_cast<common::EventCategory>((flags & kCategoryMask) >> kCategoryShift);
+  std::array<std::string_view, 8> texts;
+  for (std::string_view& text : texts) text = in.Text();
+  const std::string_view event_id = in.Text();
+  const std::string_view source_ip = in.Text();
+  if (in.failed()) return Malformed("ends early");
+  if (!in.at_end()) return Malformed("bytes after the last field");
+  common::Symbol* symbols[] = {&event.account,    &event.region,     &event.source,
+                               &event.name,       &event.error_code, &event.principal,
+                               &event.user_agent, &event.resource};
+  for (std::size_t i = 0; i < texts.size(); ++i) *symbols[i] = interner.Intern(texts[i]);
+  event.event_id.Assign(event_id);
+  event.source_ip.Assign(source_ip);
+  return event;
+}
+
+std::int32_t RepartitionOf(std::string_view account, std::string_view region,
+                           std::int32_t partitions) {
+  std::uint64_t hash = 14695981039346656037ull;
+  const auto mix = [&hash](std::string_view text) {
+    for (char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 1099511628211ull;
+    }
+  };
+  mix(account);
+  mix(std::string_view("\0", 1));
+  mix(region);
+  return static_cast<std::int32_t>(hash % static_cast<std::uint64_t>(partitions));
+}
+
+}  // namespace trailsight::consumers
