@@ -195,6 +195,7 @@ common::Error ChangelogWriter::Fail(std::string_view doing, const rd_kafka_error
     message +=
         "; the outcome is unknown: the transaction may still commit, records and offsets "
         "together";
+    outcome_unknown_ = true;
     replace = true;
   } else if (!replace) {
     const auto abort_by = std::max(deadline, Clock::now() + kMinAbortTime);
@@ -232,6 +233,69 @@ common::Status ChangelogWriter::Commit(const std::vector<ChangelogRecord>& recor
                                record.key, record.partition, options_.topic, wrong)};
     }
   }
+  return Transact(records.size(), offsets, consumer,
+                  [&](Clock::time_point deadline, std::uint64_t& bytes) -> std::optional<Error> {
+                    for (const ChangelogRecord& record : records) {
+                      if (std::optional<Error> failed =
+                              Produce(record.topic.empty() ? options_.topic : record.topic,
+                                      record.partition, record.key, record.value, deadline)) {
+                        return failed;
+                      }
+                      bytes += record.key.size() + record.value.size();
+                    }
+                    return std::nullopt;
+                  });
+}
+
+common::Status ChangelogWriter::Commit(const PackedRecords& records,
+                                       const std::vector<InputOffset>& offsets,
+                                       rd_kafka_t* consumer) {
+  if (records.size() > 0 && records.topic().empty()) {
+    return Error{ErrorCode::kInvalidArgument, "kafka changelog: packed records without a topic"};
+  }
+  return Transact(
+      records.size(), offsets, consumer,
+      [&](Clock::time_point deadline, std::uint64_t& bytes) -> std::optional<Error> {
+        std::optional<Error> failed;
+        records.ForEach([&](std::int32_t partition, std::string_view key, std::string_view value) {
+          if (!failed) failed = Produce(records.topic(), partition, key, value, deadline);
+          bytes += key.size() + value.size();
+        });
+        return failed;
+      });
+}
+
+std::optional<Error> ChangelogWriter::Produce(const std::string& topic, std::int32_t partition,
+                                              std::string_view key, std::string_view value,
+                                              Clock::time_point deadline) {
+  std::array<rd_kafka_vu_t, 5> fields{};
+  fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+  fields[0].u.cstr = topic.c_str();
+  fields[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+  fields[1].u.i32 = partition;
+  fields[2].vtype = RD_KAFKA_VTYPE_KEY;
+  fields[2].u.mem = {const_cast<char*>(key.data()), key.size()};
+  fields[3].vtype = RD_KAFKA_VTYPE_VALUE;
+  fields[3].u.mem = {const_cast<char*>(value.data()), value.size()};
+  fields[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  fields[4].u.i = RD_KAFKA_MSG_F_COPY;
+  while (true) {
+    KafkaError error(rd_kafka_produceva(producer_.get(), fields.data(), fields.size()));
+    if (error == nullptr) return std::nullopt;
+    if (rd_kafka_error_code(error.get()) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+        Clock::now() < deadline) {
+      rd_kafka_poll(producer_.get(), static_cast<int>(kQueueFullWait.count()));
+      continue;
+    }
+    return Fail(fmt::format("producing a record to partition {} of {}", partition, topic),
+                error.get(), Stage::kInTransaction, deadline);
+  }
+}
+
+common::Status ChangelogWriter::Transact(std::size_t record_count,
+                                         const std::vector<InputOffset>& offsets,
+                                         rd_kafka_t* consumer, const ProduceAll& produce) {
+  outcome_unknown_ = false;
   KafkaPartitionList positions;
   KafkaGroupMetadata group;
   if (!offsets.empty()) {
@@ -274,33 +338,8 @@ common::Status ChangelogWriter::Commit(const std::vector<ChangelogRecord>& recor
   if (KafkaError error(rd_kafka_begin_transaction(producer_.get())); error != nullptr) {
     return Fail("beginning a transaction", error.get(), Stage::kBegin, deadline);
   }
-
   std::uint64_t bytes = 0;
-  std::array<rd_kafka_vu_t, 5> fields{};
-  for (const ChangelogRecord& record : records) {
-    fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-    fields[0].u.cstr = record.topic.empty() ? options_.topic.c_str() : record.topic.c_str();
-    fields[1].vtype = RD_KAFKA_VTYPE_PARTITION;
-    fields[1].u.i32 = record.partition;
-    fields[2].vtype = RD_KAFKA_VTYPE_KEY;
-    fields[2].u.mem = {const_cast<char*>(record.key.data()), record.key.size()};
-    fields[3].vtype = RD_KAFKA_VTYPE_VALUE;
-    fields[3].u.mem = {const_cast<char*>(record.value.data()), record.value.size()};
-    fields[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    fields[4].u.i = RD_KAFKA_MSG_F_COPY;
-    while (true) {
-      KafkaError error(rd_kafka_produceva(producer_.get(), fields.data(), fields.size()));
-      if (error == nullptr) break;
-      if (rd_kafka_error_code(error.get()) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
-          Clock::now() < deadline) {
-        rd_kafka_poll(producer_.get(), static_cast<int>(kQueueFullWait.count()));
-        continue;
-      }
-      return Fail(fmt::format("producing a record to partition {}", record.partition), error.get(),
-                  Stage::kInTransaction, deadline);
-    }
-    bytes += record.key.size() + record.value.size();
-  }
+  if (std::optional<Error> failed = produce(deadline, bytes)) return *std::move(failed);
 
   if (positions != nullptr) {
     if (KafkaError error(rd_kafka_send_offsets_to_transaction(
@@ -320,12 +359,12 @@ common::Status ChangelogWriter::Commit(const std::vector<ChangelogRecord>& recor
         !rd_kafka_error_txn_requires_abort(error.get()) && Clock::now() < deadline) {
       continue;
     }
-    return Fail(fmt::format("committing a transaction of {} records and {} offsets", records.size(),
+    return Fail(fmt::format("committing a transaction of {} records and {} offsets", record_count,
                             offsets.size()),
                 error.get(), Stage::kCommitting, deadline);
   }
   ++committed_transactions_;
-  committed_records_ += records.size();
+  committed_records_ += record_count;
   committed_bytes_ += bytes;
   return common::Ok();
 }
@@ -446,6 +485,14 @@ common::Result<ChangelogReadStats> ReadChangelogPartition(const ChangelogReadOpt
   common::Result<std::unique_ptr<ChangelogTail>> tail = ChangelogTail::Open(to_the_end, partition);
   if (!tail) return tail.error();
   return (*tail)->Read(options.timeout, visit);
+}
+
+void PackedRecords::Add(std::int32_t partition, std::string_view key, std::string_view value) {
+  entries_.push_back({.partition = partition,
+                      .key_size = static_cast<std::uint32_t>(key.size()),
+                      .value_size = static_cast<std::uint32_t>(value.size())});
+  bytes_.append(key);
+  bytes_.append(value);
 }
 
 }  // namespace trailsight::kafka

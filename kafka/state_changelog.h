@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,45 @@ struct InputOffset {
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+};
+
+// Records for one topic packed into one buffer: a transaction of many small records (the
+// repartition topic's) without an allocation per record once the buffer has grown.
+class PackedRecords {
+ public:
+  explicit PackedRecords(std::string topic) : topic_(std::move(topic)) {}
+
+  // Adds a record for `partition` (>= 0) of the topic; key and value are copied.
+  void Add(std::int32_t partition, std::string_view key, std::string_view value);
+  // Forgets the records, keeping the storage.
+  void Clear() {
+    entries_.clear();
+    bytes_.clear();
+  }
+  // Calls visit(partition, key, value) for each record in the order added.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    std::size_t at = 0;
+    for (const Entry& entry : entries_) {
+      const std::string_view key(bytes_.data() + at, entry.key_size);
+      const std::string_view value(bytes_.data() + at + entry.key_size, entry.value_size);
+      visit(entry.partition, key, value);
+      at += entry.key_size + entry.value_size;
+    }
+  }
+  const std::string& topic() const { return topic_; }
+  std::size_t size() const { return entries_.size(); }
+  std::size_t bytes() const { return bytes_.size(); }  // keys plus values
+
+ private:
+  struct Entry {
+    std::int32_t partition = 0;
+    std::uint32_t key_size = 0;
+    std::uint32_t value_size = 0;
+  };
+  std::string topic_;
+  std::string bytes_;
+  std::vector<Entry> entries_;
 };
 
 struct ChangelogOptions {
@@ -98,6 +138,10 @@ class ChangelogWriter {
   // and offsets together. Either way state and offsets stay consistent for the next owner.
   common::Status Commit(const std::vector<ChangelogRecord>& records,
                         const std::vector<InputOffset>& offsets, rd_kafka_t* consumer);
+  // The same for packed records, all to records.topic() (any topic the producer may write:
+  // the repartition topic's records travel this way, with the input offsets they came from).
+  common::Status Commit(const PackedRecords& records, const std::vector<InputOffset>& offsets,
+                        rd_kafka_t* consumer);
 
   // Counters for metrics and benchmarks: committed transactions, and the records and bytes
   // (keys plus values) in them; failed Commit calls.
@@ -107,6 +151,9 @@ class ChangelogWriter {
   std::uint64_t failed_transactions() const { return failed_transactions_; }
   // True once another writer with the same transactional_id fenced this one: every Commit fails.
   bool fenced() const { return fenced_; }
+  // True when the last Commit failed with its outcome unknown (see Commit): its records and
+  // offsets may yet become visible, together.
+  bool outcome_unknown() const { return outcome_unknown_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -126,10 +173,22 @@ class ChangelogWriter {
                      Clock::time_point deadline);
   // Replaces the producer with a new, initialised one; on failure leaves producer_ null.
   common::Status Recreate();
+  // Produces every record of a transaction (adding their keys' and values' sizes to `bytes`);
+  // returns the error of the first that fails (Fail() has handled it).
+  using ProduceAll =
+      std::function<std::optional<common::Error>(Clock::time_point deadline, std::uint64_t& bytes)>;
+  // Runs one transaction: begins it, produces, adds `offsets` for `consumer`'s group, commits.
+  common::Status Transact(std::size_t record_count, const std::vector<InputOffset>& offsets,
+                          rd_kafka_t* consumer, const ProduceAll& produce);
+  // Produces one record into the open transaction, waiting while librdkafka's queue is full.
+  std::optional<common::Error> Produce(const std::string& topic, std::int32_t partition,
+                                       std::string_view key, std::string_view value,
+                                       Clock::time_point deadline);
 
   const ChangelogOptions options_;
   KafkaHandle producer_;  // null after a failed Recreate(): the next Commit tries again
   bool fenced_ = false;
+  bool outcome_unknown_ = false;
   std::uint64_t committed_transactions_ = 0;
   std::uint64_t committed_records_ = 0;
   std::uint64_t committed_bytes_ = 0;
