@@ -12,6 +12,7 @@
 #include "app/config_reload.h"
 #include "app/global_table.h"
 #include "app/partition_detectors.h"
+#include "app/rekeyer.h"
 #include "app/service_metrics.h"
 #include "app/service_topics.h"
 #include "app/snapshot_store.h"
@@ -126,14 +127,55 @@ class KafkaChangelog final : public CheckpointedChangelog, public ChangelogReade
   consumers::KafkaSource* source_ = nullptr;
 };
 
+// Re-keyed records committed with the input consumer's offsets, in one transaction of the
+// re-keying writer.
+class KafkaRekeyCommitter final : public RekeyCommitter {
+ public:
+  explicit KafkaRekeyCommitter(kafka::ChangelogWriter& writer) : writer_(writer) {}
+  // The input, once it exists: its consumer's group is the one the offsets are committed for.
+  void set_source(consumers::KafkaSource* source) { source_ = source; }
+
+  common::Status Commit(const kafka::PackedRecords& records,
+                        const std::vector<consumers::PartitionOffset>& offsets) override {
+    offsets_.clear();
+    for (const consumers::PartitionOffset& offset : offsets) {
+      offsets_.push_back({offset.topic, offset.partition, offset.offset});
+    }
+    rd_kafka_t* consumer = source_ != nullptr ? source_->consumer_handle() : nullptr;
+    if (consumer == nullptr) offsets_.clear();
+    return writer_.Commit(records, offsets_, consumer);
+  }
+  bool OutcomeUnknown() const override { return writer_.outcome_unknown(); }
+
+ private:
+  kafka::ChangelogWriter& writer_;  // outlives this adapter: Service::Parts
+  consumers::KafkaSource* source_ = nullptr;
+  std::vector<kafka::InputOffset> offsets_;  // reused
+};
+
+// Whether `source` has read every partition of `topic` up to `ends` (the high watermarks
+// asked once the last re-keyed records were committed): the re-keyed input is drained.
+bool ReachedEnds(const consumers::KafkaSource& source, const std::vector<std::int64_t>& ends) {
+  std::vector<std::int64_t> reached(ends.size(), 0);
+  for (const consumers::PartitionOffset& position : source.Positions()) {
+    if (position.partition >= 0 && static_cast<std::size_t>(position.partition) < ends.size()) {
+      reached[static_cast<std::size_t>(position.partition)] = position.offset;
+    }
+  }
+  for (std::size_t partition = 0; partition < ends.size(); ++partition) {
+    if (reached[partition] < ends[partition]) return false;
+  }
+  return true;
+}
+
 // Partitions are read a minute at a time (the detector's unit), or in half the allowed
 // lateness when that is shorter, so that no partition can make another's records late.
-consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool until_caught_up) {
+consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool idle_at_end) {
   const std::chrono::seconds half_lateness = config.detector.allowed_lateness / 2;
   return {.step = std::clamp<std::chrono::seconds>(half_lateness, std::chrono::seconds{1},
                                                    std::chrono::minutes{1}),
           .idle_timeout = config.kafka.partition_idle_timeout,
-          .idle_at_end = until_caught_up};
+          .idle_at_end = idle_at_end};
 }
 
 }  // namespace service_parts
@@ -141,8 +183,10 @@ consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool unti
 using service_parts::AlignmentFor;
 using service_parts::Clock;
 using service_parts::KafkaChangelog;
+using service_parts::KafkaRekeyCommitter;
 using service_parts::kGlobalLoadTimeout;
 using service_parts::kPollTimeout;
+using service_parts::ReachedEnds;
 using service_parts::ServiceFeed;
 using service_parts::ServiceState;
 using service_parts::WallClock;
@@ -176,12 +220,24 @@ struct Service::Parts {
   std::unique_ptr<AssignmentCounter> assignments;  // counts partitions, then the Checkpointer
   std::unique_ptr<consumers::KafkaSource> source;
   std::unique_ptr<KafkaInput> input;
+  // Re-keying, for an input not declared keyed by (account, region): its own consumer in the
+  // group, reading the input, and its own transactional writer to the repartition topic.
+  // `source` then reads the repartition topic.
+  std::unique_ptr<kafka::ChangelogWriter> rekey_writer;
+  std::unique_ptr<KafkaRekeyCommitter> rekey_committer;
+  std::unique_ptr<Rekeyer> rekeyer;
+  std::unique_ptr<consumers::KafkaSource> rekey_source;
+  std::optional<std::vector<std::int64_t>> drain_ends;  // until_caught_up: the keyed topic's
   std::unique_ptr<detector::Pipeline> pipeline;
   std::unique_ptr<ServiceFeed> feed;
   Clock::time_point last_message, last_idle_tick, last_snapshot;
 
+  int keyed_partitions = 0;  // partitions of the topic the state is kept for
+
   common::Status Build(detector::CompiledTuning tuning);
   common::Status BuildChangelog();
+  common::Status BuildRekeying();
+  bool Drained();
   std::vector<consumers::PartitionOffset> LoadSnapshot();
   common::Status BuildGlobalTable();
 };
@@ -223,7 +279,9 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
   }
 
   // Production brokers create no topic on first use: the outputs are created here.
-  if (common::Status topics = EnsureServiceTopics(config); !topics) return topics;
+  common::Result<int> topics = EnsureServiceTopics(config);
+  if (!topics) return topics.error();
+  keyed_partitions = *topics;
   auto letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
   if (!letters) return letters.error();
   dead_letters = *std::move(letters);
@@ -242,8 +300,7 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
       common::InternerLimits{.max_strings = config.input.max_interned_strings,
                              .max_bytes = config.input.max_interned_bytes});
   tamper = std::make_unique<detector::TamperRules>(config.tamper, *interner);
-  // One detector for the whole input, or one per partition of an input keyed by account and
-  // region (restored when assigned).
+  // One detector per partition of the keyed topic (restored when assigned).
   detectors = std::make_unique<PartitionDetectors>(
       PartitionDetectors::Wiring{.options = config.detector,
                                  .interner = interner.get(),
@@ -251,7 +308,7 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
                                  .alerts = ocsf.get(),  // silent sources
                                  .close_listener = metrics.get(),
                                  .changelog = changelog.get()},
-      config.kafka.input_keyed_by_account_region, std::move(tuning));
+      /*per_partition=*/true, std::move(tuning));
   std::vector<consumers::PartitionOffset> resume = LoadSnapshot();
   if (common::Status built = BuildGlobalTable(); !built) return built;
 
@@ -262,24 +319,36 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
       *state, std::vector<CheckpointedOutput*>{insights_output.get(), alerts_output.get()}, *store,
       std::move(resume), changelog.get());
   assignments = std::make_unique<AssignmentCounter>(*checkpointer);
+  const bool rekeying = !config.kafka.input_keyed_by_account_region;
   auto created = consumers::KafkaSource::Create(
       {.brokers = config.kafka.brokers,
        .group_id = config.kafka.group_id,
-       .topics = config.kafka.topics,
+       .topics = rekeying ? std::vector<std::string>{config.kafka.repartition_topic}
+                          : config.kafka.topics,
        .dead_letter_topic = config.kafka.dead_letter_topic,
        .properties = config.kafka.properties,
        .max_record_bytes = config.input.max_record_bytes,
        .future_skew = config.kafka.future_skew,
-       .alignment = AlignmentFor(config, until_caught_up),
-       .keyed_by_account_region = config.kafka.input_keyed_by_account_region},
+       // Every (account, region) of the repartition topic is on one partition and arrives
+       // there in the re-keyer's event-time step, so a partition read to its end need not
+       // hold the others back: many pairs hash to few partitions, and an empty one would
+       // stop the rest for the idle timeout.
+       .alignment = AlignmentFor(config, until_caught_up || rekeying),
+       .keyed_by_account_region = true,
+       .encoded_events = rekeying},
       *interner, *dead_letters, *assignments);
   if (!created) return created.error();
   source = *std::move(created);
   input = std::make_unique<KafkaInput>(*source);
   checkpointer->set_input(input.get());
-  if (changelog) changelog->set_source(source.get());
-  spdlog::info("run: consuming {} from {}", fmt::join(config.kafka.topics, ","),
-               config.kafka.brokers);
+  changelog->set_source(source.get());
+  if (rekeying) {
+    if (common::Status built = BuildRekeying(); !built) return built;
+  }
+  spdlog::info("run: consuming {} from {}{}", fmt::join(config.kafka.topics, ","),
+               config.kafka.brokers,
+               rekeying ? fmt::format(", re-keyed through {}", config.kafka.repartition_topic)
+                        : std::string(" (keyed by account and region)"));
 
   pipeline =
       std::make_unique<detector::Pipeline>(*interner, tamper.get(), /*detector=*/nullptr, *ocsf);
@@ -288,9 +357,8 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
   return common::Ok();
 }
 
-// With a keyed input, the state moves with its partitions through the changelog.
+// The state moves with its partitions through the changelog.
 common::Status Service::Parts::BuildChangelog() {
-  if (!config.kafka.input_keyed_by_account_region) return common::Ok();
   common::Result<std::string> instance = store->InstanceId();
   if (!instance) return instance.error();
   auto writer =
@@ -307,36 +375,57 @@ common::Status Service::Parts::BuildChangelog() {
   return common::Ok();
 }
 
-// The newest snapshot's state; returns the offsets the whole input's restored state resumes
-// at (none per partition: each partition's are with its state).
+// The input's own consumer and the transactional writer that re-key it.
+common::Status Service::Parts::BuildRekeying() {
+  common::Result<std::string> instance = store->InstanceId();
+  if (!instance) return instance.error();
+  auto writer = kafka::ChangelogWriter::Create(
+      {.brokers = config.kafka.brokers,
+       .topic = config.kafka.repartition_topic,
+       .transactional_id = config.kafka.group_id + "-" + *instance + "-rekey",
+       .properties = config.kafka.properties});
+  if (!writer) return writer.error();
+  rekey_writer = *std::move(writer);
+  rekey_committer = std::make_unique<KafkaRekeyCommitter>(*rekey_writer);
+  rekeyer = std::make_unique<Rekeyer>(
+      Rekeyer::Options{.topic = config.kafka.repartition_topic, .partitions = keyed_partitions},
+      *interner, *rekey_committer, [this] { return rekey_source->Positions(); });
+  auto created =
+      consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
+                                      .group_id = config.kafka.group_id,
+                                      .topics = config.kafka.topics,
+                                      .dead_letter_topic = config.kafka.dead_letter_topic,
+                                      .properties = config.kafka.properties,
+                                      .max_record_bytes = config.input.max_record_bytes,
+                                      .future_skew = config.kafka.future_skew,
+                                      .alignment = AlignmentFor(config, until_caught_up)},
+                                     *interner, *dead_letters, *rekeyer);
+  if (!created) return created.error();
+  rekey_source = *std::move(created);
+  rekey_committer->set_source(rekey_source.get());
+  return common::Ok();
+}
+
+// The newest snapshot's state, a cache of each partition's (used when the partition is
+// assigned at the offset it was kept at). Returns no offsets: each partition's are with its
+// state.
 std::vector<consumers::PartitionOffset> Service::Parts::LoadSnapshot() {
-  std::vector<consumers::PartitionOffset> resume;
   std::optional<Snapshot> snapshot = store->LoadNewest();
   if (!snapshot) {
     spdlog::info("state: no snapshot in {}; starting fresh", config.state.dir);
-    return resume;
+    return {};
   }
-  // What the trail buckets are holds whether or not the counts can be restored.
   for (const std::string& bucket : snapshot->trail_buckets) tamper->Learn(bucket);
-  if (detectors->per_partition()) {
-    spdlog::info(
-        "state: {} learned trail buckets and the state of {} partitions, each "
-        "restored when it is assigned",
-        snapshot->trail_buckets.size(), snapshot->partitions.size());
-    detectors->Seed(std::move(snapshot->partitions));
-  } else if (common::Status restored = detectors->LoadWhole(snapshot->detector_state); restored) {
-    resume = std::move(snapshot->offsets);
-    spdlog::info("state: restored {} keys and {} learned trail buckets, resuming {} partitions",
-                 detectors->key_count(), snapshot->trail_buckets.size(), resume.size());
-  } else {
-    spdlog::warn("state: {}; starting fresh", restored.error().message);
-  }
-  return resume;
+  spdlog::info(
+      "state: {} learned trail buckets and the state of {} partitions, each "
+      "restored when it is assigned",
+      snapshot->trail_buckets.size(), snapshot->partitions.size());
+  detectors->Seed(std::move(snapshot->partitions));
+  return {};
 }
 
-// With a keyed input, trail buckets learned on any instance are known to all.
+// Trail buckets learned on any instance are known to all.
 common::Status Service::Parts::BuildGlobalTable() {
-  if (!config.kafka.input_keyed_by_account_region) return common::Ok();
   auto tail = kafka::ChangelogTail::Open({.brokers = config.kafka.brokers,
                                           .topic = config.kafka.global_topic,
                                           .properties = config.kafka.properties},
@@ -355,16 +444,56 @@ common::Status Service::Parts::BuildGlobalTable() {
   return global->Load(kGlobalLoadTimeout);
 }
 
+// The re-keyed input is drained once the input is read to its end and committed, and the
+// repartition topic is read to where that commit left it.
+bool Service::Parts::Drained() {
+  if (!source->CaughtUp()) return false;
+  if (rekey_source == nullptr) return true;
+  if (!rekey_source->CaughtUp() || rekeyer->pending()) {
+    drain_ends.reset();
+    return false;
+  }
+  if (!drain_ends) {
+    std::vector<std::int64_t> ends(static_cast<std::size_t>(keyed_partitions), 0);
+    for (std::size_t partition = 0; partition < ends.size(); ++partition) {
+      std::int64_t low = 0;
+      if (rd_kafka_query_watermark_offsets(
+              source->consumer_handle(), config.kafka.repartition_topic.c_str(),
+              static_cast<std::int32_t>(partition), &low, &ends[partition],
+              10'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return false;  // asked again on the next turn
+      }
+    }
+    drain_ends = std::move(ends);
+  }
+  return ReachedEnds(*source, *drain_ends);
+}
+
 Service::Step Service::RunOnce(bool reload) {
   Parts& p = *parts_;
-  const std::size_t handled = p.source->Poll(*p.feed, kPollTimeout);
+  std::size_t handled = 0;
+  if (p.rekey_source != nullptr) {
+    // Half the turn each: the input's records reach the repartition topic within one
+    // commit interval, and the repartition topic's come back.
+    handled += p.rekey_source->Poll(*p.rekeyer, kPollTimeout / 2);
+    p.rekeyer->CommitIfDue(Clock::now());
+    if (const std::optional<common::Error>& failed = p.rekeyer->failure()) {
+      spdlog::error("run: {}; stopping without a checkpoint", failed->message);
+      return Step::kFailed;
+    }
+    if (p.rekey_writer->fenced()) {
+      spdlog::error("run: the re-keying writer was fenced by a newer instance; stopping");
+      return Step::kFailed;
+    }
+  }
+  handled += p.source->Poll(*p.feed, p.rekey_source != nullptr ? kPollTimeout / 2 : kPollTimeout);
   if (p.global) p.global->Poll();  // facts other instances learned
   if (const std::optional<common::Error>& failed = p.checkpointer->restore_error()) {
     // Stop as a crash would: the partition's state is unknown, nothing is checkpointed.
     spdlog::error("run: {}; stopping without a checkpoint", failed->message);
     return Step::kFailed;
   }
-  if (p.changelog_writer != nullptr && p.changelog_writer->fenced()) {
+  if (p.changelog_writer->fenced()) {
     // Another process took this instance's transactional id: it owns the state now.
     spdlog::error("run: the state changelog writer was fenced by a newer instance; stopping");
     return Step::kFailed;
@@ -377,7 +506,7 @@ Service::Step Service::RunOnce(bool reload) {
     if (reloaded->tamper) p.tamper->Reconfigure(*std::move(reloaded->tamper));  // learned kept
   }
   if (handled > 0) p.last_message = now;
-  if (p.until_caught_up && p.source->CaughtUp()) {
+  if (p.until_caught_up && p.Drained()) {
     spdlog::info("run: input drained");
     return Step::kDrained;
   }
@@ -387,7 +516,8 @@ Service::Step Service::RunOnce(bool reload) {
   // silence from it would raise a false silent-source alert for every region it knows.
   if (now - p.last_message >= p.config.kafka.idle_after &&
       now - p.last_idle_tick >= p.config.kafka.idle_after && p.assignments->held() > 0 &&
-      p.source->Lag() == 0) {
+      p.source->Lag() == 0 &&
+      (p.rekey_source == nullptr || (p.rekey_source->Lag() == 0 && !p.rekeyer->pending()))) {
     p.detectors->OnIdle(WallClock());
     p.last_idle_tick = now;
   }
@@ -397,10 +527,12 @@ Service::Step Service::RunOnce(bool reload) {
     p.last_snapshot = now;
   }
   p.checkpointer->TryComplete();
-  p.metrics->Update(now, *p.source, *p.detectors, *p.publisher,
+  p.metrics->Update(now, p.rekey_source != nullptr ? *p.rekey_source : *p.source, *p.source,
+                    *p.detectors, *p.publisher,
                     p.tamper->counters().alerts + p.detectors->counters().alerts,
                     p.checkpointer->completed(), p.assignments->held());
-  if (p.changelog_writer) p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores());
+  p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores());
+  if (p.rekeyer != nullptr) p.metrics->UpdateRekeying(p.rekeyer->counters());
   p.health->Tick(now, p.assignments->held() > 0);
   return Step::kRunning;
 }
@@ -409,7 +541,17 @@ int Service::Stop() {
   Parts& p = *parts_;
   spdlog::info("run: stopping: flushing findings and taking a final snapshot");
   p.health->MarkStopping();
-  const bool completed = p.checkpointer->CompleteNow();
+  bool completed = true;
+  if (p.rekeyer != nullptr) {
+    // The records re-keyed so far, with the input offsets they reach; then the input's
+    // partitions go (their revoke finds nothing left to commit).
+    if (common::Status committed = p.rekeyer->Commit(); !committed) {
+      spdlog::error("run: {}", committed.error().message);
+      completed = false;
+    }
+    p.rekey_source->Close();
+  }
+  completed = p.checkpointer->CompleteNow() && completed;
   const std::size_t keys = p.detectors->key_count();  // before Close() drops partitions' state
   p.source->Close();
   const detector::DetectorCounters counts = p.detectors->counters();

@@ -117,30 +117,42 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
       changelog_restore_seconds_(registry_.AddGauge(
           "trailsight_changelog_restore_seconds",
           "Seconds spent reading and loading changelogs so far; consumption pauses meanwhile.")),
+      rekeyed_records_(registry_.AddCounter(
+          "trailsight_rekeyed_records_total",
+          "Input records sent on to the repartition topic (an input not declared keyed).")),
+      rekey_failed_commits_(registry_.AddCounter(
+          "trailsight_rekey_failed_commits_total",
+          "Re-keying transactions that failed; their records are sent again with the next.")),
       last_snapshot_(started) {}
 
-void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource& source,
+void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource& input_source,
+                            const consumers::KafkaSource& keyed,
                             const PartitionDetectors& detectors,
                             const alerts::KafkaFindingPublisher& publisher,
                             std::uint64_t alerts_published, std::uint64_t snapshots_completed,
                             std::size_t partitions_held) {
-  const consumers::KafkaSourceCounters& input = source.counters();
+  const consumers::KafkaSourceCounters& input = input_source.counters();
+  const bool rekeyed = &input_source != &keyed;
   messages_in_.Set(input.messages);
-  events_in_.Set(input.records);
+  events_in_.Set(keyed.counters().records);
   parse_errors_.Set(input.malformed);
   future_events_.Set(input.future_dated);
   dead_letters_lost_.Set(input.dead_letters_lost);
-  broker_errors_.Set(input.broker_errors);
-  commit_errors_.Set(input.commit_errors);
-  fetch_wakes_.Set(input.fetch_wakes);
-  misrouted_.Set(input.misrouted);
+  broker_errors_.Set(input.broker_errors + (rekeyed ? keyed.counters().broker_errors : 0));
+  commit_errors_.Set(keyed.counters().commit_errors);
+  fetch_wakes_.Set(input.fetch_wakes + (rekeyed ? keyed.counters().fetch_wakes : 0));
+  misrouted_.Set(keyed.counters().misrouted);
   // One look at the watermarks per update: the total is the partitions' sum, unknown when
   // any of them is.
   constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
-  source.PartitionLags(lags_);
   double total_lag = 0;
   partition_lag_.BeginRound();
   partition_late_.BeginRound();
+  keyed.PartitionLags(lags_);
+  if (rekeyed) {
+    input_source.PartitionLags(input_lags_);
+    lags_.insert(lags_.end(), input_lags_.begin(), input_lags_.end());
+  }
   for (const consumers::PartitionLag& partition : lags_) {
     total_lag += partition.messages < 0 ? kUnknown : static_cast<double>(partition.messages);
     const auto end =
@@ -154,8 +166,10 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   partition_lag_.EndRound();
   partition_late_.EndRound();
   consumer_lag_.Set(total_lag);
-  held_records_.Set(static_cast<double>(source.held_records()));
-  paused_partitions_.Set(static_cast<double>(source.paused_partitions()));
+  held_records_.Set(
+      static_cast<double>(keyed.held_records() + (rekeyed ? input_source.held_records() : 0)));
+  paused_partitions_.Set(static_cast<double>(keyed.paused_partitions() +
+                                             (rekeyed ? input_source.paused_partitions() : 0)));
   partitions_.Set(static_cast<double>(partitions_held));
 
   late_dropped_.Set(detectors.counters().late_dropped);
@@ -188,6 +202,11 @@ void ServiceMetrics::UpdateChangelog(const kafka::ChangelogWriter& writer,
   restored_from_cache_.Set(restores.from_cache);
   restored_from_changelog_.Set(restores.from_changelog);
   changelog_restore_seconds_.Set(restores.changelog_seconds);
+}
+
+void ServiceMetrics::UpdateRekeying(const RekeyerCounters& rekeying) {
+  rekeyed_records_.Set(rekeying.records);
+  rekey_failed_commits_.Set(rekeying.failed_commits);
 }
 
 void ServiceMetrics::ObserveSnapshotCapture(Clock::duration took) {

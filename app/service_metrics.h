@@ -9,6 +9,7 @@
 
 #include "alerts/kafka_publisher.h"
 #include "app/partition_detectors.h"
+#include "app/rekeyer.h"
 #include "consumers/kafka_source.h"
 #include "detector/detector.h"
 #include "kafka/state_changelog.h"
@@ -58,17 +59,24 @@ class ServiceMetrics final : public detector::CloseListener {
 
   const ops::MetricsRegistry& registry() const { return registry_; }
 
-  // Copies the components' counters and gauges in. `alerts_published` counts the alerts
+  // Copies the components' counters and gauges in. `input` reads the input topics and
+  // `keyed` the topic the state is kept for: the same source for an input keyed by account
+  // and region, else the re-keying consumer and the repartition topic's. The messages, bad
+  // records and dead letters are the input's, the events those handed to the detectors, and
+  // the partitions' lags and late records both's. `alerts_published` counts the alerts
   // raised so far, `snapshots_completed` the snapshots written (a rise restarts the
-  // snapshot age at `now`), `partitions_held` the partitions the consumer holds.
-  void Update(Clock::time_point now, const consumers::KafkaSource& source,
-              const PartitionDetectors& detectors, const alerts::KafkaFindingPublisher& publisher,
-              std::uint64_t alerts_published, std::uint64_t snapshots_completed,
-              std::size_t partitions_held);
+  // snapshot age at `now`), `partitions_held` the keyed partitions held.
+  void Update(Clock::time_point now, const consumers::KafkaSource& input,
+              const consumers::KafkaSource& keyed, const PartitionDetectors& detectors,
+              const alerts::KafkaFindingPublisher& publisher, std::uint64_t alerts_published,
+              std::uint64_t snapshots_completed, std::size_t partitions_held);
 
-  // Copies the state changelog's counters in (keyed input only).
+  // Copies the state changelog's counters in.
   void UpdateChangelog(const kafka::ChangelogWriter& writer,
                        const PartitionDetectors::RestoreCounters& restores);
+
+  // Copies the re-keying's counters in (an input not declared keyed).
+  void UpdateRekeying(const RekeyerCounters& rekeying);
 
   // Records how long capturing a snapshot's state took: the loop stands still meanwhile.
   void ObserveSnapshotCapture(Clock::duration took);
@@ -124,11 +132,14 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& restored_from_cache_;
   ops::Counter& restored_from_changelog_;
   ops::Gauge& changelog_restore_seconds_;
+  // Re-keying (Rekeyer).
+  ops::Counter& rekeyed_records_;
+  ops::Counter& rekey_failed_commits_;
 
   std::uint64_t snapshots_seen_ = 0;
   Clock::time_point last_snapshot_;
-  std::vector<consumers::PartitionLag> lags_;  // reused by Update()
-  std::array<char, 16> partition_text_{};      // a partition number, as a label value
+  std::vector<consumers::PartitionLag> lags_, input_lags_;  // reused by Update()
+  std::array<char, 16> partition_text_{};                   // a partition number, as a label value
 };
 
 }  // namespace trailsight::app

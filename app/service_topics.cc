@@ -17,7 +17,7 @@ constexpr std::chrono::seconds kAdminTimeout{30};  // per topic: lookup, create,
 
 }  // namespace
 
-common::Status EnsureServiceTopics(const config::Config& config) {
+common::Result<int> EnsureServiceTopics(const config::Config& config) {
   common::Result<std::unique_ptr<kafka::TopicAdmin>> admin =
       kafka::TopicAdmin::Create({.brokers = config.kafka.brokers,
                                  .properties = config.kafka.properties,
@@ -52,11 +52,22 @@ common::Status EnsureServiceTopics(const config::Config& config) {
           topic, output->cleanup_policy);
     }
   }
-  if (config.kafka.input_keyed_by_account_region) {
+  int keyed_partitions = input_partitions;
+  if (!config.kafka.input_keyed_by_account_region) {
+    common::Result<kafka::TopicDescription> repartition =
+        (*admin)->Ensure({.name = config.kafka.repartition_topic,
+                          .partitions = input_partitions,
+                          .configs = {{"cleanup.policy", "delete"}}});
+    if (!repartition) return repartition.error();
+    keyed_partitions = repartition->partitions;
+    spdlog::info("kafka: repartition topic {} is ready (partitions: {})",
+                 config.kafka.repartition_topic, keyed_partitions);
+  }
+  {
     const std::string& topic = config.kafka.changelog_topic;
     common::Result<kafka::TopicDescription> changelog =
         (*admin)->Ensure({.name = topic,
-                          .partitions = input_partitions,
+                          .partitions = keyed_partitions,
                           .configs = {{"cleanup.policy", "compact"}}});
     if (!changelog) return changelog.error();
     if (changelog->cleanup_policy != "compact") {
@@ -66,12 +77,15 @@ common::Status EnsureServiceTopics(const config::Config& config) {
                       "\"compact\" (deleting old records would lose state)",
                       topic, changelog->cleanup_policy)};
     }
-    if (changelog->partitions < input_partitions) {
+    if (changelog->partitions < keyed_partitions) {
       return common::Error{
           common::ErrorCode::kInvalidConfig,
-          fmt::format("state changelog topic {} has {} partitions, fewer than the input's {}: its "
-                      "partition n holds the state of input partition n",
-                      topic, changelog->partitions, input_partitions)};
+          fmt::format("state changelog topic {} has {} partitions, fewer than the {} of the {}: "
+                      "its partition n holds the state of that topic's partition n",
+                      topic, changelog->partitions, keyed_partitions,
+                      config.kafka.input_keyed_by_account_region
+                          ? "input"
+                          : "repartition topic " + config.kafka.repartition_topic)};
     }
     spdlog::info("kafka: state changelog {} is ready (partitions: {})", topic,
                  changelog->partitions);
@@ -87,7 +101,7 @@ common::Status EnsureServiceTopics(const config::Config& config) {
                       config.kafka.global_topic, global->cleanup_policy)};
     }
   }
-  return common::Ok();
+  return keyed_partitions;
 }
 
 }  // namespace trailsight::app

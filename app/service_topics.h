@@ -15,17 +15,22 @@ namespace trailsight::app {
 //      broker's default replication factor. An existing output topic is kept as it is (any
 //      partition count); one whose cleanup.policy compacts is logged as a warning, because
 //      compaction removes a Start once its End, under the same key, is written.
-//   3. with an input keyed by account and region (kafka.input_keyed_by_account_region), creates
-//      the state changelog (kafka.changelog_topic) if absent, with cleanup.policy=compact and
-//      as many partitions as the largest input topic (its partition n holds the state of input
-//      partition n). An existing one is refused unless its cleanup.policy is exactly
-//      "compact" (deletion would lose state) and it has at least that many partitions. The
-//      global table (kafka.global_topic) likewise, with one partition.
+//   3. unless the input is declared keyed by account and region
+//      (kafka.input_keyed_by_account_region), creates the repartition topic
+//      (kafka.repartition_topic) if absent, with cleanup.policy=delete and as many partitions
+//      as the largest input topic; an existing one keeps its partition count. The keyed
+//      topic, whose partitions hold the state, is then the repartition topic, else the input.
+//   4. creates the state changelog (kafka.changelog_topic) if absent, with
+//      cleanup.policy=compact and as many partitions as the keyed topic (its partition n holds
+//      the state of keyed partition n). An existing one is refused unless its cleanup.policy is
+//      exactly "compact" (deletion would lose state) and it has at least that many partitions.
+//      The global table (kafka.global_topic) likewise, with one partition.
 // Uses config.kafka.properties (security.protocol, SASL, ...) like the service's other clients.
 // Needs the ACLs of docs/operations.md: Describe on the input topics; Describe, DescribeConfigs
 // and, for absent ones, Create on the output topics. Blocks for at most 30 s per topic.
 // Fails at the first problem, naming the topic: "input topic cloudtrail does not exist on
-// b1:9092", or the admin client's error (kafka/topic_admin.h).
-common::Status EnsureServiceTopics(const config::Config& config);
+// b1:9092", or the admin client's error (kafka/topic_admin.h). Returns the keyed topic's
+// partition count.
+common::Result<int> EnsureServiceTopics(const config::Config& config);
 
 }  // namespace trailsight::app

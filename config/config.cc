@@ -132,6 +132,8 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
       "kafka.partition_idle_timeout_seconds", kafka.partition_idle_timeout.count(), 0, 3600)};
   kafka.input_keyed_by_account_region =
       read.Optional("kafka.input_keyed_by_account_region", kafka.input_keyed_by_account_region);
+  kafka.repartition_topic = read.Optional("kafka.repartition_topic", kafka.repartition_topic);
+  if (kafka.repartition_topic.empty()) kafka.repartition_topic = kafka.group_id + "-repartition";
   kafka.changelog_topic = read.Optional("kafka.changelog_topic", kafka.changelog_topic);
   if (kafka.changelog_topic.empty()) kafka.changelog_topic = kafka.group_id + "-state-changelog";
   kafka.global_topic = read.Optional("kafka.global_topic", kafka.global_topic);

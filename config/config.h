@@ -56,11 +56,13 @@ struct KafkaSettings {
   std::chrono::seconds partition_idle_timeout{30};
   // The operator declares the input keyed by (account, region): checked on every record.
   bool input_keyed_by_account_region = false;
-  // The compacted topic of per-partition state (keyed input only); "<group_id>-state-changelog"
+  // Where an input not keyed by (account, region) is re-keyed to; "<group_id>-repartition"
   // unless set.
+  std::string repartition_topic;
+  // The compacted topic of per-partition state; "<group_id>-state-changelog" unless set.
   std::string changelog_topic;
-  // The compacted topic of facts that span partitions (keyed input only): learned trail
-  // buckets; "<group_id>-global" unless set.
+  // The compacted topic of facts that span partitions (learned trail buckets);
+  // "<group_id>-global" unless set.
   std::string global_topic;
 };
 

@@ -157,14 +157,16 @@ struct ReceivedMessage {
 };
 
 // Reads `topic` from its beginning with a consumer of a fresh group until `count` messages
-// arrived or `timeout` passed.
-inline std::vector<ReceivedMessage> ReadTopic(const std::string& brokers, const std::string& topic,
-                                              std::size_t count,
-                                              std::chrono::milliseconds timeout = 30s) {
-  kafka::KafkaConf conf = Conf({{"bootstrap.servers", brokers},
-                                {"group.id", UniqueName("reader")},
-                                {"auto.offset.reset", "earliest"},
-                                {"enable.auto.commit", "false"}});
+// arrived or `timeout` passed; `extra` properties (e.g. isolation.level) are applied last.
+inline std::vector<ReceivedMessage> ReadTopic(
+    const std::string& brokers, const std::string& topic, std::size_t count,
+    std::chrono::milliseconds timeout = 30s, const std::map<std::string, std::string>& extra = {}) {
+  std::map<std::string, std::string> properties = {{"bootstrap.servers", brokers},
+                                                   {"group.id", UniqueName("reader")},
+                                                   {"auto.offset.reset", "earliest"},
+                                                   {"enable.auto.commit", "false"}};
+  for (const auto& [name, value] : extra) properties[name] = value;
+  kafka::KafkaConf conf = Conf(properties);
   std::array<char, 512> reason{};
   kafka::KafkaHandle consumer(
       rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), reason.data(), reason.size()));

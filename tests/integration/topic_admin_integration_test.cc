@@ -143,6 +143,9 @@ class ServiceTopicsIntegrationTest : public TopicAdminIntegrationTest {
     config.kafka.insights_topic = insights_;
     config.kafka.alerts_topic = alerts_;
     config.kafka.dead_letter_topic = dead_letters_;
+    config.kafka.repartition_topic = repartition_;
+    config.kafka.changelog_topic = changelog_;
+    config.kafka.global_topic = global_;
     return config;
   }
 
@@ -150,13 +153,16 @@ class ServiceTopicsIntegrationTest : public TopicAdminIntegrationTest {
   const std::string insights_ = Name("insights");
   const std::string alerts_ = Name("alerts");
   const std::string dead_letters_ = Name("dead");
+  const std::string repartition_ = Name("repartition");
+  const std::string changelog_ = Name("changelog");
+  const std::string global_ = Name("global");
 };
 
 TEST_F(ServiceTopicsIntegrationTest, CreatesTheOutputTopicsWithOnePartitionEach) {
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, input_, 3));
 
-  const common::Status ensured = app::EnsureServiceTopics(Config());
-  const common::Status again = app::EnsureServiceTopics(Config());  // a restart
+  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
+  const common::Result<int> again = app::EnsureServiceTopics(Config());  // a restart
 
   ASSERT_TRUE(ensured) << ensured.error().message;
   ASSERT_TRUE(again) << again.error().message;
@@ -171,13 +177,36 @@ TEST_F(ServiceTopicsIntegrationTest, CreatesTheOutputTopicsWithOnePartitionEach)
   auto input = admin->Lookup(input_);
   ASSERT_TRUE(input.has_value()) << input.error().message;
   EXPECT_EQ(input->partitions, 3);  // the input is never touched
+  // The input is not declared keyed: it is re-keyed through a topic of as many partitions,
+  // whose state the changelog holds.
+  EXPECT_EQ(*ensured, 3);
+  for (const auto& [topic, policy] :
+       {std::pair{repartition_, "delete"}, std::pair{changelog_, "compact"}}) {
+    auto described = admin->Describe(topic);
+    ASSERT_TRUE(described.has_value()) << described.error().message;
+    EXPECT_EQ(described->partitions, 3) << topic;
+    EXPECT_EQ(described->cleanup_policy, policy) << topic;
+  }
+}
+
+TEST_F(ServiceTopicsIntegrationTest, KeepsTheRepartitionTopicsCountAndSizesTheChangelogByIt) {
+  ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, input_, 2));
+  ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, repartition_, 5));
+
+  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
+
+  ASSERT_TRUE(ensured) << ensured.error().message;
+  EXPECT_EQ(*ensured, 5) << "changing the count would split pairs' state";
+  auto changelog = Admin()->Lookup(changelog_);
+  ASSERT_TRUE(changelog.has_value()) << changelog.error().message;
+  EXPECT_EQ(changelog->partitions, 5);
 }
 
 TEST_F(ServiceTopicsIntegrationTest, KeepsAnInsightsTopicThatAlreadyHasMorePartitions) {
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, input_, 1));
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, insights_, 6));
 
-  const common::Status ensured = app::EnsureServiceTopics(Config());
+  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
 
   ASSERT_TRUE(ensured) << ensured.error().message;
   auto insights = Admin()->Lookup(insights_);
@@ -190,7 +219,7 @@ TEST_F(ServiceTopicsIntegrationTest, SkipsAnEmptyDeadLetterTopic) {
   config::Config config = Config();
   config.kafka.dead_letter_topic = "";
 
-  const common::Status ensured = app::EnsureServiceTopics(config);
+  const common::Result<int> ensured = app::EnsureServiceTopics(config);
 
   ASSERT_TRUE(ensured) << ensured.error().message;
   auto dead_letters = Admin()->Lookup(dead_letters_);
@@ -199,7 +228,7 @@ TEST_F(ServiceTopicsIntegrationTest, SkipsAnEmptyDeadLetterTopic) {
 }
 
 TEST_F(ServiceTopicsIntegrationTest, FailsNamingAMissingInputTopicAndCreatesNothing) {
-  const common::Status ensured = app::EnsureServiceTopics(Config());
+  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
 
   ASSERT_FALSE(ensured);
   EXPECT_EQ(ensured.error().message,

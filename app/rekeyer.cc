@@ -1,0 +1,92 @@
+#include "app/rekeyer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "consumers/encoded_event.h"
+
+namespace trailsight::app {
+
+Rekeyer::Rekeyer(Options options, const common::StringInterner& interner, RekeyCommitter& committer,
+                 Positions positions)
+    : options_(std::move(options)),
+      interner_(interner),
+      committer_(committer),
+      positions_(std::move(positions)),
+      batch_(options_.topic) {}
+
+void Rekeyer::OnEvent(const common::Event& event) {
+  const std::string_view account = interner_.Resolve(event.account);
+  const std::string_view region = interner_.Resolve(event.region);
+  key_.assign(account);
+  key_.push_back('/');
+  key_.append(region);
+  value_.clear();
+  consumers::AppendEncodedEvent(event, interner_, value_);
+  batch_.Add(consumers::RepartitionOf(account, region, options_.partitions), key_, value_);
+  ++counters_.records;
+}
+
+std::vector<consumers::PartitionOffset> Rekeyer::OnAssign(
+    const std::vector<consumers::PartitionOffset>& /*partitions*/) {
+  return {};  // from the group's committed offsets: what the last owner's transactions reached
+}
+
+void Rekeyer::OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) {
+  if (failure_) return;
+  if (common::Status committed = Commit(); !committed) {
+    failure_ = common::Error{
+        committed.error().code,
+        fmt::format("re-keying: the commit before {} partitions were revoked failed: {}",
+                    partitions.size(), committed.error().message)};
+  }
+}
+
+void Rekeyer::CommitIfDue(std::chrono::steady_clock::time_point now) {
+  if (failure_) return;
+  const bool full = batch_.bytes() >= options_.max_batch_bytes;
+  if (!full && now - last_commit_ < options_.commit_interval) return;
+  if (!pending()) {
+    last_commit_ = now;
+    return;
+  }
+  if (common::Status committed = Commit(); !committed) {
+    spdlog::warn("re-keying: {}; the records are kept for the next commit",
+                 committed.error().message);
+  }
+}
+
+common::Status Rekeyer::Commit() {
+  if (failure_) return *failure_;
+  std::vector<consumers::PartitionOffset> positions = CommittablePositions();
+  last_commit_ = std::chrono::steady_clock::now();
+  if (batch_.size() == 0 && positions == committed_) return common::Ok();
+  if (common::Status committed = committer_.Commit(batch_, positions); !committed) {
+    ++counters_.failed_commits;
+    if (committer_.OutcomeUnknown()) {
+      failure_ = common::Error{
+          committed.error().code,
+          fmt::format("re-keying: {}; stopping, so that the input is read again from the "
+                      "offsets the group holds",
+                      committed.error().message)};
+      return *failure_;
+    }
+    return committed;
+  }
+  ++counters_.commits;
+  batch_.Clear();
+  committed_ = std::move(positions);
+  return common::Ok();
+}
+
+bool Rekeyer::pending() const { return batch_.size() > 0 || CommittablePositions() != committed_; }
+
+std::vector<consumers::PartitionOffset> Rekeyer::CommittablePositions() const {
+  std::vector<consumers::PartitionOffset> positions = positions_();
+  std::erase_if(positions,
+                [](const consumers::PartitionOffset& position) { return position.offset < 0; });
+  return positions;
+}
+
+}  // namespace trailsight::app
