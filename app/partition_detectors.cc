@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -84,6 +86,41 @@ common::Status PartitionDetectors::LoadWhole(std::string_view detector_state) {
 
 void PartitionDetectors::Seed(std::vector<PartitionState> states) {
   if (per_partition_) kept_ = std::move(states);
+}
+
+common::Result<std::size_t> PartitionDetectors::SeedWhole(std::string_view detector_state,
+                                                          const std::string& topic,
+                                                          const PartitionOf& partition_of) {
+  auto whole = NewDetector();
+  if (common::Status loaded = whole->LoadState(detector_state); !loaded) return loaded.error();
+  // The whole state as records, each to its pair's partition.
+  class Splitter final : public detector::StateRecordReceiver {
+   public:
+    explicit Splitter(const PartitionOf& partition_of) : partition_of_(partition_of) {}
+    void OnRecord(std::string_view key, std::string_view value) override {
+      std::optional<std::pair<std::string, std::string>> pair = detector::StateRecordPair(key);
+      if (!pair) return;
+      records[partition_of_(pair->first, pair->second)].emplace_back(key, value);
+    }
+    std::map<std::int32_t, std::vector<std::pair<std::string, std::string>>> records;
+
+   private:
+    const PartitionOf& partition_of_;
+  } splitter(partition_of);
+  whole->MarkAllChanged();
+  whole->SaveChangedRecords(splitter);
+  std::vector<PartitionState> seeds;
+  for (const auto& [partition, records] : splitter.records) {
+    std::vector<detector::StateRecord> views;
+    views.reserve(records.size());
+    for (const auto& [key, value] : records) views.push_back({key, value});
+    auto detector = NewDetector();
+    if (common::Status loaded = detector->LoadRecords(views); !loaded) return loaded.error();
+    seeds.push_back({topic, partition, kSeedOffset, detector->SaveState(), false});
+  }
+  const std::size_t seeded = seeds.size();
+  Seed(std::move(seeds));
+  return seeded;
 }
 
 PartitionDetectors::Held* PartitionDetectors::Find(std::string_view topic, std::int32_t partition) {
@@ -182,15 +219,19 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
                               [&](const consumers::PartitionOffset& candidate) {
                                 return SamePartition(candidate, partition);
                               });
-    // With a changelog, kept state is current only if nobody read the partition since.
-    const bool current = kept != kept_.end() && kept->offset >= 0 &&
-                         (wiring_.changelog == nullptr ||
-                          (group != committed.end() && group->offset == kept->offset));
+    // With a changelog, kept state is current only if nobody read the partition since; a
+    // seed, only if nobody has read the partition at all.
+    const bool never_read = group == committed.end() || group->offset < 0;
+    const bool seed = kept != kept_.end() && kept->offset == kSeedOffset && never_read;
+    const bool current = seed || (kept != kept_.end() && kept->offset >= 0 &&
+                                  (wiring_.changelog == nullptr ||
+                                   (group != committed.end() && group->offset == kept->offset)));
     bool from_kept = false;
     if (current) {
       if (common::Status loaded = detector->LoadState(kept->detector_state); loaded) {
         if (wiring_.changelog != nullptr && !kept->in_changelog) detector->MarkAllChanged();
-        restored.push_back({partition.topic, partition.partition, kept->offset});
+        // A seed starts where the group does (auto.offset.reset): it has no offset.
+        if (!seed) restored.push_back({partition.topic, partition.partition, kept->offset});
         from_kept = true;
         ++restores_.from_cache;
       } else {

@@ -78,6 +78,17 @@ class PartitionDetectors {
   // Per partition: the partitions' states of the snapshot the service starts from, each
   // restored when its partition is assigned.
   void Seed(std::vector<PartitionState> states);
+  // Per partition: splits a whole input's state (`trailsight replay --state-out`) by
+  // (account, region) into the states of the `partitions` partitions of `topic`, each pair to
+  // partition_of(account, region), kept as seeds (offset kSeedOffset): a seed is restored
+  // when its partition is assigned while the group has committed no offset for it (nobody
+  // has read it yet), and then written to the changelog whole. Returns the partitions
+  // seeded; fails, saying why, on bytes it cannot read (nothing is seeded then).
+  using PartitionOf =
+      std::function<std::int32_t(std::string_view account, std::string_view region)>;
+  common::Result<std::size_t> SeedWhole(std::string_view detector_state, const std::string& topic,
+                                        const PartitionOf& partition_of);
+  static constexpr std::int64_t kSeedOffset = -2;
 
   // The Detector that counts the records of `partition` of `topic`. Per partition, one is
   // created fresh for a partition that was never restored (records of a partition assigned

@@ -17,6 +17,7 @@
 #include "app/service_topics.h"
 #include "app/snapshot_store.h"
 #include "consumers/dead_letter_file.h"
+#include "consumers/encoded_event.h"
 #include "consumers/kafka_source.h"
 #include "detector/detector.h"
 #include "detector/pipeline.h"
@@ -416,6 +417,31 @@ std::vector<consumers::PartitionOffset> Service::Parts::LoadSnapshot() {
     return {};
   }
   for (const std::string& bucket : snapshot->trail_buckets) tamper->Learn(bucket);
+  if (snapshot->partitions.empty() && !snapshot->detector_state.empty()) {
+    // One state for a whole input (`trailsight replay --state-out`): split by the pairs'
+    // repartition partitions, a seed for each that nobody has read yet.
+    if (config.kafka.input_keyed_by_account_region) {
+      spdlog::warn(
+          "state: the snapshot in {} holds one state for a whole input, which cannot be split "
+          "by the partitions of an input keyed by its producer; starting fresh",
+          config.state.dir);
+      return {};
+    }
+    common::Result<std::size_t> seeded =
+        detectors->SeedWhole(snapshot->detector_state, config.kafka.repartition_topic,
+                             [this](std::string_view account, std::string_view region) {
+                               return consumers::RepartitionOf(account, region, keyed_partitions);
+                             });
+    if (!seeded) {
+      spdlog::warn("state: {}; starting fresh", seeded.error().message);
+      return {};
+    }
+    spdlog::info(
+        "state: {} learned trail buckets and one state for the whole input, split into seeds "
+        "for {} partitions of {}, each used if the group has not read its partition yet",
+        snapshot->trail_buckets.size(), *seeded, config.kafka.repartition_topic);
+    return {};
+  }
   spdlog::info(
       "state: {} learned trail buckets and the state of {} partitions, each "
       "restored when it is assigned",

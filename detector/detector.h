@@ -3,10 +3,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/alert.h"
@@ -48,6 +50,10 @@ class StateRecordReceiver {
 struct StateRecord {
   std::string_view key, value;
 };
+
+// The (account, region) a state record's compaction key belongs to; nullopt for a key that is
+// not one (detector/state_records.cc has the layout).
+std::optional<std::pair<std::string, std::string>> StateRecordPair(std::string_view key);
 
 // The engine for call-rate and error-rate insights. Call rate counts write management
 // events per (account, region, eventSource, eventName); error rate counts management events

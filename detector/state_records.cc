@@ -28,6 +28,18 @@ constexpr char kKeyKind = 'k';
 
 }  // namespace
 
+std::optional<std::pair<std::string, std::string>> StateRecordPair(std::string_view key) {
+  if (key.empty() || (key[0] != kRegionKind && key[0] != kKeyKind)) return std::nullopt;
+  try {
+    state_encoding::BinaryIn in(key.substr(1));
+    std::string account = in.Text();
+    std::string region = in.Text();
+    return std::pair{std::move(account), std::move(region)};
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
 std::string StateCodec::RegionRecordKey(const Detector& detector,
                                         std::uint32_t region_index) const {
   const Detector::Region& region = detector.regions_[region_index];

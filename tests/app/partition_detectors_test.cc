@@ -267,5 +267,44 @@ TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingTh
   EXPECT_NE(restored.error().message.find("broker unreachable"), std::string::npos);
 }
 
+// A replay's state for the whole input (`replay --state-out`), split by pair: each
+// partition's seed holds its pairs only, is used while the group has read nothing of the
+// partition, and then goes to the changelog whole.
+TEST_F(PartitionDetectorsTest, AWholeInputsStateSeedsEachPartitionWithItsPairs) {
+  PartitionDetectors whole = Make(/*per_partition=*/false);
+  FeedThreeDays(whole);
+  Snapshot snapshot;
+  whole.Capture(snapshot);
+  ASSERT_FALSE(snapshot.detector_state.empty());
+
+  MemoryChangelog changelog;
+  PartitionDetectors detectors = Make(/*per_partition=*/true, &changelog);
+  const common::Result<std::size_t> seeded = detectors.SeedWhole(
+      snapshot.detector_state, "repartition",
+      [](std::string_view account, std::string_view) { return account == "111111111111" ? 0 : 1; });
+  ASSERT_TRUE(seeded.has_value()) << seeded.error().message;
+  EXPECT_EQ(*seeded, 2u);
+
+  const common::Result<std::vector<PartitionOffset>> restored =
+      detectors.Restore({{"repartition", 0, consumers::kUnknownOffset},
+                         {"repartition", 1, consumers::kUnknownOffset}},
+                        {{"repartition", 0, consumers::kUnknownOffset}, {"repartition", 1, 7}});
+  ASSERT_TRUE(restored.has_value()) << restored.error().message;
+  EXPECT_TRUE(restored->empty()) << "a seed starts where the group does";
+  EXPECT_EQ(detectors.key_count(), 1u)
+      << "partition 0's pair from its seed; partition 1 was read by someone: its changelog";
+  EXPECT_EQ(changelog.reads, 1);
+  std::vector<kafka::ChangelogRecord> changes;
+  detectors.CaptureChanges(changes);
+  ASSERT_FALSE(changes.empty()) << "the seed goes to the changelog";
+  for (const kafka::ChangelogRecord& change : changes) {
+    EXPECT_EQ(change.partition, 0);
+    EXPECT_NE(change.key.find("111111111111"), std::string::npos);
+    EXPECT_EQ(change.key.find("222222222222"), std::string::npos);
+  }
+  EXPECT_FALSE(detectors.SeedWhole("not a state", "repartition",
+                                   [](std::string_view, std::string_view) { return 0; }));
+}
+
 }  // namespace
 }  // namespace trailsight::app
