@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -29,9 +30,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using trailsight::test_support::Brokers;
+using trailsight::test_support::CheckpointedRekeyed;
 using trailsight::test_support::ReadFile;
 using trailsight::test_support::Shell;
-using trailsight::test_support::SnapshotOffsets;
 using trailsight::test_support::WaitFor;
 using Service = trailsight::test_support::ServiceProcess;
 using trailsight::test_support::ReadLines;
@@ -125,13 +126,19 @@ class ServiceIntegrationTest : public ::testing::Test {
     return path;
   }
 
+  // Whether the service of `role` on `state` has `records` input records in its saved state
+  // (re-keyed and checkpointed: CheckpointedRekeyed).
+  bool Checkpointed(const fs::path& state, std::size_t records, std::string_view role = "") {
+    return CheckpointedRekeyed(state, Brokers(),
+                               Topic(fmt::format("group{}", role)) + "-repartition",
+                               static_cast<std::int64_t>(records));
+  }
+
   // Runs the service on `state_dir` until its newest snapshot covers `messages` input
   // messages, then stops it; returns its log.
   std::string RunUntilTheSnapshotCovers(const std::string& state_dir, std::size_t messages) {
     Service service(Config(state_dir), dir_ / (name_ + ".log"));
-    EXPECT_TRUE(WaitFor(
-        [&] { return SnapshotOffsets(state_dir) == static_cast<std::int64_t>(messages); }, 120s))
-        << service.Log();
+    EXPECT_TRUE(WaitFor([&] { return Checkpointed(state_dir, messages); }, 120s)) << service.Log();
     EXPECT_EQ(service.Stop(), 0) << service.Log();
     return service.Log();
   }
@@ -165,12 +172,8 @@ TEST_F(ServiceIntegrationTest, GivesExactlyTheFindingsOfReplay) {
 
   ASSERT_TRUE(WaitFor([&] { return Consume(Topic("insights")).size() >= expected_->size(); }, 120s))
       << service.Log();
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return SnapshotOffsets(dir_ / (name_ + "-state")) ==
-               static_cast<std::int64_t>(records_->size());
-      },
-      60s))
+  ASSERT_TRUE(
+      WaitFor([&] { return Checkpointed(dir_ / (name_ + "-state"), records_->size()); }, 60s))
       << service.Log();
   EXPECT_EQ(service.Stop(), 0) << service.Log();
 
@@ -188,24 +191,25 @@ TEST_F(ServiceIntegrationTest, KillNineThenRestartLosesNoFindingAndResumesFromTh
   Produce(Topic("in"), first);
   {
     Service service(Config(state), dir_ / (name_ + "-1.log"));
-    ASSERT_TRUE(WaitFor(
-        [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size()); }, 120s))
-        << service.Log();
+    ASSERT_TRUE(WaitFor([&] { return Checkpointed(state, first.size()); }, 120s)) << service.Log();
     Produce(Topic("in"), std::vector<std::string>(second.begin(), second.begin() + 1000));
     service.Kill();  // kill -9 mid-stream: no shutdown snapshot, no flush
   }
   Produce(Topic("in"), std::vector<std::string>(second.begin() + 1000, second.end()));
   Service restarted(Config(state), dir_ / (name_ + "-2.log"));
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size() + second.size());
-      },
-      120s))
+  ASSERT_TRUE(WaitFor([&] { return Checkpointed(state, first.size() + second.size()); }, 120s))
       << restarted.Log();
   EXPECT_EQ(restarted.Stop(), 0);
 
   const std::string log = restarted.Log();
-  EXPECT_NE(log.find("state: restored"), std::string::npos) << log;
+  std::smatch restored;
+  ASSERT_TRUE(std::regex_search(
+      log, restored,
+      std::regex(
+          R"(state: 1 assigned partitions: (1 restored from kept state, 0 from the changelog|)"
+          R"(0 restored from kept state, 1 from the changelog) \((\d+) keys\))")))
+      << log;
+  EXPECT_GT(std::stoi(restored[2]), 0) << "resumed warm, from its snapshot or the changelog";
   const std::vector<std::string> published = Consume(Topic("insights"));
   for (const std::string& finding : *expected_) {
     EXPECT_NE(std::find(published.begin(), published.end(), finding), published.end()) << finding;
@@ -221,9 +225,7 @@ TEST_F(ServiceIntegrationTest, RecoversFromABrokerOutageWithoutLosingAFinding) {
   const std::string state = (dir_ / (name_ + "-state")).string();
   Produce(Topic("in"), first);
   Service service(Config(state), dir_ / (name_ + ".log"));
-  ASSERT_TRUE(WaitFor(
-      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(first.size()); }, 120s))
-      << service.Log();
+  ASSERT_TRUE(WaitFor([&] { return Checkpointed(state, first.size()); }, 120s)) << service.Log();
 
   // The outage is scripts/kafka's: it must be managing the broker under test (KAFKA_PORT and
   // KAFKA_STATE_DIR as when it was started), or it would stop and start another one.
@@ -259,8 +261,7 @@ TEST_F(ServiceIntegrationTest, BadMessagesGoToTheDeadLetterTopicAndTheRestIsProc
   const std::string state = (dir_ / (name_ + "-state")).string();
   Service service(Config(state, "", 100'000), dir_ / (name_ + ".log"));
 
-  ASSERT_TRUE(WaitFor(
-      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(messages.size()); }, 120s))
+  ASSERT_TRUE(WaitFor([&] { return Checkpointed(state, records_->size()); }, 120s))
       << service.Log();
   EXPECT_EQ(service.Stop(), 0);
 
@@ -290,10 +291,12 @@ TEST_F(ServiceIntegrationTest, StartsWarmFromAReplaySnapshotAndFindsWhatAColdSta
   const std::string cold_state = (dir_ / (name_ + "-cold")).string();
   Service warm(Config(warm_state, "-warm"), dir_ / (name_ + "-warm.log"));
   Service cold(Config(cold_state, "-cold"), dir_ / (name_ + "-cold.log"));
-  const auto consumed_all = [&](const std::string& state) {
-    return SnapshotOffsets(state) == static_cast<std::int64_t>(live.size());
-  };
-  ASSERT_TRUE(WaitFor([&] { return consumed_all(warm_state) && consumed_all(cold_state); }, 180s))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Checkpointed(warm_state, live.size(), "-warm") &&
+               Checkpointed(cold_state, live.size(), "-cold");
+      },
+      180s))
       << warm.Log() << cold.Log();
   EXPECT_EQ(warm.Stop(), 0);
   EXPECT_EQ(cold.Stop(), 0);
@@ -409,9 +412,7 @@ TEST_F(ServiceIntegrationTest, ReloadRefusesABadFileAndAppliesAGoodOneKeepingBas
   const std::string original = ReadFile(config);
   Produce(Topic("in"), before);
   Service service(config, dir_ / (name_ + ".log"));
-  ASSERT_TRUE(WaitFor(
-      [&] { return SnapshotOffsets(state) == static_cast<std::int64_t>(before.size()); }, 120s))
-      << service.Log();
+  ASSERT_TRUE(WaitFor([&] { return Checkpointed(state, before.size()); }, 120s)) << service.Log();
 
   // A bad file is refused with its line, and the service goes on with what it had.
   std::ofstream(config) << original << "detection:\n  sensitivity: loud\n";

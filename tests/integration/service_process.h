@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,42 @@ inline std::int64_t SnapshotOffsets(const std::filesystem::path& state_dir) {
 inline int Shell(const std::string& command) {
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// What a read_committed reader finds in `topic` on `brokers`: its records, and the sum of its
+// partitions' end offsets (which count transaction markers too); -1 for both when kcat fails.
+struct TopicEnds {
+  std::int64_t records = -1;
+  std::int64_t end_offsets = -1;
+};
+inline TopicEnds ReadTopicEnds(const std::string& brokers, const std::string& topic) {
+  const std::filesystem::path out = std::filesystem::temp_directory_path() /
+                                    ("trailsight-ends-" + std::to_string(::getpid()) + "-" + topic);
+  if (Shell("kcat -C -b '" + brokers + "' -t '" + topic + "' -e -f 'r\\n' > '" + out.string() +
+            ".out' 2> '" + out.string() + ".err'") != 0) {
+    return {};
+  }
+  TopicEnds ends{.records = 0, .end_offsets = 0};
+  const std::string records = ReadFile(out.string() + ".out");
+  ends.records = static_cast<std::int64_t>(std::count(records.begin(), records.end(), '\n'));
+  const std::string log = ReadFile(out.string() + ".err");
+  const std::regex at_end(R"(Reached end of topic .* at offset (\d+))");
+  for (auto match = std::sregex_iterator(log.begin(), log.end(), at_end);
+       match != std::sregex_iterator(); ++match) {
+    ends.end_offsets += std::stoll((*match)[1]);
+  }
+  std::filesystem::remove(out.string() + ".out");
+  std::filesystem::remove(out.string() + ".err");
+  return ends;
+}
+
+// Whether a service re-keying its input through `repartition` (on `brokers`) has `records`
+// input records in the state of `state_dir`: every one committed to the repartition topic, and
+// the newest snapshot at that topic's end.
+inline bool CheckpointedRekeyed(const std::filesystem::path& state_dir, const std::string& brokers,
+                                const std::string& repartition, std::int64_t records) {
+  const TopicEnds ends = ReadTopicEnds(brokers, repartition);
+  return ends.records == records && SnapshotOffsets(state_dir) == ends.end_offsets;
 }
 
 // Polls `condition` every 250 ms until it holds or `timeout` passes; returns its last value.
