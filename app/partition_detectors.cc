@@ -58,11 +58,8 @@ class ChangeCollector final : public detector::StateRecordReceiver {
 
 }  // namespace
 
-PartitionDetectors::PartitionDetectors(Wiring wiring, bool per_partition,
-                                       detector::CompiledTuning tuning)
-    : wiring_(std::move(wiring)), per_partition_(per_partition), tuning_(std::move(tuning)) {
-  if (!per_partition_) whole_ = NewDetector();
-}
+PartitionDetectors::PartitionDetectors(Wiring wiring, detector::CompiledTuning tuning)
+    : wiring_(std::move(wiring)), tuning_(std::move(tuning)) {}
 
 std::unique_ptr<detector::Detector> PartitionDetectors::NewDetector() const {
   auto detector =
@@ -73,20 +70,7 @@ std::unique_ptr<detector::Detector> PartitionDetectors::NewDetector() const {
   return detector;
 }
 
-common::Status PartitionDetectors::LoadWhole(std::string_view detector_state) {
-  // LoadState() needs a Detector that has seen nothing, and leaves it as it was on failure.
-  auto fresh = NewDetector();
-  common::Status loaded = fresh->LoadState(detector_state);
-  if (loaded) {
-    fresh->Retune(tuning_);
-    whole_ = std::move(fresh);
-  }
-  return loaded;
-}
-
-void PartitionDetectors::Seed(std::vector<PartitionState> states) {
-  if (per_partition_) kept_ = std::move(states);
-}
+void PartitionDetectors::Seed(std::vector<PartitionState> states) { kept_ = std::move(states); }
 
 common::Result<std::size_t> PartitionDetectors::SeedWhole(std::string_view detector_state,
                                                           const std::string& topic,
@@ -138,7 +122,6 @@ PartitionDetectors::Held* PartitionDetectors::Find(std::string_view topic, std::
 }
 
 detector::Detector& PartitionDetectors::For(std::string_view topic, std::int32_t partition) {
-  if (!per_partition_) return *whole_;
   if (Held* held = Find(topic, partition)) return *held->detector;
   held_.push_back({std::string(topic), partition, NewDetector()});
   last_hit_ = held_.size() - 1;
@@ -146,18 +129,15 @@ detector::Detector& PartitionDetectors::For(std::string_view topic, std::int32_t
 }
 
 void PartitionDetectors::OnIdle(common::Seconds wall_clock) {
-  if (whole_) whole_->OnIdle(wall_clock);
   for (Held& held : held_) held.detector->OnIdle(wall_clock);
 }
 
 void PartitionDetectors::Retune(const detector::CompiledTuning& tuning) {
   tuning_ = tuning;
-  if (whole_) whole_->Retune(tuning_);
   for (Held& held : held_) held.detector->Retune(tuning_);
 }
 
 void PartitionDetectors::Capture(Snapshot& snapshot, bool with_held) const {
-  if (whole_) snapshot.detector_state = whole_->SaveState();
   // With a changelog a periodic capture leaves the held partitions to it: its pause then
   // follows the changes (CaptureChanges), not the state's size.
   if (with_held || wiring_.changelog == nullptr) {
@@ -207,7 +187,7 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
     const std::vector<consumers::PartitionOffset>& partitions,
     const std::vector<consumers::PartitionOffset>& committed) {
   std::vector<consumers::PartitionOffset> restored;
-  if (!per_partition_ || partitions.empty()) return restored;
+  if (partitions.empty()) return restored;
   std::size_t keys = 0, from_changelog = 0;
   for (const consumers::PartitionOffset& partition : partitions) {
     if (Find(partition.topic, partition.partition) != nullptr) continue;  // still current
@@ -271,7 +251,6 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
 }
 
 bool PartitionDetectors::Drop(const std::vector<consumers::PartitionOffset>& partitions) {
-  if (!per_partition_) return false;
   std::size_t keys = 0;
   for (const consumers::PartitionOffset& partition : partitions) {
     Held* held = Find(partition.topic, partition.partition);
@@ -292,19 +271,18 @@ bool PartitionDetectors::Drop(const std::vector<consumers::PartitionOffset>& par
 
 detector::DetectorCounters PartitionDetectors::counters() const {
   detector::DetectorCounters total = dropped_;
-  if (whole_) AddCounters(total, whole_->counters());
   for (const Held& held : held_) AddCounters(total, held.detector->counters());
   return total;
 }
 
 std::size_t PartitionDetectors::key_count() const {
-  std::size_t keys = whole_ ? whole_->key_count() : 0;
+  std::size_t keys = 0;
   for (const Held& held : held_) keys += held.detector->key_count();
   return keys;
 }
 
 std::size_t PartitionDetectors::open_insights() const {
-  std::size_t open = whole_ ? whole_->open_insights() : 0;
+  std::size_t open = 0;
   for (const Held& held : held_) open += held.detector->open_insights();
   return open;
 }

@@ -32,12 +32,12 @@ class ChangelogReader {
       const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
 };
 
-// The service's detection state, split as the input's keying allows (DESIGN.md "Delivery and
+// The service's detection state, one Detector per partition of the keyed topic (the input
+// declared keyed by account and region, else the repartition topic; DESIGN.md "Delivery and
 // state"):
-// - Per partition, for an input keyed by account and region
-//   (`kafka.input_keyed_by_account_region`): every (account, region) is on one partition, so
-//   its watermark, keys, open minutes and open insights live in that partition's own
-//   Detector, which exists while the partition is held. Restore() creates it when the
+// - every (account, region) is on one partition, so its watermark, keys, open minutes and
+//   open insights live in that partition's own Detector, which exists while the partition is
+//   held. Restore() creates it when the
 //   partition is assigned; Drop() removes it once the partition is revoked and checkpointed.
 //   Idle ticks, and so silence, concern held partitions only.
 //   With a changelog (Wiring::changelog), each checkpoint writes the records of what changed
@@ -49,8 +49,6 @@ class ChangelogReader {
 //   a restart, its state is restored from there when it is current (its offset is the
 //   group's committed one: nobody read the partition since), from the changelog otherwise.
 //   Without a changelog the cache is all there is, and a partition resumes at its offset.
-// - Whole, otherwise: one Detector for every partition, kept across assignments, since any
-//   partition may carry any (account, region).
 // Every Detector shares the interner, the sinks and the current tuning.
 //
 // Thread safety: none; the service thread owns it (rebalance callbacks run on that thread).
@@ -65,20 +63,13 @@ class PartitionDetectors {
     ChangelogReader* changelog = nullptr;  // per partition: the state changelog; may be null
   };
 
-  // `per_partition` chooses the split above. `tuning` applies to every Detector, present and
-  // future, until Retune().
-  PartitionDetectors(Wiring wiring, bool per_partition, detector::CompiledTuning tuning);
+  // `tuning` applies to every Detector, present and future, until Retune().
+  PartitionDetectors(Wiring wiring, detector::CompiledTuning tuning);
 
-  bool per_partition() const { return per_partition_; }
-
-  // Whole state only: restores the one Detector from a snapshot's `detector_state`; fails,
-  // saying why, on bytes it cannot read (the Detector is then left fresh).
-  common::Status LoadWhole(std::string_view detector_state);
-
-  // Per partition: the partitions' states of the snapshot the service starts from, each
+  // The partitions' states of the snapshot the service starts from, each
   // restored when its partition is assigned.
   void Seed(std::vector<PartitionState> states);
-  // Per partition: splits a whole input's state (`trailsight replay --state-out`) by
+  // Splits a whole input's state (`trailsight replay --state-out`) by
   // (account, region) into the states of the `partitions` partitions of `topic`, each pair to
   // partition_of(account, region), kept as seeds (offset kSeedOffset): a seed is restored
   // when its partition is assigned while the group has committed no offset for it (nobody
@@ -90,9 +81,9 @@ class PartitionDetectors {
                                         const PartitionOf& partition_of);
   static constexpr std::int64_t kSeedOffset = -2;
 
-  // The Detector that counts the records of `partition` of `topic`. Per partition, one is
-  // created fresh for a partition that was never restored (records of a partition assigned
-  // without OnAssign, which the consumer never does).
+  // The Detector that counts the records of `partition` of `topic`. One is created fresh for a
+  // partition that was never restored (records of a partition assigned without OnAssign, which the
+  // consumer never does).
   detector::Detector& For(std::string_view topic, std::int32_t partition);
 
   // Idle tick (Detector::OnIdle) for every Detector held.
@@ -100,31 +91,29 @@ class PartitionDetectors {
   // New tuning for every Detector held and every one created from now on.
   void Retune(const detector::CompiledTuning& tuning);
 
-  // Per partition: the state of each dropped partition and, when `with_held` or without a
-  // changelog, of each held one, at its offset in `snapshot.offsets` (which must be filled
-  // first). Whole: `detector_state`.
+  // The state of each dropped partition and, when `with_held` or without a changelog, of each
+  // held one, at its offset in `snapshot.offsets` (which must be filled first).
   void Capture(Snapshot& snapshot, bool with_held = true) const;
-  // Per partition, with a changelog: the records of every region and key changed since the
+  // With a changelog: the records of every region and key changed since the
   // last call, for the changelog partition numbered as their input partition. Each record
   // key is the input topic (a text) then the detector's record key.
   void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes);
   // The changes last captured were not written: every held partition's state counts as
   // changed, so the next capture writes it whole.
   void ChangesLost();
-  // Per partition: creates the Detectors of newly assigned `partitions`. Each is restored
+  // Creates the Detectors of newly assigned `partitions`. Each is restored
   // from its kept state when there is one and, with a changelog, when its offset is the
   // partition's in `committed` (the group's committed offsets); otherwise, with a changelog,
   // from the changelog. Returns the partitions restored from kept state with the offsets
   // it reflects (where each must resume); the others resume at the committed offset.
   // Fails, naming the partition, when the changelog cannot be read or its records cannot be
   // loaded: the partition's state is then unknown, and the caller must not process it.
-  // Whole: nothing to do; returns none.
   common::Result<std::vector<consumers::PartitionOffset>> Restore(
       const std::vector<consumers::PartitionOffset>& partitions,
       const std::vector<consumers::PartitionOffset>& committed);
-  // Per partition: drops the Detectors of revoked `partitions`, keeping each one's state at
-  // its given offset (the position it was read to) when that is known, and returns true (the
-  // live state no longer reflects them). Whole: keeps everything and returns false.
+  // Drops the Detectors of revoked `partitions`, keeping each one's state at its given offset
+  // (the position it was read to) when that is known, and returns true (the live state no
+  // longer reflects them).
   bool Drop(const std::vector<consumers::PartitionOffset>& partitions);
 
   // Totals over every Detector this object had, dropped ones included, so they only grow.
@@ -132,7 +121,7 @@ class PartitionDetectors {
   // Over the Detectors held now.
   std::size_t key_count() const;
   std::size_t open_insights() const;
-  std::size_t held() const { return per_partition_ ? held_.size() : 0; }
+  std::size_t held() const { return held_.size(); }
   // Partitions restored so far, and the time spent reading and loading changelogs.
   struct RestoreCounters {
     std::uint64_t from_cache = 0;      // from kept state (the local snapshot)
@@ -155,13 +144,11 @@ class PartitionDetectors {
   Held* Find(std::string_view topic, std::int32_t partition);
 
   const Wiring wiring_;
-  const bool per_partition_;
   detector::CompiledTuning tuning_;
-  std::unique_ptr<detector::Detector> whole_;  // the whole-input Detector, or null
-  std::vector<Held> held_;                     // per partition: the partitions held
-  std::vector<PartitionState> kept_;           // per partition: the others' states
-  std::size_t last_hit_ = 0;                   // index into held_ of the last For()
-  detector::DetectorCounters dropped_;         // totals of the Detectors dropped so far
+  std::vector<Held> held_;              // the partitions held
+  std::vector<PartitionState> kept_;    // the others' states
+  std::size_t last_hit_ = 0;            // index into held_ of the last For()
+  detector::DetectorCounters dropped_;  // totals of the Detectors dropped so far
   RestoreCounters restores_;
 };
 

@@ -52,14 +52,14 @@ class PartitionDetectorsTest : public SnapshotStoreFixture {
  protected:
   static constexpr std::string_view kEnd = "2024-12-07T10:00:00Z";
 
-  PartitionDetectors Make(bool per_partition, ChangelogReader* changelog = nullptr) {
+  PartitionDetectors Make(ChangelogReader* changelog = nullptr) {
     return PartitionDetectors({.options = {},
                                .interner = &interner_,
                                .findings = &findings_,
                                .alerts = &alerts_,
                                .close_listener = nullptr,
                                .changelog = changelog},
-                              per_partition, DefaultTuning());
+                              DefaultTuning());
   }
 
   common::Event Read(Seconds time, std::string_view account, std::string_view name) {
@@ -91,7 +91,7 @@ class PartitionDetectorsTest : public SnapshotStoreFixture {
 };
 
 TEST_F(PartitionDetectorsTest, ARevokedPartitionsKeysGoAndItsCountsStay) {
-  PartitionDetectors detectors = Make(/*per_partition=*/true);
+  PartitionDetectors detectors = Make();
   FeedThreeDays(detectors);
   const std::size_t keys = detectors.key_count();
   const std::uint64_t events = detectors.counters().events;
@@ -106,13 +106,13 @@ TEST_F(PartitionDetectorsTest, ARevokedPartitionsKeysGoAndItsCountsStay) {
 }
 
 TEST_F(PartitionDetectorsTest, SilenceIsJudgedOnlyForTheHeldPartitions) {
-  PartitionDetectors whole = Make(/*per_partition=*/false);
-  FeedThreeDays(whole);
-  whole.OnIdle(At(kEnd) + 2h);
-  ASSERT_EQ(alerts_.alerts.size(), 2u) << "both regions fell silent in one detector's view";
+  PartitionDetectors both = Make();
+  FeedThreeDays(both);
+  both.OnIdle(At(kEnd) + 2h);
+  ASSERT_EQ(alerts_.alerts.size(), 2u) << "both regions fell silent while both were held";
 
   alerts_.alerts.clear();
-  PartitionDetectors split = Make(/*per_partition=*/true);
+  PartitionDetectors split = Make();
   FeedThreeDays(split);
   split.Drop({{"in", 1, 100}});  // now another instance's: its quiet says nothing here
   split.OnIdle(At(kEnd) + 2h);
@@ -123,7 +123,7 @@ TEST_F(PartitionDetectorsTest, SilenceIsJudgedOnlyForTheHeldPartitions) {
 }
 
 TEST_F(PartitionDetectorsTest, ARevokedPartitionComesBackWithItsStateAtItsOffset) {
-  PartitionDetectors detectors = Make(/*per_partition=*/true);
+  PartitionDetectors detectors = Make();
   FeedThreeDays(detectors);
   detectors.Drop({{"in", 1, 200}});
   EXPECT_EQ(detectors.kept(), 1u);
@@ -138,7 +138,7 @@ TEST_F(PartitionDetectorsTest, ARevokedPartitionComesBackWithItsStateAtItsOffset
 
 TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned) {
   {
-    PartitionDetectors detectors = Make(/*per_partition=*/true);
+    PartitionDetectors detectors = Make();
     FeedThreeDays(detectors);
     detectors.Drop({{"in", 0, 100}});  // held earlier, another instance's now
     Snapshot snapshot;
@@ -151,7 +151,7 @@ TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned)
   ASSERT_TRUE(loaded.has_value());
   ASSERT_EQ(loaded->partitions.size(), 2u);
 
-  PartitionDetectors detectors = Make(/*per_partition=*/true);
+  PartitionDetectors detectors = Make();
   detectors.Seed(loaded->partitions);
   const std::vector<PartitionOffset> restored = *detectors.Restore(
       {{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}}, {});
@@ -171,29 +171,11 @@ TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned)
             (std::vector<PartitionOffset>{{"in", 0, 100}}));
 }
 
-TEST_F(PartitionDetectorsTest, TheWholeInputsDetectorStaysThroughAssignments) {
-  PartitionDetectors detectors = Make(/*per_partition=*/false);
-  FeedThreeDays(detectors);
-  EXPECT_EQ(&detectors.For("in", 0), &detectors.For("in", 1));
-
-  EXPECT_FALSE(detectors.Drop({{"in", 1, 100}}));
-  EXPECT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {})->empty());
-  EXPECT_EQ(detectors.key_count(), 2u);
-
-  Snapshot snapshot;
-  detectors.Capture(snapshot);
-  EXPECT_FALSE(snapshot.detector_state.empty());
-  EXPECT_TRUE(snapshot.partitions.empty());
-  PartitionDetectors restored = Make(/*per_partition=*/false);
-  ASSERT_TRUE(restored.LoadWhole(snapshot.detector_state));
-  EXPECT_EQ(restored.key_count(), 2u);
-}
-
 // Two checkpoints on instance A write what changed; instance B, which never held partition 1
 // and has nothing on disk, restores it from the changelog alone.
 TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangelog) {
   MemoryChangelog changelog;
-  PartitionDetectors a = Make(/*per_partition=*/true, &changelog);
+  PartitionDetectors a = Make(&changelog);
   ASSERT_TRUE(
       a.Restore({{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}},
                 {{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}}));
@@ -216,7 +198,7 @@ TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangel
   EXPECT_EQ(changes.size(), 2u) << "only partition 1's region and key changed";
   changelog.Write(std::move(changes));
 
-  PartitionDetectors b = Make(/*per_partition=*/true, &changelog);
+  PartitionDetectors b = Make(&changelog);
   const common::Result<std::vector<PartitionOffset>> restored =
       b.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 300}});
 
@@ -232,7 +214,7 @@ TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangel
 
 TEST_F(PartitionDetectorsTest, KeptStateIsUsedOnlyWhileNobodyReadThePartitionSince) {
   MemoryChangelog changelog;
-  PartitionDetectors detectors = Make(/*per_partition=*/true, &changelog);
+  PartitionDetectors detectors = Make(&changelog);
   ASSERT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
   ASSERT_EQ(changelog.reads, 1) << "a partition never held here is looked for in the changelog";
   FeedThreeDays(detectors);
@@ -257,7 +239,7 @@ TEST_F(PartitionDetectorsTest, KeptStateIsUsedOnlyWhileNobodyReadThePartitionSin
 TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingThePartition) {
   MemoryChangelog changelog;
   changelog.unreachable = true;
-  PartitionDetectors detectors = Make(/*per_partition=*/true, &changelog);
+  PartitionDetectors detectors = Make(&changelog);
 
   const common::Result<std::vector<PartitionOffset>> restored =
       detectors.Restore({{"in", 4, consumers::kUnknownOffset}}, {{"in", 4, 10}});
@@ -271,14 +253,20 @@ TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingTh
 // partition's seed holds its pairs only, is used while the group has read nothing of the
 // partition, and then goes to the changelog whole.
 TEST_F(PartitionDetectorsTest, AWholeInputsStateSeedsEachPartitionWithItsPairs) {
-  PartitionDetectors whole = Make(/*per_partition=*/false);
-  FeedThreeDays(whole);
+  // What a replay of both partitions' records leaves: one Detector's state.
+  PartitionDetectors replayed = Make();
+  detector::Detector& whole = replayed.For("in", 0);
+  for (Seconds t = At("2024-12-04T00:00:00Z"); t < At(kEnd); t += 6s) {
+    whole.OnEvent(Read(t, "111111111111", "DescribeInstances"));
+    whole.OnEvent(Read(t, "222222222222", "DescribeInstances"));
+  }
+  whole.OnEvent(Read(At(kEnd) - 1s, "111111111111", "RunInstances"));
+  whole.OnEvent(Read(At(kEnd) - 1s, "222222222222", "StopInstances"));
   Snapshot snapshot;
-  whole.Capture(snapshot);
-  ASSERT_FALSE(snapshot.detector_state.empty());
+  snapshot.detector_state = whole.SaveState();
 
   MemoryChangelog changelog;
-  PartitionDetectors detectors = Make(/*per_partition=*/true, &changelog);
+  PartitionDetectors detectors = Make(&changelog);
   const common::Result<std::size_t> seeded = detectors.SeedWhole(
       snapshot.detector_state, "repartition",
       [](std::string_view account, std::string_view) { return account == "111111111111" ? 0 : 1; });
