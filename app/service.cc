@@ -229,6 +229,7 @@ struct Service::Parts {
   std::unique_ptr<Rekeyer> rekeyer;
   std::unique_ptr<consumers::KafkaSource> rekey_source;
   std::optional<std::vector<std::int64_t>> drain_ends;  // until_caught_up: the keyed topic's
+  bool busy = false;  // the last turn handled messages: poll without waiting
   std::unique_ptr<detector::Pipeline> pipeline;
   std::unique_ptr<ServiceFeed> feed;
   Clock::time_point last_message, last_idle_tick, last_snapshot;
@@ -309,7 +310,7 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
                                  .alerts = ocsf.get(),  // silent sources
                                  .close_listener = metrics.get(),
                                  .changelog = changelog.get()},
-      /*per_partition=*/true, std::move(tuning));
+      std::move(tuning));
   std::vector<consumers::PartitionOffset> resume = LoadSnapshot();
   if (common::Status built = BuildGlobalTable(); !built) return built;
 
@@ -499,9 +500,11 @@ Service::Step Service::RunOnce(bool reload) {
   Parts& p = *parts_;
   std::size_t handled = 0;
   if (p.rekey_source != nullptr) {
-    // Half the turn each: the input's records reach the repartition topic within one
-    // commit interval, and the repartition topic's come back.
-    handled += p.rekey_source->Poll(*p.rekeyer, kPollTimeout / 2);
+    // Each consumer waits only while the other has nothing either: the re-keyed records come
+    // back only once committed, so waiting for them while the input has more would throttle
+    // both to one poll timeout per turn.
+    handled +=
+        p.rekey_source->Poll(*p.rekeyer, p.busy ? std::chrono::milliseconds{0} : kPollTimeout / 2);
     p.rekeyer->CommitIfDue(Clock::now());
     if (const std::optional<common::Error>& failed = p.rekeyer->failure()) {
       spdlog::error("run: {}; stopping without a checkpoint", failed->message);
@@ -512,7 +515,10 @@ Service::Step Service::RunOnce(bool reload) {
       return Step::kFailed;
     }
   }
-  handled += p.source->Poll(*p.feed, p.rekey_source != nullptr ? kPollTimeout / 2 : kPollTimeout);
+  handled += p.source->Poll(*p.feed, p.rekey_source == nullptr ? kPollTimeout
+                                     : handled > 0             ? std::chrono::milliseconds{0}
+                                                               : kPollTimeout / 2);
+  p.busy = handled > 0;
   if (p.global) p.global->Poll();  // facts other instances learned
   if (const std::optional<common::Error>& failed = p.checkpointer->restore_error()) {
     // Stop as a crash would: the partition's state is unknown, nothing is checkpointed.
