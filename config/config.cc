@@ -138,6 +138,15 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
   if (kafka.changelog_topic.empty()) kafka.changelog_topic = kafka.group_id + "-state-changelog";
   kafka.global_topic = read.Optional("kafka.global_topic", kafka.global_topic);
   if (kafka.global_topic.empty()) kafka.global_topic = kafka.group_id + "-global";
+  // The service writes these: one that is also an input would feed it its own records (the
+  // repartition topic's again and again).
+  for (const auto& [path, topic] : {std::pair<std::string_view, const std::string*>{
+                                        "kafka.repartition_topic", &kafka.repartition_topic},
+                                    {"kafka.changelog_topic", &kafka.changelog_topic},
+                                    {"kafka.global_topic", &kafka.global_topic}}) {
+    read.Check(std::find(kafka.topics.begin(), kafka.topics.end(), *topic) == kafka.topics.end(),
+               path, fmt::format("\"{}\" is also an input topic (kafka.topics)", *topic));
+  }
 }
 
 void ReadState(FieldReader& read, StateSettings& state) {

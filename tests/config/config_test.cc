@@ -323,6 +323,23 @@ TEST(LoadConfigTest, RejectsAWrongShapeOfTopicsAndProperties) {
   EXPECT_NE(config.error().message.find("kafka.properties: must be a mapping"), std::string::npos);
 }
 
+TEST(LoadConfigTest, NamesTheServicesOwnTopicsAfterTheGroupAndKeepsThemOffTheInput) {
+  common::Result<Config> defaults =
+      LoadConfigText("kafka:\n  group_id: soc\n  topics: [cloudtrail]\n", "test.yaml");
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->kafka.repartition_topic, "soc-repartition");
+  EXPECT_EQ(defaults->kafka.changelog_topic, "soc-state-changelog");
+  EXPECT_EQ(defaults->kafka.global_topic, "soc-global");
+
+  common::Result<Config> looped = LoadConfigText(
+      "kafka:\n  topics: [cloudtrail, mine]\n  repartition_topic: mine\n", "test.yaml");
+  ASSERT_FALSE(looped);
+  EXPECT_NE(looped.error().message.find(
+                "test.yaml:3:22: kafka.repartition_topic: \"mine\" is also an input topic"),
+            std::string::npos)
+      << looped.error().message;
+}
+
 }  // namespace
 }  // namespace trailsight::config
 
