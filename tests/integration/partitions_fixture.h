@@ -213,15 +213,11 @@ class PartitionsIntegrationTest : public ::testing::Test {
   }
 
   // The records of `topic` a consumer of `isolation` (read_committed or read_uncommitted) reads.
-  std::size_t Records(const std::string& topic, std::string_view isolation) {
-    const fs::path out = dir_ / (topic + ".count");
-    Shell(
-        fmt::format("kcat -C -b '{}' -t '{}' -X isolation.level={} -e -q -f 'r\\n' > '{}' "
-                    "2>/dev/null",
-                    Brokers(), topic, isolation, out.string()));
-    return ReadLines(out).size();
+  static std::size_t Records(const std::string& topic, const std::string& isolation) {
+    return static_cast<std::size_t>(
+        trailsight::test_support::ReadTopicEnds(Brokers(), topic, isolation).records);
   }
-  std::size_t CommittedRecords(const std::string& topic) {
+  static std::size_t CommittedRecords(const std::string& topic) {
     return Records(topic, "read_committed");
   }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app/rekeyer.h"
+#include "app/service_parts.h"
 #include "common/interner.h"
 #include "consumers/encoded_event.h"
 #include "consumers/kafka_source.h"
@@ -35,26 +36,6 @@ using consumers::kafka_test::UniqueName;
 constexpr int kInputPartitions = 2;
 constexpr int kRepartitions = 3;
 constexpr int kRecords = 40;  // 20 per input partition
-
-// Commits as the service does: the writer's transaction, the input consumer's group.
-class WriterCommitter final : public RekeyCommitter {
- public:
-  WriterCommitter(kafka::ChangelogWriter& writer, const consumers::KafkaSource*& source)
-      : writer_(writer), source_(source) {}
-  common::Status Commit(const kafka::PackedRecords& records,
-                        const std::vector<PartitionOffset>& offsets) override {
-    std::vector<kafka::InputOffset> input;
-    for (const PartitionOffset& offset : offsets) {
-      input.push_back({offset.topic, offset.partition, offset.offset});
-    }
-    return writer_.Commit(records, input, source_->consumer_handle());
-  }
-  bool OutcomeUnknown() const override { return writer_.outcome_unknown(); }
-
- private:
-  kafka::ChangelogWriter& writer_;
-  const consumers::KafkaSource*& source_;
-};
 
 // Dies inside its first commit: produces the records and adds the offsets to a transaction,
 // waits until the broker holds the records, and is killed before committing (its producer is
@@ -198,12 +179,13 @@ TEST_F(RekeyingIntegrationTest, AKillBetweenTheProduceAndTheCommitCountsNothingT
                                                 .transactional_id = UniqueName("second"),
                                                 .properties = {}});
   ASSERT_TRUE(writer.has_value()) << writer.error().message;
-  WriterCommitter committer(**writer, second_source);
+  service_parts::KafkaRekeyCommitter committer(**writer);  // the service's own
   Rekeyer second(RekeyerOptions(), interner_, committer,
                  [&] { return second_source->Positions(); });
   std::unique_ptr<consumers::KafkaSource> source = Source(second);
   ASSERT_NE(source, nullptr);
   second_source = source.get();
+  committer.set_source(source.get());
   common::EventReceiver& receiver = second;
   ASSERT_TRUE(consumers::kafka_test::PollUntil(
       *source, receiver,

@@ -67,17 +67,19 @@ inline int Shell(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// What a read_committed reader finds in `topic` on `brokers`: its records, and the sum of its
-// partitions' end offsets (which count transaction markers too); -1 for both when kcat fails.
+// What a reader of `isolation` (read_committed or read_uncommitted) finds in `topic` on
+// `brokers`: its records, and the sum of its partitions' end offsets (which count transaction
+// markers too); -1 for both when kcat fails.
 struct TopicEnds {
   std::int64_t records = -1;
   std::int64_t end_offsets = -1;
 };
-inline TopicEnds ReadTopicEnds(const std::string& brokers, const std::string& topic) {
+inline TopicEnds ReadTopicEnds(const std::string& brokers, const std::string& topic,
+                               const std::string& isolation = "read_committed") {
   const std::filesystem::path out = std::filesystem::temp_directory_path() /
                                     ("trailsight-ends-" + std::to_string(::getpid()) + "-" + topic);
-  if (Shell("kcat -C -b '" + brokers + "' -t '" + topic + "' -e -f 'r\\n' > '" + out.string() +
-            ".out' 2> '" + out.string() + ".err'") != 0) {
+  if (Shell("kcat -C -b '" + brokers + "' -t '" + topic + "' -X isolation.level=" + isolation +
+            " -e -f 'r\\n' > '" + out.string() + ".out' 2> '" + out.string() + ".err'") != 0) {
     return {};
   }
   TopicEnds ends{.records = 0, .end_offsets = 0};
