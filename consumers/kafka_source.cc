@@ -189,6 +189,12 @@ void KafkaSource::Release() {
   for (std::size_t index : to_resume_) SetPaused(index, false);
 }
 
+void KafkaSource::SetRestoring(std::string_view topic, std::int32_t partition, bool restoring) {
+  if (std::optional<std::size_t> index = aligner_.Find(topic, partition)) {
+    aligner_.SetRestoring(*index, restoring);
+  }
+}
+
 void KafkaSource::SetPaused(std::size_t index, bool paused) {
   kafka::KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), std::string(aligner_.topic(index)).c_str(),
@@ -482,6 +488,10 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
   kafka::KafkaError assign_error;
   switch (error) {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: {
+      // Known to the aligner first, so that the listener may mark them restoring.
+      for (const PartitionOffset& partition : changed) {
+        aligner_.Assign(partition.topic, partition.partition, PartitionAligner::Clock::now());
+      }
       for (const PartitionOffset& start : listener_.OnAssign(changed)) {
         rd_kafka_topic_partition_t* entry =
             rd_kafka_topic_partition_list_find(partitions, start.topic.c_str(), start.partition);
@@ -497,9 +507,6 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
         it->offset = start.offset;
       }
       positions_.Add(changed);
-      for (const PartitionOffset& partition : changed) {
-        aligner_.Assign(partition.topic, partition.partition, PartitionAligner::Clock::now());
-      }
       spdlog::info("kafka consumer: assigned {}", Describe(changed));
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_assign(consumer, partitions));

@@ -174,6 +174,13 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   common::Result<std::vector<PartitionOffset>> Committed(
       const std::vector<PartitionOffset>& partitions);
 
+  // Marks an assigned partition as restoring (its state is being read elsewhere) or done:
+  // while restoring, its records are read and buffered (the partition is paused once it holds
+  // alignment.pause_above of them) but not handed over, and it holds no other partition back
+  // in event time. Callable from inside RebalanceListener::OnAssign (the partitions being
+  // assigned are known by then) and between polls; ignored for a partition not assigned.
+  void SetRestoring(std::string_view topic, std::int32_t partition, bool restoring);
+
   // Leaves the group (OnRevoke runs first, inside this call), flushes the dead-letter topic
   // and closes. Idempotent; the destructor calls it.
   void Close();

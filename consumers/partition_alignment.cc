@@ -48,6 +48,7 @@ std::size_t PartitionAligner::Assign(std::string_view topic, std::int32_t partit
   entry.last_message = now;
   entry.late = 0;
   entry.paused = false;
+  entry.restoring = false;
   return index;
 }
 
@@ -123,7 +124,7 @@ std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point n
     // The slowest partition that holds the others back sets how far the rest may go.
     std::optional<common::Seconds> slowest;
     for (const Partition& partition : partitions_) {
-      if (!Holds(partition, now)) continue;
+      if (partition.restoring || !Holds(partition, now)) continue;
       std::optional<common::Seconds> time =
           partition.records.empty() ? partition.time : HeadTime(partition);
       if (!time) return released;  // holds everything until it brings a record or idles
@@ -134,7 +135,7 @@ std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point n
     std::size_t pass = 0;
     for (std::size_t i = 0; i < partitions_.size(); ++i) {
       Partition& partition = partitions_[i];
-      while (!partition.records.empty()) {
+      while (!partition.restoring && !partition.records.empty()) {
         const common::Seconds time = HeadTime(partition);
         if (time > bound) break;
         if (!partition.time || *partition.time < time) partition.time = time;

@@ -96,6 +96,10 @@ class PartitionAligner {
   // half of it); the caller pauses or resumes them, then calls SetPaused().
   void PausesDue(std::vector<std::size_t>& pause, std::vector<std::size_t>& resume) const;
   void SetPaused(std::size_t index, bool paused) { partitions_[index].paused = paused; }
+  // A restoring partition (its state is not there yet) has its records buffered but never
+  // handed over, and holds no other back, until it is set not restoring; Assign() clears it.
+  void SetRestoring(std::size_t index, bool restoring) { partitions_[index].restoring = restoring; }
+  bool restoring(std::size_t index) const { return partitions_[index].restoring; }
 
   // Counts one record of partition `index` that its receiver dropped as late.
   void CountLate(std::size_t index) { ++partitions_[index].late; }
@@ -144,6 +148,7 @@ class PartitionAligner {
     Clock::time_point last_message;       // or its assignment
     std::uint64_t late = 0;               // see CountLate
     bool paused = false;
+    bool restoring = false;  // see SetRestoring
   };
 
   // The time of a partition with records buffered (the class comment's median).

@@ -186,6 +186,32 @@ TEST_F(PartitionAlignerTest, APartitionFarAheadIsPausedUntilItDrainsToHalf) {
   EXPECT_EQ(resume, std::vector<std::size_t>{ahead});
 }
 
+TEST_F(PartitionAlignerTest, ARestoringPartitionWaitsWithoutHoldingTheOthersBack) {
+  const std::size_t restoring = aligner_.Assign("in", 0, now_);
+  const std::size_t held = aligner_.Assign("in", 1, now_);
+  aligner_.SetRestoring(restoring, true);
+  Read(restoring, {kDay0, kDay0 + 1min});  // behind the other, yet it holds nothing back
+  Read(held, {kDay0 + 1h, kDay0 + 1h + 1min});
+
+  aligner_.Release(output_, now_);
+
+  ASSERT_EQ(output_.records.size(), 2u);
+  for (const auto& [partition, time] : output_.records) EXPECT_EQ(partition, held);
+  EXPECT_EQ(aligner_.buffered(), 2u) << "the restoring partition's records wait";
+  for (const RecordingOutput::Handled& handled : output_.handled) {
+    EXPECT_EQ(handled.partition, held) << "its position does not move";
+  }
+
+  // Restored: it is behind, so its records go first, and the other waits for it.
+  aligner_.SetRestoring(restoring, false);
+  Read(held, {kDay0 + 2h}, 2);
+  aligner_.Release(output_, now_);
+  ASSERT_EQ(output_.records.size(), 4u);
+  EXPECT_EQ(output_.records[2], std::make_pair(restoring, kDay0));
+  EXPECT_EQ(output_.records[3], std::make_pair(restoring, kDay0 + 1min));
+  EXPECT_EQ(aligner_.buffered(), 1u) << "2h waits for the restored partition to catch up";
+}
+
 TEST_F(PartitionAlignerTest, ARevokedPartitionsRecordsAreDroppedNotHandedOver) {
   const std::size_t moving = aligner_.Assign("in", 0, now_);
   aligner_.Assign("in", 1, now_);  // empty: holds the records back
