@@ -94,13 +94,17 @@ std::vector<consumers::PartitionOffset> Checkpointer::OnAssign(
     }
     committed = *std::move(group);
   }
-  common::Result<std::vector<consumers::PartitionOffset>> restored =
-      state_.Restore(partitions, committed);
+  common::Result<PartitionDetectors::RestoreStart> restored = state_.Restore(partitions, committed);
   if (!restored) {
     restore_error_ = restored.error();
     return {};
   }
-  Remember(*restored);
+  Remember(restored->resumed);
+  if (input_ != nullptr) {
+    for (const consumers::PartitionOffset& partition : restored->restoring) {
+      input_->SetRestoring(partition, true);
+    }
+  }
   std::vector<consumers::PartitionOffset> starts;
   for (const consumers::PartitionOffset& partition : partitions) {
     if (std::optional<std::int64_t> position =
@@ -111,6 +115,18 @@ std::vector<consumers::PartitionOffset> Checkpointer::OnAssign(
   spdlog::info("kafka: assigned {} partitions, {} resumed where the state stands",
                partitions.size(), starts.size());
   return starts;
+}
+
+void Checkpointer::PollRestores() {
+  if (restore_error_ || input_ == nullptr) return;
+  common::Result<std::vector<consumers::PartitionOffset>> finished = state_.FinishRestores();
+  if (!finished) {
+    restore_error_ = finished.error();
+    return;
+  }
+  for (const consumers::PartitionOffset& partition : *finished) {
+    input_->SetRestoring(partition, false);
+  }
 }
 
 void Checkpointer::OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) {

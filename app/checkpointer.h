@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "alerts/kafka_publisher.h"
+#include "app/partition_detectors.h"  // RestoreStart
 #include "app/snapshot_store.h"
 #include "common/result.h"
 #include "consumers/kafka_source.h"  // RebalanceListener, PartitionOffset
@@ -39,6 +40,9 @@ class CheckpointedInput {
   // group coordinator.
   virtual common::Result<std::vector<consumers::PartitionOffset>> Committed(
       const std::vector<consumers::PartitionOffset>& partitions) = 0;
+  // Holds back the records of an assigned partition whose state is being restored, or lets
+  // them go on (KafkaSource::SetRestoring). Callable inside OnAssign.
+  virtual void SetRestoring(const consumers::PartitionOffset& partition, bool restoring) = 0;
 };
 
 // The state changelog: writes a checkpoint's changed state records and commits the input
@@ -65,12 +69,14 @@ class CheckpointedState {
   virtual void CaptureChanges(std::vector<kafka::ChangelogRecord>& changes) = 0;
   virtual void ChangesLost() = 0;
   // State kept per partition is restored for newly assigned `partitions`, from a snapshot
-  // or the changelog (`committed`: the group's offsets, given with a changelog): returns the
-  // partitions restored from a snapshot with the offsets their state reflects, or fails when
-  // a partition's state could not be restored.
-  virtual common::Result<std::vector<consumers::PartitionOffset>> Restore(
+  // at once or from the changelog in the background (`committed`: the group's offsets, given
+  // with a changelog; see PartitionDetectors::Restore), or fails saying why.
+  virtual common::Result<PartitionDetectors::RestoreStart> Restore(
       const std::vector<consumers::PartitionOffset>& partitions,
       const std::vector<consumers::PartitionOffset>& committed) = 0;
+  // The partitions whose background restore has finished, or a failure naming the partition
+  // whose state could not be restored (see PartitionDetectors::FinishRestores).
+  virtual common::Result<std::vector<consumers::PartitionOffset>> FinishRestores() = 0;
   // State kept per partition is dropped for revoked `partitions`, after their checkpoint:
   // returns true when it was (the state no longer reflects them).
   virtual bool Drop(const std::vector<consumers::PartitionOffset>& partitions) = 0;
@@ -89,7 +95,9 @@ class CheckpointedState {
 //    committed offset.
 // 5. State kept per partition goes with its partition: a revoked partition's state is
 //    dropped after the revoke's checkpoint (and its position forgotten); an assigned one's is
-//    restored first, and the partition resumes at the offset the restored state reflects.
+//    restored first, and the partition resumes at the offset the restored state reflects. A
+//    restore from the changelog runs beside the partitions held: the partition's records are
+//    held back (CheckpointedInput::SetRestoring) until PollRestores() finds its state loaded.
 // 6. With a changelog, a periodic checkpoint captures only what changed (its pause follows the
 //    changes, not the state's size), and step 2 becomes one transaction: once the outputs have
 //    acknowledged, the state records changed since the last checkpoint and the offsets are
@@ -126,6 +134,9 @@ class Checkpointer final : public consumers::RebalanceListener {
 
   std::vector<consumers::PartitionOffset> OnAssign(
       const std::vector<consumers::PartitionOffset>& partitions) override;
+  // Lets the records of partitions whose restore has finished go on; a failed restore sets
+  // restore_error(). Called between polls.
+  void PollRestores();
   void OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) override;
 
   std::uint64_t completed() const { return completed_; }
@@ -180,6 +191,9 @@ class KafkaInput final : public CheckpointedInput {
   common::Result<std::vector<consumers::PartitionOffset>> Committed(
       const std::vector<consumers::PartitionOffset>& partitions) override {
     return source_.Committed(partitions);
+  }
+  void SetRestoring(const consumers::PartitionOffset& partition, bool restoring) override {
+    source_.SetRestoring(partition.topic, partition.partition, restoring);
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "app/partition_detectors.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -166,31 +167,83 @@ void PartitionDetectors::ChangesLost() {
   for (Held& held : held_) held.detector->MarkAllChanged();
 }
 
-common::Status PartitionDetectors::RestoreFromChangelog(const std::string& topic,
-                                                        std::int32_t partition,
-                                                        detector::Detector& detector) {
-  // The newest value of each record key of this topic: what compaction would keep.
-  std::unordered_map<std::string, std::string> newest;
-  const std::string prefix = topic + kTopicEnd;
-  common::Status read =
-      wiring_.changelog->Read(partition, [&](std::string_view key, std::string_view value) {
-        if (key.starts_with(prefix)) newest[std::string(key.substr(prefix.size()))] = value;
-      });
-  if (!read) return read;
-  std::vector<detector::StateRecord> records;
-  records.reserve(newest.size());
-  for (const auto& [key, value] : newest) records.push_back({key, value});
-  return detector.LoadRecords(records);
+void PartitionDetectors::StartChangelogRead(const std::string& topic, std::int32_t partition) {
+  Restoring& restoring = restoring_.emplace_back();
+  restoring.topic = topic;
+  restoring.partition = partition;
+  restoring.started = std::chrono::steady_clock::now();
+  // The thread touches the changelog reader and its own copies only: no interner, no Detector.
+  restoring.read = std::async(std::launch::async,
+                              [reader = wiring_.changelog, prefix = topic + kTopicEnd,
+                               partition]() -> common::Result<ChangelogState> {
+                                ChangelogState newest;
+                                common::Status read = reader->Read(
+                                    partition, [&](std::string_view key, std::string_view value) {
+                                      if (key.starts_with(prefix))
+                                        newest[std::string(key.substr(prefix.size()))] = value;
+                                    });
+                                if (!read) return read.error();
+                                return newest;
+                              });
 }
 
-common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Restore(
+common::Status PartitionDetectors::Install(Restoring& restoring) {
+  common::Result<ChangelogState> newest = restoring.read.get();
+  if (!newest) return newest.error();
+  std::vector<detector::StateRecord> records;
+  records.reserve(newest->size());
+  for (const auto& [key, value] : *newest) records.push_back({key, value});
+  auto detector = NewDetector();
+  if (common::Status loaded = detector->LoadRecords(records); !loaded) return loaded;
+  detector->Retune(tuning_);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restoring.started).count();
+  ++restores_.from_changelog;
+  restores_.changelog_seconds += seconds;
+  spdlog::info("state: {}/{} restored from the changelog in {:.2f} s ({} keys)", restoring.topic,
+               restoring.partition, seconds, detector->key_count());
+  held_.push_back({restoring.topic, restoring.partition, std::move(detector)});
+  return common::Ok();
+}
+
+common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::FinishRestores(
+    bool wait) {
+  const auto ready = [wait](const std::future<common::Result<ChangelogState>>& read) {
+    return wait || read.wait_for(std::chrono::seconds{0}) == std::future_status::ready;
+  };
+  std::erase_if(abandoned_, ready);  // waits for each when `wait`
+  std::vector<consumers::PartitionOffset> finished;
+  for (auto it = restoring_.begin(); it != restoring_.end();) {
+    if (!ready(it->read)) {
+      ++it;
+      continue;
+    }
+    if (common::Status installed = Install(*it); !installed) {
+      const std::string where = fmt::format("{}/{}", it->topic, it->partition);
+      restoring_.erase(it);
+      return common::Error{common::ErrorCode::kIo,
+                           fmt::format("state: {}: restoring from the changelog: {}", where,
+                                       installed.error().message)};
+    }
+    finished.push_back({it->topic, it->partition, consumers::kUnknownOffset});
+    it = restoring_.erase(it);
+  }
+  return finished;
+}
+
+common::Result<PartitionDetectors::RestoreStart> PartitionDetectors::Restore(
     const std::vector<consumers::PartitionOffset>& partitions,
     const std::vector<consumers::PartitionOffset>& committed) {
-  std::vector<consumers::PartitionOffset> restored;
-  if (partitions.empty()) return restored;
-  std::size_t keys = 0, from_changelog = 0;
+  RestoreStart start;
+  if (partitions.empty()) return start;
+  std::size_t keys = 0;
   for (const consumers::PartitionOffset& partition : partitions) {
     if (Find(partition.topic, partition.partition) != nullptr) continue;  // still current
+    if (std::any_of(restoring_.begin(), restoring_.end(), [&](const Restoring& candidate) {
+          return SamePartition(candidate, partition);
+        })) {
+      continue;  // being restored already
+    }
     auto detector = NewDetector();
     auto kept = std::find_if(kept_.begin(), kept_.end(), [&](const PartitionState& candidate) {
       return SamePartition(candidate, partition);
@@ -211,7 +264,7 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
       if (common::Status loaded = detector->LoadState(kept->detector_state); loaded) {
         if (wiring_.changelog != nullptr && !kept->in_changelog) detector->MarkAllChanged();
         // A seed starts where the group does (auto.offset.reset): it has no offset.
-        if (!seed) restored.push_back({partition.topic, partition.partition, kept->offset});
+        if (!seed) start.resumed.push_back({partition.topic, partition.partition, kept->offset});
         from_kept = true;
         ++restores_.from_cache;
       } else {
@@ -220,39 +273,39 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Rest
         detector = NewDetector();
       }
     }
-    if (!from_kept && wiring_.changelog != nullptr) {
-      const auto started = std::chrono::steady_clock::now();
-      if (common::Status loaded =
-              RestoreFromChangelog(partition.topic, partition.partition, *detector);
-          !loaded) {
-        return common::Error{
-            common::ErrorCode::kIo,
-            fmt::format("state: {}/{}: restoring from the changelog: {}", partition.topic,
-                        partition.partition, loaded.error().message)};
+    if (kept != kept_.end()) {
+      if (!from_kept && wiring_.changelog == nullptr) {
+        spdlog::warn("state: {}/{}: kept state unusable; starting it fresh", partition.topic,
+                     partition.partition);
       }
-      ++from_changelog;
-      ++restores_.from_changelog;
-      restores_.changelog_seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    } else if (!from_kept && kept != kept_.end()) {
-      spdlog::warn("state: {}/{}: kept state unusable; starting it fresh", partition.topic,
-                   partition.partition);
+      kept_.erase(kept);
+    }
+    if (!from_kept && wiring_.changelog != nullptr) {
+      StartChangelogRead(partition.topic, partition.partition);
+      start.restoring.push_back({partition.topic, partition.partition, consumers::kUnknownOffset});
+      continue;
     }
     detector->Retune(tuning_);
     keys += detector->key_count();
-    if (kept != kept_.end()) kept_.erase(kept);
     held_.push_back({partition.topic, partition.partition, std::move(detector)});
   }
   spdlog::info(
-      "state: {} assigned partitions: {} restored from kept state, {} from the changelog ({} "
-      "keys)",
-      partitions.size(), restored.size(), from_changelog, keys);
-  return restored;
+      "state: {} assigned partitions: {} restored from kept state ({} keys), {} being read from "
+      "the changelog",
+      partitions.size(), start.resumed.size(), keys, start.restoring.size());
+  return start;
 }
 
 bool PartitionDetectors::Drop(const std::vector<consumers::PartitionOffset>& partitions) {
   std::size_t keys = 0;
   for (const consumers::PartitionOffset& partition : partitions) {
+    auto restoring = std::find_if(restoring_.begin(), restoring_.end(),
+                                  [&](const Restoring& r) { return SamePartition(r, partition); });
+    if (restoring != restoring_.end()) {
+      abandoned_.push_back(std::move(restoring->read));
+      restoring_.erase(restoring);
+      continue;
+    }
     Held* held = Find(partition.topic, partition.partition);
     if (held == nullptr) continue;
     keys += held->detector->key_count();

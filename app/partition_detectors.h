@@ -1,11 +1,14 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "app/snapshot_store.h"  // Snapshot, PartitionState
@@ -23,7 +26,8 @@
 namespace trailsight::app {
 
 // Reads one partition of the state changelog: every record, oldest first. KafkaChangelog
-// (app/checkpointer.h) reads the Kafka topic; tests read a vector.
+// (app/service_parts.h) reads the Kafka topic; tests read a vector. Read is called on threads
+// of its own (a restore runs beside the service thread), several at once.
 class ChangelogReader {
  public:
   virtual ~ChangelogReader() = default;
@@ -44,6 +48,10 @@ class ChangelogReader {
 //   (CaptureChanges) to the changelog partition numbered as the input partition, in one
 //   transaction with the input offsets (app/checkpointer.h); a partition assigned here is
 //   restored from that changelog, so it arrives warm on any instance, an empty disk included.
+//   That restore does not stop the partitions held (DESIGN.md "Threads"): the changelog is
+//   read on a thread of its own, and FinishRestores(), called between polls, loads what was
+//   read into the partition's Detector on the service thread (the interner is that
+//   thread's); until then the partition's records wait (KafkaSource::SetRestoring).
 //   A dropped partition's state is also kept as bytes, with the offset it reflects, and
 //   written into every snapshot (a local cache): when the partition comes back, here or after
 //   a restart, its state is restored from there when it is current (its offset is the
@@ -54,6 +62,15 @@ class ChangelogReader {
 // Thread safety: none; the service thread owns it (rebalance callbacks run on that thread).
 class PartitionDetectors {
  public:
+  // What Restore() did with newly assigned partitions.
+  struct RestoreStart {
+    // Restored from kept state, with the offsets that state reflects (where each resumes).
+    std::vector<consumers::PartitionOffset> resumed;
+    // Being read from the changelog: their Detectors exist once FinishRestores() returns
+    // them, and their records must wait until then. They resume at the committed offset.
+    std::vector<consumers::PartitionOffset> restoring;
+  };
+
   struct Wiring {
     detector::DetectorOptions options;
     common::StringInterner* interner = nullptr;  // these outlive the PartitionDetectors
@@ -101,19 +118,22 @@ class PartitionDetectors {
   // The changes last captured were not written: every held partition's state counts as
   // changed, so the next capture writes it whole.
   void ChangesLost();
-  // Creates the Detectors of newly assigned `partitions`. Each is restored
-  // from its kept state when there is one and, with a changelog, when its offset is the
-  // partition's in `committed` (the group's committed offsets); otherwise, with a changelog,
-  // from the changelog. Returns the partitions restored from kept state with the offsets
-  // it reflects (where each must resume); the others resume at the committed offset.
-  // Fails, naming the partition, when the changelog cannot be read or its records cannot be
-  // loaded: the partition's state is then unknown, and the caller must not process it.
-  common::Result<std::vector<consumers::PartitionOffset>> Restore(
-      const std::vector<consumers::PartitionOffset>& partitions,
-      const std::vector<consumers::PartitionOffset>& committed);
+  // Restores newly assigned `partitions`. Each is restored at once from its kept state when
+  // there is one and, with a changelog, when its offset is the partition's in `committed`
+  // (the group's committed offsets); otherwise, with a changelog, its changelog partition
+  // starts being read on a thread of its own (see RestoreStart); without one it starts fresh.
+  common::Result<RestoreStart> Restore(const std::vector<consumers::PartitionOffset>& partitions,
+                                       const std::vector<consumers::PartitionOffset>& committed);
+  // Loads the changelog reads that have finished (all of them, waiting, when `wait`) into
+  // their partitions' Detectors, and returns those partitions: their records may go on. Fails,
+  // naming the partition, when its changelog could not be read or its records loaded: its
+  // state is then unknown, and the caller must not process it.
+  common::Result<std::vector<consumers::PartitionOffset>> FinishRestores(bool wait = false);
+  std::size_t restoring() const { return restoring_.size(); }
   // Drops the Detectors of revoked `partitions`, keeping each one's state at its given offset
   // (the position it was read to) when that is known, and returns true (the live state no
-  // longer reflects them).
+  // longer reflects them). A partition still restoring is forgotten; its read finishes
+  // unheeded.
   bool Drop(const std::vector<consumers::PartitionOffset>& partitions);
 
   // Totals over every Detector this object had, dropped ones included, so they only grow.
@@ -137,10 +157,20 @@ class PartitionDetectors {
     std::int32_t partition = 0;
     std::unique_ptr<detector::Detector> detector;
   };
+  // The newest value of each of a partition's detector record keys in the changelog: what
+  // compaction keeps.
+  using ChangelogState = std::unordered_map<std::string, std::string>;
+  struct Restoring {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::future<common::Result<ChangelogState>> read;
+    std::chrono::steady_clock::time_point started;
+  };
   std::unique_ptr<detector::Detector> NewDetector() const;
-  // `detector` restored from the changelog's records of `topic` in `partition`.
-  common::Status RestoreFromChangelog(const std::string& topic, std::int32_t partition,
-                                      detector::Detector& detector);
+  // Starts reading the changelog's records of `topic` in `partition` on a thread of its own.
+  void StartChangelogRead(const std::string& topic, std::int32_t partition);
+  // Loads a finished read into a new held Detector.
+  common::Status Install(Restoring& restoring);
   Held* Find(std::string_view topic, std::int32_t partition);
 
   const Wiring wiring_;
@@ -150,6 +180,10 @@ class PartitionDetectors {
   std::size_t last_hit_ = 0;            // index into held_ of the last For()
   detector::DetectorCounters dropped_;  // totals of the Detectors dropped so far
   RestoreCounters restores_;
+  std::vector<Restoring> restoring_;  // reads in progress, in the order they started
+  // Reads of partitions revoked while restoring, which cannot be stopped: waited for when
+  // they are done (and, at the latest, by the destructor).
+  std::vector<std::future<common::Result<ChangelogState>>> abandoned_;
 };
 
 }  // namespace trailsight::app

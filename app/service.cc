@@ -405,6 +405,7 @@ Service::Step Service::RunOnce(bool reload) {
                                                                : kPollTimeout / 2);
   p.busy = handled > 0;
   if (p.global) p.global->Poll();  // facts other instances learned
+  p.checkpointer->PollRestores();  // partitions whose state is loaded go on
   if (const std::optional<common::Error>& failed = p.checkpointer->restore_error()) {
     // Stop as a crash would: the partition's state is unknown, nothing is checkpointed.
     spdlog::error("run: {}; stopping without a checkpoint", failed->message);
@@ -448,7 +449,8 @@ Service::Step Service::RunOnce(bool reload) {
                     *p.detectors, *p.publisher,
                     p.tamper->counters().alerts + p.detectors->counters().alerts,
                     p.checkpointer->completed(), p.assignments->held());
-  p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores());
+  p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores(),
+                             p.detectors->restoring());
   if (p.rekeyer != nullptr) p.metrics->UpdateRekeying(p.rekeyer->counters());
   p.health->Tick(now, p.assignments->held() > 0);
   return Step::kRunning;

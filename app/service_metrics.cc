@@ -116,7 +116,12 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
                                "Assigned partitions restored by reading their changelog.")),
       changelog_restore_seconds_(registry_.AddGauge(
           "trailsight_changelog_restore_seconds",
-          "Seconds spent reading and loading changelogs so far; consumption pauses meanwhile.")),
+          "Seconds from the start to the end of each changelog restore, summed; the partitions "
+          "held are read meanwhile.")),
+      partitions_restoring_(registry_.AddGauge(
+          "trailsight_partitions_restoring",
+          "Assigned partitions whose state is being read from the changelog; their records "
+          "wait.")),
       rekeyed_records_(registry_.AddCounter(
           "trailsight_rekeyed_records_total",
           "Input records sent on to the repartition topic (an input not declared keyed).")),
@@ -194,7 +199,8 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
 }
 
 void ServiceMetrics::UpdateChangelog(const kafka::ChangelogWriter& writer,
-                                     const PartitionDetectors::RestoreCounters& restores) {
+                                     const PartitionDetectors::RestoreCounters& restores,
+                                     std::size_t restoring) {
   changelog_transactions_.Set(writer.committed_transactions());
   changelog_failed_.Set(writer.failed_transactions());
   changelog_records_.Set(writer.committed_records());
@@ -202,6 +208,7 @@ void ServiceMetrics::UpdateChangelog(const kafka::ChangelogWriter& writer,
   restored_from_cache_.Set(restores.from_cache);
   restored_from_changelog_.Set(restores.from_changelog);
   changelog_restore_seconds_.Set(restores.changelog_seconds);
+  partitions_restoring_.Set(static_cast<double>(restoring));
 }
 
 void ServiceMetrics::UpdateRekeying(const RekeyerCounters& rekeying) {

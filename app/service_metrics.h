@@ -71,9 +71,9 @@ class ServiceMetrics final : public detector::CloseListener {
               const alerts::KafkaFindingPublisher& publisher, std::uint64_t alerts_published,
               std::uint64_t snapshots_completed, std::size_t partitions_held);
 
-  // Copies the state changelog's counters in.
+  // Copies the state changelog's counters in, and how many partitions are restoring.
   void UpdateChangelog(const kafka::ChangelogWriter& writer,
-                       const PartitionDetectors::RestoreCounters& restores);
+                       const PartitionDetectors::RestoreCounters& restores, std::size_t restoring);
 
   // Copies the re-keying's counters in (an input not declared keyed).
   void UpdateRekeying(const RekeyerCounters& rekeying);
@@ -132,6 +132,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& restored_from_cache_;
   ops::Counter& restored_from_changelog_;
   ops::Gauge& changelog_restore_seconds_;
+  ops::Gauge& partitions_restoring_;
   // Re-keying (Rekeyer).
   ops::Counter& rekeyed_records_;
   ops::Counter& rekey_failed_commits_;

@@ -62,10 +62,13 @@ class ServiceState final : public CheckpointedState {
     detectors_.ChangesLost();
     if (global_ != nullptr) global_->ChangesLost();
   }
-  common::Result<std::vector<consumers::PartitionOffset>> Restore(
+  common::Result<PartitionDetectors::RestoreStart> Restore(
       const std::vector<consumers::PartitionOffset>& partitions,
       const std::vector<consumers::PartitionOffset>& committed) override {
     return detectors_.Restore(partitions, committed);
+  }
+  common::Result<std::vector<consumers::PartitionOffset>> FinishRestores() override {
+    return detectors_.FinishRestores();
   }
   bool Drop(const std::vector<consumers::PartitionOffset>& partitions) override {
     return detectors_.Drop(partitions);

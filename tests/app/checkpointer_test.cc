@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/interner.h"
@@ -64,7 +65,12 @@ class FakeInput final : public CheckpointedInput {
     }
     return answer;
   }
+  void SetRestoring(const PartitionOffset& partition, bool is_restoring) override {
+    std::erase_if(restoring, [&](const PartitionOffset& held) { return held == partition; });
+    if (is_restoring) restoring.push_back(partition);
+  }
   std::vector<PartitionOffset> positions;
+  std::vector<PartitionOffset> restoring;  // held back by SetRestoring
   int committed_asked = 0;
   std::vector<std::vector<PartitionOffset>> commits;
   bool refuse = false;
@@ -82,19 +88,30 @@ class FakeState final : public CheckpointedState {
     changes.push_back({0, "key", fmt::format("change-{}", ++captures)});
   }
   void ChangesLost() override { ++lost; }
-  common::Result<std::vector<PartitionOffset>> Restore(
+  // Partitions in `restorable` resume at once at its offsets; those in `slow` are restoring
+  // until FinishRestores() hands out `finished`.
+  common::Result<PartitionDetectors::RestoreStart> Restore(
       const std::vector<PartitionOffset>& partitions,
       const std::vector<PartitionOffset>& committed_offsets) override {
     committed = committed_offsets;
-    std::vector<PartitionOffset> restored;
+    PartitionDetectors::RestoreStart start;
     for (const PartitionOffset& partition : partitions) {
       for (const PartitionOffset& candidate : restorable) {
         if (candidate.topic == partition.topic && candidate.partition == partition.partition) {
-          restored.push_back(candidate);
+          start.resumed.push_back(candidate);
+        }
+      }
+      for (const PartitionOffset& candidate : slow) {
+        if (candidate.topic == partition.topic && candidate.partition == partition.partition) {
+          start.restoring.push_back(candidate);
         }
       }
     }
-    return restored;
+    return start;
+  }
+  common::Result<std::vector<PartitionOffset>> FinishRestores() override {
+    if (restore_fails) return common::Error{common::ErrorCode::kIo, "state: in/5: unreadable"};
+    return std::exchange(finished, {});
   }
   bool Drop(const std::vector<PartitionOffset>& partitions) override {
     if (!per_partition) return false;
@@ -105,6 +122,8 @@ class FakeState final : public CheckpointedState {
   std::string state = "state-1";
   bool per_partition = false;
   std::vector<PartitionOffset> restorable;
+  std::vector<PartitionOffset> slow, finished;
+  bool restore_fails = false;
   std::vector<PartitionOffset> dropped;
   const SnapshotStore* store = nullptr;
   bool snapshot_before_drop = false;
@@ -324,6 +343,41 @@ TEST_F(CheckpointerTest, WithAChangelogAnAssignmentAsksTheGroupWhereItStands) {
   ASSERT_TRUE(checkpointer.restore_error().has_value());
   EXPECT_NE(checkpointer.restore_error()->message.find("COORDINATOR_NOT_AVAILABLE"),
             std::string::npos);
+  EXPECT_FALSE(checkpointer.Begin());
+}
+
+TEST_F(CheckpointerTest, APartitionRestoringFromTheChangelogWaitsAloneUntilItsStateIsLoaded) {
+  FakeChangelog changelog;
+  state_.per_partition = true;
+  state_.restorable = {{"in", 0, 40}};
+  state_.slow = {{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}};
+  Checkpointer checkpointer = Make({}, &changelog);
+  input_.SetRestoring({"in", 3, consumers::kUnknownOffset}, true);  // another's: left alone
+
+  const std::vector<PartitionOffset> starts =
+      checkpointer.OnAssign({{"in", 0, consumers::kUnknownOffset},
+                             {"in", 1, consumers::kUnknownOffset},
+                             {"in", 2, consumers::kUnknownOffset}});
+
+  EXPECT_EQ(starts, (std::vector<PartitionOffset>{{"in", 0, 40}}));
+  EXPECT_EQ(input_.restoring, (std::vector<PartitionOffset>{{"in", 3, consumers::kUnknownOffset},
+                                                            {"in", 1, consumers::kUnknownOffset},
+                                                            {"in", 2, consumers::kUnknownOffset}}));
+  checkpointer.PollRestores();  // nothing finished yet
+  EXPECT_EQ(input_.restoring.size(), 3u);
+
+  state_.finished = {{"in", 2, consumers::kUnknownOffset}};
+  checkpointer.PollRestores();
+  EXPECT_EQ(input_.restoring, (std::vector<PartitionOffset>{{"in", 3, consumers::kUnknownOffset},
+                                                            {"in", 1, consumers::kUnknownOffset}}));
+  EXPECT_FALSE(checkpointer.restore_error().has_value());
+
+  // A restore that fails leaves its partition held back, and the service stops.
+  state_.restore_fails = true;
+  checkpointer.PollRestores();
+  ASSERT_TRUE(checkpointer.restore_error().has_value());
+  EXPECT_NE(checkpointer.restore_error()->message.find("in/5"), std::string::npos);
+  EXPECT_EQ(input_.restoring.size(), 2u);
   EXPECT_FALSE(checkpointer.Begin());
 }
 

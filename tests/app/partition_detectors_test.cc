@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -17,7 +19,8 @@ using namespace std::chrono_literals;
 using common::Seconds;
 using consumers::PartitionOffset;
 
-// A changelog topic in memory: every record written, per partition, oldest first.
+// A changelog topic in memory: every record written, per partition, oldest first. Read
+// runs on the restore's thread: it waits for `gate` when one is set, and counts its calls.
 class MemoryChangelog final : public ChangelogReader {
  public:
   void Write(std::vector<kafka::ChangelogRecord> records) {
@@ -27,6 +30,7 @@ class MemoryChangelog final : public ChangelogReader {
       std::int32_t partition,
       const std::function<void(std::string_view key, std::string_view value)>& visit) override {
     ++reads;
+    if (gate.valid()) gate.wait();
     if (unreachable) return common::Error{common::ErrorCode::kIo, "broker unreachable"};
     for (const kafka::ChangelogRecord& record : records_) {
       if (record.partition == partition) visit(record.key, record.value);
@@ -34,8 +38,9 @@ class MemoryChangelog final : public ChangelogReader {
     return common::Ok();
   }
   std::size_t size() const { return records_.size(); }
-  int reads = 0;
+  std::atomic<int> reads = 0;
   bool unreachable = false;
+  std::shared_future<void> gate;  // set before a Restore, kept until its read is let through
 
  private:
   std::vector<kafka::ChangelogRecord> records_;
@@ -129,7 +134,7 @@ TEST_F(PartitionDetectorsTest, ARevokedPartitionComesBackWithItsStateAtItsOffset
   EXPECT_EQ(detectors.kept(), 1u);
 
   const std::vector<PartitionOffset> restored =
-      *detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {});
+      detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {})->resumed;
 
   EXPECT_EQ(restored, (std::vector<PartitionOffset>{{"in", 1, 200}}));
   EXPECT_EQ(detectors.key_count(), 2u);
@@ -153,8 +158,10 @@ TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned)
 
   PartitionDetectors detectors = Make();
   detectors.Seed(loaded->partitions);
-  const std::vector<PartitionOffset> restored = *detectors.Restore(
-      {{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}}, {});
+  const std::vector<PartitionOffset> restored =
+      detectors
+          .Restore({{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}}, {})
+          ->resumed;
 
   // Partition 1 resumes where its state stands; partition 2 was never seen: fresh.
   EXPECT_EQ(restored, (std::vector<PartitionOffset>{{"in", 1, 200}}));
@@ -167,7 +174,7 @@ TEST_F(PartitionDetectorsTest, AfterARestartEachPartitionIsRestoredWhenAssigned)
   ASSERT_EQ(alerts_.alerts.size(), 1u);
   EXPECT_EQ(alerts_.alerts[0].account, "222222222222");
 
-  EXPECT_EQ(*detectors.Restore({{"in", 0, consumers::kUnknownOffset}}, {}),
+  EXPECT_EQ(detectors.Restore({{"in", 0, consumers::kUnknownOffset}}, {})->resumed,
             (std::vector<PartitionOffset>{{"in", 0, 100}}));
 }
 
@@ -179,6 +186,7 @@ TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangel
   ASSERT_TRUE(
       a.Restore({{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}},
                 {{"in", 0, consumers::kUnknownOffset}, {"in", 1, consumers::kUnknownOffset}}));
+  ASSERT_EQ(a.FinishRestores(/*wait=*/true)->size(), 2u) << "from an empty changelog";
   FeedThreeDays(a);
   std::vector<kafka::ChangelogRecord> changes;
   a.CaptureChanges(changes);
@@ -199,11 +207,15 @@ TEST_F(PartitionDetectorsTest, APartitionMovesToAnotherInstanceThroughTheChangel
   changelog.Write(std::move(changes));
 
   PartitionDetectors b = Make(&changelog);
-  const common::Result<std::vector<PartitionOffset>> restored =
+  const common::Result<PartitionDetectors::RestoreStart> restored =
       b.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 300}});
 
   ASSERT_TRUE(restored.has_value()) << restored.error().message;
-  EXPECT_TRUE(restored->empty()) << "it resumes at the group's committed offset";
+  EXPECT_TRUE(restored->resumed.empty()) << "it resumes at the group's committed offset";
+  EXPECT_EQ(restored->restoring,
+            (std::vector<PartitionOffset>{{"in", 1, consumers::kUnknownOffset}}));
+  EXPECT_EQ(*b.FinishRestores(/*wait=*/true),
+            (std::vector<PartitionOffset>{{"in", 1, consumers::kUnknownOffset}}));
   EXPECT_EQ(b.key_count(), 1u);
   EXPECT_EQ(b.For("in", 1).counters().events, 0u) << "restored, not replayed";
   // Its baseline came with it: three days of reads make its silence an alert at once.
@@ -216,6 +228,7 @@ TEST_F(PartitionDetectorsTest, KeptStateIsUsedOnlyWhileNobodyReadThePartitionSin
   MemoryChangelog changelog;
   PartitionDetectors detectors = Make(&changelog);
   ASSERT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
+  ASSERT_TRUE(detectors.FinishRestores(/*wait=*/true));
   ASSERT_EQ(changelog.reads, 1) << "a partition never held here is looked for in the changelog";
   FeedThreeDays(detectors);
   std::vector<kafka::ChangelogRecord> changes;
@@ -224,16 +237,59 @@ TEST_F(PartitionDetectorsTest, KeptStateIsUsedOnlyWhileNobodyReadThePartitionSin
   detectors.Drop({{"in", 1, 200}});
 
   // The group's commit is the kept state's offset: the cache is current.
-  EXPECT_EQ(*detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 200}}),
+  EXPECT_EQ(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 200}})->resumed,
             (std::vector<PartitionOffset>{{"in", 1, 200}}));
   EXPECT_EQ(changelog.reads, 1);
   EXPECT_EQ(detectors.For("in", 1).key_count(), 1u);
 
   // Another instance read it up to 260 meanwhile: the changelog has its state.
   detectors.Drop({{"in", 1, 200}});
-  EXPECT_TRUE(detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 260}})->empty());
+  EXPECT_TRUE(
+      detectors.Restore({{"in", 1, consumers::kUnknownOffset}}, {{"in", 1, 260}})->resumed.empty());
+  ASSERT_TRUE(detectors.FinishRestores(/*wait=*/true));
   EXPECT_EQ(changelog.reads, 2);
   EXPECT_EQ(detectors.For("in", 1).key_count(), 1u);
+}
+
+// DESIGN.md "Threads": restoring a partition from the changelog does not stop the partitions
+// held; the restored one is held once its read is done, and one revoked meanwhile is not.
+TEST_F(PartitionDetectorsTest, AChangelogRestoreRunsBesideThePartitionsHeld) {
+  MemoryChangelog changelog;
+  PartitionDetectors a = Make(&changelog);
+  ASSERT_TRUE(a.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
+  ASSERT_TRUE(a.FinishRestores(/*wait=*/true));
+  FeedThreeDays(a);
+  std::vector<kafka::ChangelogRecord> changes;
+  a.CaptureChanges(changes);
+  changelog.Write(std::move(changes));
+
+  PartitionDetectors b = Make(&changelog);
+  ASSERT_TRUE(b.Restore({{"in", 0, consumers::kUnknownOffset}}, {}));
+  ASSERT_EQ(b.FinishRestores(/*wait=*/true)->size(), 1u);
+  std::promise<void> open;
+  changelog.gate = open.get_future().share();
+  const common::Result<PartitionDetectors::RestoreStart> started =
+      b.Restore({{"in", 1, consumers::kUnknownOffset}, {"in", 2, consumers::kUnknownOffset}}, {});
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  EXPECT_EQ(started->restoring.size(), 2u);
+  EXPECT_EQ(b.restoring(), 2u);
+
+  // While the reads wait, the partition held counts its records.
+  b.For("in", 0).OnEvent(Read(At(kEnd), "111111111111", "StopInstances"));
+  EXPECT_EQ(b.For("in", 0).counters().events, 1u);
+  EXPECT_EQ(b.held(), 1u);
+  EXPECT_TRUE(b.FinishRestores(/*wait=*/false)->empty());
+  b.Drop({{"in", 2, consumers::kUnknownOffset}});  // revoked before its read ends
+  EXPECT_EQ(b.restoring(), 1u);
+  open.set_value();
+  const common::Result<std::vector<PartitionOffset>> finished = b.FinishRestores(/*wait=*/true);
+
+  ASSERT_TRUE(finished.has_value()) << finished.error().message;
+  EXPECT_EQ(*finished, (std::vector<PartitionOffset>{{"in", 1, consumers::kUnknownOffset}}));
+  EXPECT_EQ(b.held(), 2u) << "partition 2 was revoked while restoring: not held";
+  EXPECT_EQ(b.restoring(), 0u);
+  EXPECT_EQ(b.key_count(), 3u) << "partition 0's two keys, partition 1's restored one";
+  EXPECT_EQ(b.restores().from_changelog, 2u);
 }
 
 TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingThePartition) {
@@ -241,8 +297,9 @@ TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingTh
   changelog.unreachable = true;
   PartitionDetectors detectors = Make(&changelog);
 
+  ASSERT_TRUE(detectors.Restore({{"in", 4, consumers::kUnknownOffset}}, {{"in", 4, 10}}));
   const common::Result<std::vector<PartitionOffset>> restored =
-      detectors.Restore({{"in", 4, consumers::kUnknownOffset}}, {{"in", 4, 10}});
+      detectors.FinishRestores(/*wait=*/true);
 
   ASSERT_FALSE(restored.has_value());
   EXPECT_NE(restored.error().message.find("in/4"), std::string::npos) << restored.error().message;
@@ -273,12 +330,13 @@ TEST_F(PartitionDetectorsTest, AWholeInputsStateSeedsEachPartitionWithItsPairs) 
   ASSERT_TRUE(seeded.has_value()) << seeded.error().message;
   EXPECT_EQ(*seeded, 2u);
 
-  const common::Result<std::vector<PartitionOffset>> restored =
+  const common::Result<PartitionDetectors::RestoreStart> restored =
       detectors.Restore({{"repartition", 0, consumers::kUnknownOffset},
                          {"repartition", 1, consumers::kUnknownOffset}},
                         {{"repartition", 0, consumers::kUnknownOffset}, {"repartition", 1, 7}});
   ASSERT_TRUE(restored.has_value()) << restored.error().message;
-  EXPECT_TRUE(restored->empty()) << "a seed starts where the group does";
+  EXPECT_TRUE(restored->resumed.empty()) << "a seed starts where the group does";
+  ASSERT_TRUE(detectors.FinishRestores(/*wait=*/true));
   EXPECT_EQ(detectors.key_count(), 1u)
       << "partition 0's pair from its seed; partition 1 was read by someone: its changelog";
   EXPECT_EQ(changelog.reads, 1);
