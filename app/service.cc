@@ -54,6 +54,14 @@ bool ReachedEnds(const consumers::KafkaSource& source, const std::vector<std::in
   return true;
 }
 
+// Whether another process took the transactional id of `writer` (the `name` one): it owns
+// what this instance was writing now, so the service must stop. Logged once, here.
+bool Fenced(const kafka::ChangelogWriter& writer, std::string_view name) {
+  if (!writer.fenced()) return false;
+  spdlog::error("run: the {} writer was fenced by a newer instance; stopping", name);
+  return true;
+}
+
 // Partitions are read a minute at a time (the detector's unit), or in half the allowed
 // lateness when that is shorter, so that no partition can make another's records late.
 consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool idle_at_end) {
@@ -68,6 +76,7 @@ consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool idle
 
 using service_parts::AlignmentFor;
 using service_parts::Clock;
+using service_parts::Fenced;
 using service_parts::KafkaChangelog;
 using service_parts::KafkaRekeyCommitter;
 using service_parts::kGlobalLoadTimeout;
@@ -366,17 +375,13 @@ bool Service::Parts::Drained() {
     return false;
   }
   if (!drain_ends) {
-    std::vector<std::int64_t> ends(static_cast<std::size_t>(keyed_partitions), 0);
-    for (std::size_t partition = 0; partition < ends.size(); ++partition) {
-      std::int64_t low = 0;
-      if (rd_kafka_query_watermark_offsets(
-              source->consumer_handle(), config.kafka.repartition_topic.c_str(),
-              static_cast<std::int32_t>(partition), &low, &ends[partition],
-              10'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return false;  // asked again on the next turn
-      }
+    common::Result<std::vector<std::int64_t>> ends = source->EndOffsets(
+        config.kafka.repartition_topic, keyed_partitions, std::chrono::seconds{10});
+    if (!ends) {
+      spdlog::warn("run: {}; asking again", ends.error().message);
+      return false;
     }
-    drain_ends = std::move(ends);
+    drain_ends = *std::move(ends);
   }
   return ReachedEnds(*source, *drain_ends);
 }
@@ -395,10 +400,7 @@ Service::Step Service::RunOnce(bool reload) {
       spdlog::error("run: {}; stopping without a checkpoint", failed->message);
       return Step::kFailed;
     }
-    if (p.rekey_writer->fenced()) {
-      spdlog::error("run: the re-keying writer was fenced by a newer instance; stopping");
-      return Step::kFailed;
-    }
+    if (Fenced(*p.rekey_writer, "re-keying")) return Step::kFailed;
   }
   handled += p.source->Poll(*p.feed, p.rekey_source == nullptr ? kPollTimeout
                                      : handled > 0             ? std::chrono::milliseconds{0}
@@ -411,11 +413,7 @@ Service::Step Service::RunOnce(bool reload) {
     spdlog::error("run: {}; stopping without a checkpoint", failed->message);
     return Step::kFailed;
   }
-  if (p.changelog_writer->fenced()) {
-    // Another process took this instance's transactional id: it owns the state now.
-    spdlog::error("run: the state changelog writer was fenced by a newer instance; stopping");
-    return Step::kFailed;
-  }
+  if (Fenced(*p.changelog_writer, "state changelog")) return Step::kFailed;
   p.publisher->Poll();
   p.alerts_publisher->Poll();
   const Clock::time_point now = Clock::now();

@@ -196,6 +196,13 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   // Assigned partitions paused for being ahead with a full buffer.
   std::size_t paused_partitions() const;
 
+  // Asks the brokers for the high watermarks of partitions 0 to `partitions` - 1 of `topic`,
+  // assigned here or not, waiting up to `timeout` for each; fails with kIo naming the topic,
+  // the partition and the broker error.
+  common::Result<std::vector<std::int64_t>> EndOffsets(const std::string& topic,
+                                                       std::int32_t partitions,
+                                                       std::chrono::milliseconds timeout) const;
+
   // Returns how many messages lie behind the high watermark over the assigned partitions
   // (consumer lag), from librdkafka's cached watermarks; -1 when unknown for any of them.
   std::int64_t Lag() const;
