@@ -10,16 +10,9 @@
 
 #include "alerts/insight_ids.h"
 #include "alerts/insight_record.h"
+#include "kafka/config.h"
 
 namespace trailsight::alerts {
-
-void ProducerDeleter::operator()(rd_kafka_t* producer) const { rd_kafka_destroy(producer); }
-void ProducerDeleter::operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-void ProducerDeleter::operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
-void ProducerDeleter::operator()(rd_kafka_headers_t* headers) const {
-  rd_kafka_headers_destroy(headers);
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -54,18 +47,6 @@ class KafkaPublisherCallbacks {
   static void Error(rd_kafka_t* /*producer*/, int error, const char* reason, void* opaque) {
     static_cast<KafkaFindingPublisher*>(opaque)->OnError(error, reason);
   }
-
-  // librdkafka's own log lines (syslog levels) go through spdlog, so they follow the chosen
-  // log format (JSON lines included) instead of librdkafka's print to stderr. Called on
-  // librdkafka's threads. Debug lines exist only when the "debug" property asks for them.
-  static void Log(const rd_kafka_t* producer, int level, const char* facility, const char* text) {
-    // Debug lines (7) come only when the "debug" property asks for them: shown at info.
-    const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
-                                                : level == 4 ? spdlog::level::warn
-                                                             : spdlog::level::info;
-    spdlog::log(spd_level, "kafka {}: {}: {}", producer != nullptr ? rd_kafka_name(producer) : "?",
-                facility, text);
-  }
 };
 
 common::Result<std::unique_ptr<KafkaFindingPublisher>> KafkaFindingPublisher::Create(
@@ -83,7 +64,7 @@ common::Result<std::unique_ptr<KafkaFindingPublisher>> KafkaFindingPublisher::Cr
     return invalid("flush_timeout and retry_backoff must not be negative");
   }
   std::unique_ptr<KafkaFindingPublisher> publisher(new KafkaFindingPublisher(options));
-  common::Result<ProducerHandle> producer = publisher->NewProducer();
+  common::Result<kafka::KafkaHandle> producer = publisher->NewProducer();
   if (!producer) return std::move(producer).error();
   publisher->producer_ = *std::move(producer);
   return publisher;
@@ -98,9 +79,7 @@ KafkaFindingPublisher::~KafkaFindingPublisher() {
   if (!flushed) spdlog::error("{} (closing anyway)", flushed.error().message);
 }
 
-common::Result<ProducerHandle> KafkaFindingPublisher::NewProducer() {
-  ProducerConfHandle conf(rd_kafka_conf_new());
-  std::array<char, 512> why{};
+common::Result<kafka::KafkaHandle> KafkaFindingPublisher::NewProducer() {
   std::map<std::string, std::string> settings = {
       {"enable.idempotence", "true"},
       {"acks", "all"},
@@ -112,33 +91,31 @@ common::Result<ProducerHandle> KafkaFindingPublisher::NewProducer() {
            std::clamp<std::size_t>(options_.max_in_flight, 100000, kLibrdkafkaMaxQueuedMessages))},
   };
   if (!options_.brokers.empty()) settings["bootstrap.servers"] = options_.brokers;
-  std::vector<std::pair<std::string, std::string>> ordered(settings.begin(), settings.end());
-  ordered.insert(ordered.end(), options_.properties.begin(), options_.properties.end());
-  for (const auto& [name, value] : ordered) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), why.data(), why.size()) !=
-        RD_KAFKA_CONF_OK) {
-      return common::Error{common::ErrorCode::kInvalidConfig,
-                           fmt::format("kafka publisher: property \"{}\" = \"{}\" rejected: {}",
-                                       name, value, why.data())};
-    }
+  // The operator's properties are applied last, so they override these defaults.
+  common::Result<kafka::KafkaConf> conf =
+      kafka::MakeKafkaConf({settings.begin(), settings.end()}, options_.properties);
+  if (!conf) {
+    return common::Error{common::ErrorCode::kInvalidConfig,
+                         "kafka publisher: " + conf.error().message};
   }
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaPublisherCallbacks::Delivery);
-  rd_kafka_conf_set_error_cb(conf.get(), &KafkaPublisherCallbacks::Error);
-  rd_kafka_conf_set_log_cb(conf.get(), &KafkaPublisherCallbacks::Log);
-  rd_kafka_conf_set_opaque(conf.get(), this);
-  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why.data(), why.size());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaPublisherCallbacks::Delivery);
+  rd_kafka_conf_set_error_cb(conf->get(), &KafkaPublisherCallbacks::Error);
+  rd_kafka_conf_set_opaque(conf->get(), this);
+  std::array<char, 512> why{};
+  kafka::KafkaHandle producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), why.data(), why.size()));
   if (producer == nullptr) {
     return common::Error{common::ErrorCode::kInvalidConfig,
                          fmt::format("kafka publisher: cannot create the producer for topic "
                                      "\"{}\": {}",
                                      options_.topic, why.data())};
   }
-  conf.release();  // rd_kafka_new() owns it now
+  conf->release();  // rd_kafka_new() owns it now
   // Makes the topic known now, so its metadata is asked for as soon as the producer
   // connects: left to the first produce, it waits for librdkafka's next one-second scan, and
   // the service's first finding (and a shutdown's flush) with it.
-  rd_kafka_topic_destroy(rd_kafka_topic_new(producer, options_.topic.c_str(), nullptr));
-  return ProducerHandle(producer);
+  const kafka::KafkaTopic topic(
+      rd_kafka_topic_new(producer.get(), options_.topic.c_str(), nullptr));
+  return producer;
 }
 
 common::Status KafkaFindingPublisher::Publish(const common::Finding& finding) {
@@ -205,7 +182,7 @@ void KafkaFindingPublisher::Produce(Entry& entry) {
   // The headers go in as one list that we own until the produce succeeds: librdkafka 2.0.2
   // frees per-header (RD_KAFKA_VTYPE_HEADER) lists twice when a produce is refused
   // (confluentinc/librdkafka#4627), but leaves an application's list alone.
-  ProducerHeadersHandle headers(rd_kafka_headers_new(2));
+  kafka::KafkaHeaders headers(rd_kafka_headers_new(2));
   rd_kafka_header_add(headers.get(), "trailsight.eventID", -1, entry.event_id.data(),
                       static_cast<ssize_t>(entry.event_id.size()));
   if (!entry.state_name.empty()) {
@@ -226,7 +203,7 @@ void KafkaFindingPublisher::Produce(Entry& entry) {
   args[5].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   args[5].u.i = RD_KAFKA_MSG_F_COPY;
   entry.state = EntryState::kInFlight;
-  const ProducerErrorHandle error(rd_kafka_produceva(producer_.get(), args.data(), args.size()));
+  const kafka::KafkaError error(rd_kafka_produceva(producer_.get(), args.data(), args.size()));
   if (error == nullptr) {
     headers.release();  // the message owns them now
     return;
@@ -273,7 +250,7 @@ void KafkaFindingPublisher::RecreateProducer() {
       "kafka publisher: fatal producer error ({}: {}); re-creating the producer and "
       "re-producing {} unacknowledged findings",
       rd_kafka_err2name(cause), why.data(), pending_.size());
-  common::Result<ProducerHandle> fresh = NewProducer();
+  common::Result<kafka::KafkaHandle> fresh = NewProducer();
   if (!fresh) {
     spdlog::error("{}; trying again in {} ms", fresh.error().message,
                   options_.retry_backoff.count());

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "alerts/kafka_producer_handle.h"
 #include "common/finding.h"
 #include "common/result.h"
+#include "kafka/handles.h"
 
 namespace trailsight::alerts {
 
@@ -72,11 +72,13 @@ struct PublisherCounters {
 // deduplicate by eventID (derived from the finding, see insight_ids.h).
 //
 // Thread safety: none. One thread (the service loop) calls Publish, Poll and Flush; delivery
-// reports run inside those calls, on that thread. librdkafka runs its own internal threads.
+// reports run inside those calls, on that thread. librdkafka runs its own internal threads;
+// its log lines go to spdlog, rate-limited, as for every client built with kafka/config.h.
 class KafkaFindingPublisher final : public common::FindingSink {
  public:
-  // Creates the producer. Fails with kInvalidConfig naming the property when librdkafka
-  // rejects one (or the producer cannot be created), or when brokers or topic is empty.
+  // Creates the producer. Fails with kInvalidConfig when brokers or topic is empty, when the
+  // producer cannot be created, or when librdkafka rejects a property: the message names the
+  // property, never its value (it may be a secret).
   static common::Result<std::unique_ptr<KafkaFindingPublisher>> Create(
       const KafkaPublisherOptions& options);
 
@@ -132,8 +134,9 @@ class KafkaFindingPublisher final : public common::FindingSink {
 
   explicit KafkaFindingPublisher(KafkaPublisherOptions options);
 
-  // Builds a producer from options_ whose callbacks report to this object.
-  common::Result<ProducerHandle> NewProducer();
+  // Builds a producer from options_ (kafka::MakeKafkaConf) whose delivery and error
+  // callbacks report to this object. Fails as Create() does.
+  common::Result<kafka::KafkaHandle> NewProducer();
 
   // Hands `entry` to librdkafka; a refused produce marks it failed, to be retried. After a
   // fatal error it only marks the entry: the re-created producer will produce it.
@@ -152,7 +155,7 @@ class KafkaFindingPublisher final : public common::FindingSink {
   void MarkFailed(Entry& entry, std::string_view reason);
 
   const KafkaPublisherOptions options_;
-  ProducerHandle producer_;
+  kafka::KafkaHandle producer_;
   std::deque<Entry> pending_;                       // seq order; front().seq == acked_through_ + 1
   std::vector<std::uint64_t> failed_;               // entries waiting for a re-produce, any order
   std::chrono::steady_clock::time_point retry_at_;  // when failed_ is next re-produced

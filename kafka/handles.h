@@ -2,7 +2,8 @@
 
 // Owning smart pointers for librdkafka's C handles (STYLE.md section 5): every handle is owned
 // by a unique_ptr from the moment librdkafka returns it. Self-contained on purpose (librdkafka
-// and <memory> only); the one home of these deleters for kafka/, consumers/ and the tests.
+// and <memory> only); the one home of these deleters for kafka/, consumers/, alerts/ and the
+// tests.
 
 #include <librdkafka/rdkafka.h>
 

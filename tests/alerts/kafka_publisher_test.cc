@@ -143,6 +143,22 @@ TEST_F(KafkaPublisherTest, CreateRejectsAnUnknownPropertyNamingIt) {
   EXPECT_NE(publisher.error().message.find("no.such.property"), std::string::npos);
 }
 
+TEST_F(KafkaPublisherTest, CreateRejectsABadValueNamingThePropertyButNeverTheValue) {
+  // A rejected value may be a secret (sasl.password, a JAAS line): the error, which the
+  // operator's terminal and logs show, names the property and librdkafka's reason only.
+  KafkaPublisherOptions options = Options();
+  options.properties["message.timeout.ms"] = "secret123";
+
+  auto publisher = KafkaFindingPublisher::Create(options);
+
+  ASSERT_FALSE(publisher.has_value());
+  const common::Error& error = publisher.error();
+  EXPECT_EQ(error.code, common::ErrorCode::kInvalidConfig);
+  EXPECT_TRUE(error.message.starts_with("kafka publisher: ")) << error.message;
+  EXPECT_NE(error.message.find("message.timeout.ms"), std::string::npos) << error.message;
+  EXPECT_EQ(error.message.find("secret123"), std::string::npos) << error.message;
+}
+
 TEST_F(KafkaPublisherTest, CreateRejectsAMissingTopicOrAnEmptyQueue) {
   KafkaPublisherOptions no_topic = Options();
   no_topic.topic.clear();
