@@ -191,6 +191,8 @@ std::string_view AlertKindName(common::AlertKind kind) {
       return "SilentSource";
     case common::AlertKind::kCapReached:
       return "CapReached";
+    case common::AlertKind::kNovelty:
+      return "Novelty";
   }
   return "Tamper";  // unreachable
 }

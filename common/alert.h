@@ -16,6 +16,7 @@ enum class AlertKind {
   kTamper,        // a logging or blinding call, attempted or done (rule in `rule`)
   kSilentSource,  // an (account, region) fell silent while its baseline expects traffic
   kCapReached,    // a cardinality cap was hit: keys or interned strings are being refused
+  kNovelty,       // an account did what it had not done before (rule in `rule`)
 };
 
 // An immediate alert, rendered as an OCSF 1.3 Detection Finding (class 2004). Unlike an

@@ -155,6 +155,23 @@ TEST(OcsfRecordTest, FailedAttemptCarriesItsErrorAndLeavesUnknownFieldsOut) {
   EXPECT_FALSE(record["finding_info"].contains("related_events"));
 }
 
+TEST(OcsfRecordTest, ANoveltyAlertIsTypedAndTitledByItsCall) {
+  common::Alert alert = StopLoggingAlert();
+  alert.kind = common::AlertKind::kNovelty;
+  alert.rule = "novelty.new-region";
+  alert.severity = common::Severity::kMedium;
+  alert.event_source = "ec2.amazonaws.com";
+  alert.event_name = "RunInstances";
+
+  const ordered_json record = RenderOcsfAlert(alert);
+
+  EXPECT_EQ(record["finding_info"]["types"], ordered_json::parse(R"(["Novelty"])"));
+  EXPECT_EQ(record["finding_info"]["title"], "RunInstances called");
+  EXPECT_EQ(record["finding_info"]["analytic"]["name"], "novelty.new-region");
+  EXPECT_EQ(record["severity_id"], 3);
+  EXPECT_EQ(record["api"]["operation"], "RunInstances");
+}
+
 TEST(OcsfRecordTest, TrailBucketAlertNamesTheBucketAsTheResource) {
   common::Alert alert = StopLoggingAlert();
   alert.rule = "s3.PutBucketPolicy";

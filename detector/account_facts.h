@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/event.h"
+#include "common/interner.h"
+#include "common/result.h"
+#include "common/time.h"
+
+namespace trailsight::detector {
+
+// What is known of each account across its regions (DESIGN.md "Baseline", novelty; "Delivery
+// and state"): when its first record was seen, and for each region the last UTC day it wrote
+// there (a record that is not read-only, failed or not). An account's regions live on
+// different partitions, and so on different instances: the facts learned here (Observe) go
+// to the global table (app/global_table.h), and those learned elsewhere come back from it
+// (Merge). Merging keeps the earliest first sighting and the latest write day, so instances
+// agree whatever order the facts reach them in.
+//
+// As a global-table record: the account is the key; the value (Encode) is a version byte,
+// the first sighting in seconds since the epoch, then each region with its day.
+//
+// Memory: an entry per account and per (account, region) written in; Observe allocates only
+// for an account or a region it has not seen. Thread safety: none; the pipeline's thread
+// owns it.
+class AccountFacts {
+ public:
+  using Day = std::int32_t;  // days since 1970-01-01, UTC
+
+  // What was known of an event's account, and of it in the event's region, before Observe
+  // took the event in.
+  struct Before {
+    std::optional<common::Seconds> first_seen;  // the account's first sighting
+    std::optional<Day> last_write_day;          // its last write in the region
+  };
+
+  // `interner` resolves the events' symbols and interns merged names; it must outlive this.
+  explicit AccountFacts(common::StringInterner& interner) : interner_(interner) {}
+
+  // Takes one event in and returns what was known before it. One without an account, or
+  // whose account or region the interner refused (its overflow symbol), teaches nothing.
+  Before Observe(const common::Event& event);
+
+  // Applies facts of `account` from the global table (`value` as Encode writes it); fails,
+  // changing nothing, on a value it cannot read. A merge changes no account's "changed" mark:
+  // the table holds these facts already.
+  common::Status Merge(std::string_view account, std::string_view value);
+
+  // Calls `visit(account, value)` for each account whose facts changed since the last call
+  // (or MarkAllChanged), and forgets that they changed.
+  template <class Visit>
+  void TakeChanged(Visit&& visit) {
+    for (const std::uint32_t index : changed_) {
+      accounts_[index].changed = false;
+      visit(interner_.Resolve(accounts_[index].account), Encode(accounts_[index]));
+    }
+    changed_.clear();
+  }
+  // Every account counts as changed (what was taken last was not written).
+  void MarkAllChanged();
+
+  std::size_t accounts() const { return accounts_.size(); }
+  // The account's first sighting, if it was seen.
+  std::optional<common::Seconds> FirstSeen(std::string_view account) const;
+  // The last day the account wrote in the region, if it did.
+  std::optional<Day> LastWriteDay(std::string_view account, std::string_view region) const;
+
+  static Day DayOf(common::Seconds time);
+
+ private:
+  struct RegionWrite {
+    common::Symbol region = common::kNoSymbol;
+    Day day = 0;
+  };
+  struct Account {
+    common::Symbol account = common::kNoSymbol;
+    common::Seconds first_seen{};
+    std::vector<RegionWrite> regions;  // a handful per account: searched in order
+    bool changed = false;
+  };
+
+  // The account's entry, added (first seen at `time`) when new.
+  Account& Find(common::Symbol account, common::Seconds time, bool& added);
+  const Account* Lookup(std::string_view account) const;
+  void MarkChanged(std::uint32_t index);
+  std::string Encode(const Account& account) const;
+
+  common::StringInterner& interner_;  // outlives this; see the constructor
+  std::vector<Account> accounts_;
+  std::unordered_map<common::Symbol, std::uint32_t> index_;  // account symbol -> accounts_
+  std::vector<std::uint32_t> changed_;                       // accounts_ indexes, each once
+};
+
+}  // namespace trailsight::detector
