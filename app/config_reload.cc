@@ -149,6 +149,16 @@ ReloadDecision DecideReload(const config::Config& previous, common::Result<confi
                      tamper.trail_buckets.size(), tamper.max_learned_buckets)});
     decision.tamper = tamper;
   }
+  if (loaded->novelty != previous.novelty) {
+    const detector::NoveltyOptions& novelty = loaded->novelty;
+    decision.notes.push_back(
+        {Level::kInfo,
+         fmt::format("config: reloaded novelty: new-region alerts {}, window {} days, warm-up {} "
+                     "hours (the account facts learned so far are kept)",
+                     novelty.new_region ? "on" : "off", novelty.region_window.count(),
+                     novelty.warmup.count())});
+    decision.novelty = novelty;
+  }
   decision.tuning = *std::move(tuning);
   decision.file_config = *std::move(loaded);
   return decision;
@@ -197,7 +207,8 @@ std::optional<AcceptedReload> ConfigReloader::Poll(bool requested, Clock::time_p
   }
   if (!decision.file_config) return std::nullopt;
   file_config_ = *std::move(decision.file_config);
-  return AcceptedReload{*std::move(decision.tuning), std::move(decision.tamper)};
+  return AcceptedReload{*std::move(decision.tuning), std::move(decision.tamper),
+                        std::move(decision.novelty)};
 }
 
 }  // namespace trailsight::app

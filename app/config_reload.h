@@ -29,6 +29,8 @@ struct ReloadDecision {
   std::optional<detector::CompiledTuning> tuning;
   // Its `tamper:` section, for TamperRules::Reconfigure; set when accepted and it changed.
   std::optional<detector::TamperOptions> tamper;
+  // Its `novelty:` section, for NoveltyRules::Reconfigure; set when accepted and it changed.
+  std::optional<detector::NoveltyOptions> novelty;
   // Why it was refused (every problem, one per note), or what changed and what needs a
   // restart.
   std::vector<ReloadNote> notes;
@@ -37,16 +39,17 @@ struct ReloadDecision {
 // Decides a reload, without I/O: `previous` is the file as last accepted (before command-line
 // flags were applied), `loaded` the result of loading it again. A file that does not load is
 // refused, with each of its problems as an error note. Otherwise the new `detection:` section
-// (thresholds, overrides, exclusions, criticality, suppressions) and `tamper:` section (rules,
-// trail buckets) are accepted, and every other field that differs from `previous` gets a
-// warning that it needs a restart: inputs, outputs, Kafka, the state folder and the engine's
-// windows keep their running values.
+// (thresholds, overrides, exclusions, criticality, suppressions), `tamper:` section (rules,
+// trail buckets) and `novelty:` section are accepted, and every other field that differs from
+// `previous` gets a warning that it needs a restart: inputs, outputs, Kafka, the state folder and
+// the engine's windows keep their running values.
 ReloadDecision DecideReload(const config::Config& previous, common::Result<config::Config> loaded);
 
 // What an accepted reload hands to the service.
 struct AcceptedReload {
-  detector::CompiledTuning tuning;                // for Detector::Retune
-  std::optional<detector::TamperOptions> tamper;  // for TamperRules::Reconfigure, if changed
+  detector::CompiledTuning tuning;                  // for Detector::Retune
+  std::optional<detector::TamperOptions> tamper;    // for TamperRules::Reconfigure, if changed
+  std::optional<detector::NoveltyOptions> novelty;  // for NoveltyRules::Reconfigure, if changed
 };
 
 // Reloads the config file when asked (SIGHUP) or when the file changes (its modification

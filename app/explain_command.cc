@@ -344,7 +344,7 @@ int RunExplain(const ExplainFlags& flags) {
   int status = 0;
   {
     common::UnwrittenAlerts alerts;  // explain shows one key's minutes, not alerts
-    detector::Pipeline feed(interner, /*tamper=*/nullptr, &detector, alerts);
+    detector::Pipeline feed(interner, /*tamper=*/nullptr, /*novelty=*/nullptr, &detector, alerts);
     for (const std::string& input : *inputs) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
         spdlog::error("explain: {}", read.error().message);

@@ -124,6 +124,8 @@ int RunReplay(const ReplayFlags& flags) {
   common::StringInterner interner({.max_strings = config.input.max_interned_strings,
                                    .max_bytes = config.input.max_interned_bytes});
   detector::TamperRules tamper(config.tamper, interner);
+  detector::AccountFacts account_facts(interner);
+  detector::NoveltyRules novelty(config.novelty, interner, account_facts);
   detector::Detector detector(config.detector, interner, findings);
   detector.Retune(*std::move(tuning));
   detector.SetAlertSink(&alert_sink);  // silent sources
@@ -141,7 +143,7 @@ int RunReplay(const ReplayFlags& flags) {
                                  {.max_record_bytes = config.input.max_record_bytes});
   int status = 0;
   {
-    detector::Pipeline pipeline(interner, &tamper, &detector, alert_sink);
+    detector::Pipeline pipeline(interner, &tamper, &novelty, &detector, alert_sink);
     ReplayFeed feed(pipeline);
     for (const std::string& input : *inputs) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
@@ -190,11 +192,15 @@ int RunReplay(const ReplayFlags& flags) {
       "alerts{}",
       in.inputs, in.records, in.malformed,
       in.malformed > 0 ? fmt::format(" (see {})", config.input.dead_letter_path) : "",
-      out.late_dropped, detector.key_count(), out.findings, tampering.alerts + out.alerts,
-      tampering.alerts + out.alerts > 0 && !ocsf
+      out.late_dropped, detector.key_count(), out.findings,
+      tampering.alerts + novelty.counters().alerts + out.alerts,
+      tampering.alerts + novelty.counters().alerts + out.alerts > 0 && !ocsf
           ? " (not written: set --alerts-out or outputs.alerts)"
           : "");
-  if (out.publish_errors > 0 || tampering.publish_errors > 0) status = 1;
+  if (out.publish_errors > 0 || tampering.publish_errors > 0 ||
+      novelty.counters().publish_errors > 0) {
+    status = 1;
+  }
   return status;
 }
 

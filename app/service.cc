@@ -105,6 +105,8 @@ struct Service::Parts {
   std::unique_ptr<KafkaChangelog> changelog;
   std::unique_ptr<common::StringInterner> interner;
   std::unique_ptr<detector::TamperRules> tamper;
+  std::unique_ptr<detector::AccountFacts> account_facts;  // the global table shares them
+  std::unique_ptr<detector::NoveltyRules> novelty;
   std::unique_ptr<PartitionDetectors> detectors;
   std::unique_ptr<kafka::ChangelogTail> global_tail;  // keyed input only
   std::unique_ptr<GlobalTable> global;
@@ -196,6 +198,8 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
       common::InternerLimits{.max_strings = config.input.max_interned_strings,
                              .max_bytes = config.input.max_interned_bytes});
   tamper = std::make_unique<detector::TamperRules>(config.tamper, *interner);
+  account_facts = std::make_unique<detector::AccountFacts>(*interner);
+  novelty = std::make_unique<detector::NoveltyRules>(config.novelty, *interner, *account_facts);
   // One detector per partition of the keyed topic (restored when assigned).
   detectors = std::make_unique<PartitionDetectors>(
       PartitionDetectors::Wiring{.options = config.detector,
@@ -246,8 +250,8 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
                rekeying ? fmt::format(", re-keyed through {}", config.kafka.repartition_topic)
                         : std::string(" (keyed by account and region)"));
 
-  pipeline =
-      std::make_unique<detector::Pipeline>(*interner, tamper.get(), /*detector=*/nullptr, *ocsf);
+  pipeline = std::make_unique<detector::Pipeline>(*interner, tamper.get(), novelty.get(),
+                                                  /*detector=*/nullptr, *ocsf);
   feed = std::make_unique<ServiceFeed>(*pipeline, *detectors, *source);
   last_message = last_idle_tick = last_snapshot = Clock::now();
   return common::Ok();
@@ -361,7 +365,7 @@ common::Status Service::Parts::BuildGlobalTable() {
         if (!read) return read.error();
         return read->records;
       },
-      *tamper);
+      *tamper, account_facts.get());
   return global->Load(kGlobalLoadTimeout);
 }
 
@@ -420,6 +424,7 @@ Service::Step Service::RunOnce(bool reload) {
   if (std::optional<AcceptedReload> reloaded = p.reloader->Poll(reload, now)) {
     p.detectors->Retune(reloaded->tuning);  // baselines and open insights are kept
     if (reloaded->tamper) p.tamper->Reconfigure(*std::move(reloaded->tamper));  // learned kept
+    if (reloaded->novelty) p.novelty->Reconfigure(*reloaded->novelty);          // facts kept
   }
   if (handled > 0) p.last_message = now;
   if (p.until_caught_up && p.Drained()) {
@@ -443,10 +448,11 @@ Service::Step Service::RunOnce(bool reload) {
     p.last_snapshot = now;
   }
   p.checkpointer->TryComplete();
-  p.metrics->Update(now, p.rekey_source != nullptr ? *p.rekey_source : *p.source, *p.source,
-                    *p.detectors, *p.publisher,
-                    p.tamper->counters().alerts + p.detectors->counters().alerts,
-                    p.checkpointer->completed(), p.assignments->held());
+  p.metrics->Update(
+      now, p.rekey_source != nullptr ? *p.rekey_source : *p.source, *p.source, *p.detectors,
+      *p.publisher,
+      p.tamper->counters().alerts + p.novelty->counters().alerts + p.detectors->counters().alerts,
+      p.checkpointer->completed(), p.assignments->held());
   p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores(),
                              p.detectors->restoring());
   if (p.rekeyer != nullptr) p.metrics->UpdateRekeying(p.rekeyer->counters());
@@ -474,7 +480,8 @@ int Service::Stop() {
   const detector::DetectorCounters counts = p.detectors->counters();
   spdlog::info("run: {} events, {} late dropped, {} keys, {} findings, {} alerts, {} snapshots",
                counts.events, counts.late_dropped, keys, counts.findings,
-               p.tamper->counters().alerts, p.checkpointer->completed());
+               p.tamper->counters().alerts + p.novelty->counters().alerts + counts.alerts,
+               p.checkpointer->completed());
   return completed ? 0 : 1;
 }
 

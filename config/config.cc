@@ -93,6 +93,14 @@ void ReadTamper(FieldReader& read, detector::TamperOptions& tamper) {
   }
 }
 
+void ReadNovelty(FieldReader& read, detector::NoveltyOptions& novelty) {
+  novelty.new_region = read.Optional("novelty.new_region", novelty.new_region);
+  novelty.region_window = std::chrono::days{read.OptionalBetween<std::int64_t>(
+      "novelty.region_window_days", novelty.region_window.count(), 1, 400)};
+  novelty.warmup = std::chrono::hours{read.OptionalBetween<std::int64_t>(
+      "novelty.warmup_hours", novelty.warmup.count(), 0, 24 * 400)};
+}
+
 void ReadInput(FieldReader& read, InputSettings& input) {
   input.files = read.OptionalStrings("input.files", input.files);
   input.max_record_bytes = read.OptionalBetween<std::size_t>(
@@ -189,6 +197,7 @@ common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view na
   ReadDetection(read, config.tuning);
   ReadBaseline(read, config.tuning, config.detector.baseline);
   ReadTamper(read, config.tamper);
+  ReadNovelty(read, config.novelty);
   ReadInput(read, config.input);
   ReadOutputs(read, config.outputs);
   ReadKafka(read, config.kafka);

@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "config/bind_address.h"
+#include "detector/novelty_rules.h"
 #include "detector/options.h"
 #include "detector/tamper_rules.h"
 #include "detector/tuning.h"
@@ -96,6 +97,7 @@ struct Config {
   detector::DetectorOptions detector;  // `detector:` and `baseline:` sections
   detector::Tuning tuning;             // `detection:` section: what a reload (SIGHUP) changes
   detector::TamperOptions tamper;      // `tamper:` section
+  detector::NoveltyOptions novelty;    // `novelty:` section
   InputSettings input;
   OutputSettings outputs;
   KafkaSettings kafka;

@@ -94,7 +94,9 @@ class ScenarioRun final : public sim::RecordSink {
         tracer_(labels, out.traces),
         detector_(options.detector, interner_, findings_),
         tamper_(options.tamper, interner_),
-        pipeline_(interner_, &tamper_, &detector_, alerts_),
+        account_facts_(interner_),
+        novelty_(options.novelty, interner_, account_facts_),
+        pipeline_(interner_, &tamper_, &novelty_, &detector_, alerts_),
         naive_(options.naive, interner_) {
     detector_.SetAlertSink(&alerts_);
     detector_.SetMinuteObserver(&tracer_);
@@ -149,6 +151,8 @@ class ScenarioRun final : public sim::RecordSink {
   LabelTracer tracer_;
   detector::Detector detector_;
   detector::TamperRules tamper_;
+  detector::AccountFacts account_facts_;
+  detector::NoveltyRules novelty_;
   detector::Pipeline pipeline_;
   NaiveDetector naive_;
 };

@@ -8,6 +8,7 @@
 #include "common/alert.h"
 #include "common/finding.h"
 #include "common/result.h"
+#include "detector/novelty_rules.h"
 #include "detector/options.h"
 #include "detector/tamper_rules.h"
 #include "detector/tuning.h"
@@ -24,6 +25,7 @@ struct HarnessOptions {
   // event; none: the Detector's default tuning. Must compile (check it first).
   std::optional<detector::Tuning> tuning;
   detector::TamperOptions tamper;
+  detector::NoveltyOptions novelty;
   NaiveOptions naive;
 };
 

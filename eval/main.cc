@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
     options.detector = config->detector;
     options.tuning = config->tuning;
     options.tamper = config->tamper;
+    options.novelty = config->novelty;
   }
   options.naive.allowed_lateness = options.detector.allowed_lateness;
   options.naive.end_after_quiet_minutes = options.detector.end_after_quiet_minutes;

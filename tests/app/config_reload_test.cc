@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -51,6 +52,24 @@ TEST(DecideReloadTest, AcceptsNewThresholdsAndOverrides) {
       Texts(decision, ReloadNote::Level::kInfo),
       std::vector<std::string>{
           "config: reloaded detection: sensitivity 1e-06 -> 0.0001, overrides 0 -> 1 entries"});
+}
+
+TEST(DecideReloadTest, AppliesANewNoveltySection) {
+  const config::Config previous = Load("novelty:\n  new_region: true\n");
+
+  const ReloadDecision same = DecideReload(previous, config::LoadConfigText("", "test.yaml"));
+  EXPECT_FALSE(same.novelty.has_value()) << "unchanged: nothing to apply";
+  const ReloadDecision decision = DecideReload(
+      previous, config::LoadConfigText("novelty:\n  new_region: false\n", "test.yaml"));
+
+  ASSERT_TRUE(decision.novelty.has_value());
+  EXPECT_FALSE(decision.novelty->new_region);
+  EXPECT_TRUE(Texts(decision, ReloadNote::Level::kWarning).empty()) << "no restart needed";
+  const std::vector<std::string> notes = Texts(decision, ReloadNote::Level::kInfo);
+  EXPECT_NE(std::find(notes.begin(), notes.end(),
+                      "config: reloaded novelty: new-region alerts off, window 28 days, warm-up "
+                      "168 hours (the account facts learned so far are kept)"),
+            notes.end());
 }
 
 TEST(DecideReloadTest, NamesFieldsThatNeedARestart) {

@@ -29,6 +29,12 @@ class MemoryTopic {
       return read_ - from;
     };
   }
+  // The same records, for a reader starting at the beginning.
+  MemoryTopic Rewound() const {
+    MemoryTopic copy = *this;
+    copy.read_ = 0;
+    return copy;
+  }
   bool unreachable = false;
 
  private:
@@ -59,9 +65,12 @@ class GlobalTableTest : public ::testing::Test {
 
   common::StringInterner interner_;
   detector::TamperRules tamper_{{}, interner_};
+  detector::AccountFacts facts_{interner_};
   MemoryTopic topic_;
-  GlobalTable table_{"global", topic_.Reader(), tamper_};
+  GlobalTable table_{"global", topic_.Reader(), tamper_, &facts_};
 };
+
+std::string Account(std::string_view id) { return std::string("account\0", 8) + std::string(id); }
 
 TEST_F(GlobalTableTest, BucketsLearnedOnOtherInstancesAreKnownHere) {
   topic_.Append(Bucket("org-trail-logs"));
@@ -91,6 +100,55 @@ TEST_F(GlobalTableTest, BucketsLearnedHereGoToTheTableOnce) {
   table_.ChangesLost();  // that checkpoint's transaction failed
   table_.CaptureChanges(changes);
   EXPECT_EQ(Keys(changes), std::vector<std::string>{Bucket("local-trail")});
+}
+
+// An account's regions are on other partitions: its first sighting and its regions reach
+// every instance through the table, and what this one learns goes there.
+TEST_F(GlobalTableTest, AccountFactsCrossInstancesThroughTheTable) {
+  common::StringInterner elsewhere_interner;
+  detector::AccountFacts elsewhere(elsewhere_interner);
+  common::Event event;
+  event.time = *common::ParseUtcTimestamp("2024-06-01T00:00:00Z");
+  event.account = elsewhere_interner.Intern("111122223333");
+  event.region = elsewhere_interner.Intern("us-east-1");
+  elsewhere.Observe(event);
+  elsewhere.TakeChanged([&](std::string_view account, std::string value) {
+    topic_.Append(Account(account), std::move(value));
+  });
+  topic_.Append(Account("222233334444"), "not facts");  // refused, the rest goes on
+
+  ASSERT_TRUE(table_.Load(1s));
+  EXPECT_EQ(facts_.FirstSeen("111122223333"), event.time);
+  EXPECT_TRUE(facts_.LastWriteDay("111122223333", "us-east-1").has_value());
+  std::vector<kafka::ChangelogRecord> changes;
+  table_.CaptureChanges(changes);
+  EXPECT_TRUE(changes.empty()) << "what the table holds is not written again";
+
+  common::Event here = event;
+  here.account = interner_.Intern("111122223333");
+  here.region = interner_.Intern("eu-west-1");
+  here.time += std::chrono::hours{24 * 9};
+  facts_.Observe(here);
+  table_.CaptureChanges(changes);
+  ASSERT_EQ(Keys(changes), std::vector<std::string>{Account("111122223333")});
+
+  // Another instance reading the table gets both regions.
+  for (const kafka::ChangelogRecord& record : changes) topic_.Append(record.key, record.value);
+  common::StringInterner other_interner;
+  detector::AccountFacts other(other_interner);
+  detector::TamperRules other_tamper({}, other_interner);
+  MemoryTopic replayed = topic_.Rewound();
+  GlobalTable other_table("global", replayed.Reader(), other_tamper, &other);
+  ASSERT_TRUE(other_table.Load(1s));
+  EXPECT_TRUE(other.LastWriteDay("111122223333", "us-east-1").has_value());
+  EXPECT_EQ(other.LastWriteDay("111122223333", "eu-west-1"),
+            detector::AccountFacts::DayOf(here.time));
+  EXPECT_FALSE(other.FirstSeen("222233334444").has_value());
+
+  changes.clear();
+  table_.ChangesLost();  // that checkpoint's transaction failed: the facts go again
+  table_.CaptureChanges(changes);
+  EXPECT_EQ(Keys(changes), std::vector<std::string>{Account("111122223333")});
 }
 
 TEST_F(GlobalTableTest, AnUnreadableTableFailsTheLoadAndOnlyDelaysPolls) {

@@ -378,6 +378,33 @@ kafka:
   EXPECT_EQ(config->kafka.alerts_topic, "soc-alerts");
 }
 
+TEST(LoadConfigTest, ReadsTheNoveltySectionAndNamesItsBadFields) {
+  const common::Result<Config> config = LoadConfigText(R"(novelty:
+  new_region: false
+  region_window_days: 14
+  warmup_hours: 48
+)",
+                                                       "test.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_FALSE(config->novelty.new_region);
+  EXPECT_EQ(config->novelty.region_window, std::chrono::days{14});
+  EXPECT_EQ(config->novelty.warmup, std::chrono::hours{48});
+  const Config defaults;
+  EXPECT_TRUE(defaults.novelty.new_region);
+  EXPECT_EQ(defaults.novelty.region_window, std::chrono::days{28});
+
+  EXPECT_EQ(Problems(R"(novelty:
+  new_region: sometimes
+  region_window_days: 0
+  warmup: 3
+)"),
+            (std::vector<std::string>{
+                "test.yaml:2:15: novelty.new_region: must be true or false",
+                "test.yaml:3:23: novelty.region_window_days: must be between 1 and 400",
+                "test.yaml:4:3: novelty.warmup: unknown key; expected one of: new_region, "
+                "region_window_days, warmup_hours"}));
+}
+
 TEST(LoadConfigTest, NamesTheLineAndFieldOfEveryBadTamperRule) {
   const std::vector<std::string> problems = Problems(R"(tamper:
   enabled: maybe
