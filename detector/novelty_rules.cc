@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "detector/call_alert.h"
+
 namespace trailsight::detector {
 namespace {
 
@@ -22,20 +24,8 @@ void NoveltyRules::OnEvent(const common::Event& event, common::AlertSink& sink) 
   const auto window = static_cast<AccountFacts::Day>(options_.region_window.count());
   if (before.last_write_day && today - *before.last_write_day <= window) return;  // in use
 
-  common::Alert alert;
-  alert.kind = common::AlertKind::kNovelty;
-  alert.rule = kNewRegionRule;
-  alert.severity = common::Severity::kMedium;
-  alert.time = event.time;
-  alert.account = interner_.Resolve(event.account);
-  alert.region = interner_.Resolve(event.region);
-  alert.event_source = interner_.Resolve(event.source);
-  alert.event_name = interner_.Resolve(event.name);
-  alert.error_code = interner_.Resolve(event.error_code);
-  alert.principal = interner_.Resolve(event.principal);
-  alert.user_agent = interner_.Resolve(event.user_agent);
-  alert.record_id = event.event_id.view();
-  alert.source_ip = event.source_ip.view();
+  common::Alert alert = CallAlert(common::AlertKind::kNovelty, std::string(kNewRegionRule),
+                                  common::Severity::kMedium, event, interner_);
   const std::string last_use =
       before.last_write_day
           ? fmt::format("its last write there was {} days earlier", today - *before.last_write_day)

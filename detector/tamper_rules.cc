@@ -6,6 +6,8 @@
 #include <array>
 #include <utility>
 
+#include "detector/call_alert.h"
+
 namespace trailsight::detector {
 namespace {
 
@@ -182,21 +184,9 @@ std::vector<std::string> TamperRules::LearnedBuckets() const {
 }
 
 common::Alert TamperRules::MakeAlert(const Rule& rule, const common::Event& event) const {
-  common::Alert alert;
-  alert.kind = common::AlertKind::kTamper;
-  alert.rule = rule.name;
-  alert.severity = rule.severity;
-  alert.time = event.time;
-  alert.account = interner_.Resolve(event.account);
-  alert.region = interner_.Resolve(event.region);
-  alert.event_source = interner_.Resolve(event.source);
-  alert.event_name = interner_.Resolve(event.name);
-  alert.error_code = interner_.Resolve(event.error_code);
-  alert.principal = interner_.Resolve(event.principal);
-  alert.user_agent = interner_.Resolve(event.user_agent);
+  common::Alert alert =
+      CallAlert(common::AlertKind::kTamper, rule.name, rule.severity, event, interner_);
   alert.resource = interner_.Resolve(event.resource);
-  alert.record_id = event.event_id.view();
-  alert.source_ip = event.source_ip.view();
   alert.message = fmt::format(
       "{}{}{} by {} in account {} ({}): {}{}.", alert.event_name,
       alert.error_code.empty() ? "" : " attempted",
