@@ -139,26 +139,26 @@ ReloadDecision DecideReload(const config::Config& previous, common::Result<confi
   }
   CompareRestartFields(previous, *loaded, decision.notes);
   decision.notes.push_back({Level::kInfo, DescribeTuningChange(previous.tuning, loaded->tuning)});
-  if (loaded->tamper != previous.tamper) {
-    const detector::TamperOptions& tamper = loaded->tamper;
-    decision.notes.push_back(
-        {Level::kInfo,
-         fmt::format("config: reloaded tamper: {}, {} configured rules, {} configured trail "
-                     "buckets, at most {} learned (those learned so far are kept)",
-                     tamper.enabled ? "enabled" : "disabled", tamper.rules.size(),
-                     tamper.trail_buckets.size(), tamper.max_learned_buckets)});
-    decision.tamper = tamper;
-  }
-  if (loaded->novelty != previous.novelty) {
-    const detector::NoveltyOptions& novelty = loaded->novelty;
-    decision.notes.push_back(
-        {Level::kInfo,
-         fmt::format("config: reloaded novelty: new-region alerts {}, window {} days, warm-up {} "
-                     "hours (the account facts learned so far are kept)",
-                     novelty.new_region ? "on" : "off", novelty.region_window.count(),
-                     novelty.warmup.count())});
-    decision.novelty = novelty;
-  }
+  // A section a reload applies: handed over, and noted, only when it changed.
+  const auto accept = [&](const auto& before, const auto& after, auto& applied, auto describe) {
+    if (after == before) return;
+    decision.notes.push_back({Level::kInfo, describe(after)});
+    applied = after;
+  };
+  accept(previous.tamper, loaded->tamper, decision.tamper, [](const detector::TamperOptions& t) {
+    return fmt::format(
+        "config: reloaded tamper: {}, {} configured rules, {} configured trail buckets, at most "
+        "{} learned (those learned so far are kept)",
+        t.enabled ? "enabled" : "disabled", t.rules.size(), t.trail_buckets.size(),
+        t.max_learned_buckets);
+  });
+  accept(previous.novelty, loaded->novelty, decision.novelty,
+         [](const detector::NoveltyOptions& n) {
+           return fmt::format(
+               "config: reloaded novelty: new-region alerts {}, window {} days, warm-up {} hours "
+               "(the account facts learned so far are kept)",
+               n.new_region ? "on" : "off", n.region_window.count(), n.warmup.count());
+         });
   decision.tuning = *std::move(tuning);
   decision.file_config = *std::move(loaded);
   return decision;
