@@ -445,12 +445,10 @@ std::int64_t KafkaSource::LagOf(const PartitionOffset& position) const {
 
 common::Result<std::vector<std::int64_t>> KafkaSource::EndOffsets(
     const std::string& topic, std::int32_t partitions, std::chrono::milliseconds timeout) const {
+  if (consumer_ == nullptr) return common::Error{common::ErrorCode::kIo, "kafka consumer: closed"};
   std::vector<std::int64_t> ends(static_cast<std::size_t>(std::max(partitions, 0)), 0);
   for (std::int32_t partition = 0; partition < partitions; ++partition) {
     std::int64_t low = 0;
-    if (consumer_ == nullptr) {
-      return common::Error{common::ErrorCode::kIo, "kafka consumer: closed"};
-    }
     if (const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
             consumer_.get(), topic.c_str(), partition, &low,
             &ends[static_cast<std::size_t>(partition)], static_cast<int>(timeout.count()));
