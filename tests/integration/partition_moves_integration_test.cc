@@ -46,6 +46,25 @@ void PartitionsIntegrationTest::MovePartitionsToEmptyDisks(std::string_view assi
   first.push_back(Crafted(records_->front(), "cloudtrail.amazonaws.com", "CreateTrail",
                           {{"name", "org-trail"}, {"s3BucketName", bucket}},
                           TimeOf(records_->back()), "t"));
+  // An account met ten days ago by one read in us-east-1. After the moves it writes in a
+  // region it never used (a novelty alert): the instance holding that region knows the
+  // account's age only from the global table, since it restored (not read) us-east-1.
+  const auto in_account = [](std::string record, std::string_view region) {
+    Json parsed = Json::parse(record);
+    parsed["recipientAccountId"] = kNewRegionAccount;
+    parsed["userIdentity"]["accountId"] = kNewRegionAccount;
+    parsed["awsRegion"] = region;
+    return parsed.dump();
+  };
+  Json met = Json::parse(in_account(
+      Crafted(records_->front(), "ec2.amazonaws.com", "DescribeInstances", Json::object(),
+              trailsight::common::FormatUtcTimestamp(
+                  std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) -
+                  std::chrono::hours{240}),
+              "m"),
+      "us-east-1"));
+  met["readOnly"] = true;
+  first.insert(first.begin(), met.dump());
   std::map<std::string, int> partition_of;
   const auto spread = [&](const std::vector<std::string>& records) {
     return keyed ? Keyed(records, partition_of) : Spread(records);
@@ -123,6 +142,10 @@ void PartitionsIntegrationTest::MovePartitionsToEmptyDisks(std::string_view assi
   bursts.push_back(Crafted(bursts.back(), "s3.amazonaws.com", "PutBucketPolicy",
                            {{"bucketName", bucket}, {"policy", "{}"}},
                            trailsight::common::FormatUtcTimestamp(now - 20s), "p"));
+  bursts.push_back(in_account(
+      Crafted(bursts.back(), "ec2.amazonaws.com", "RunInstances", {{"instanceType", "p3.16xlarge"}},
+              trailsight::common::FormatUtcTimestamp(now - 15s), "r"),
+      "ap-southeast-2"));
   const fs::path state_c = dir_ / (name_ + "-c");
   {
     Service c(Config(state_c, assignment, keyed), dir_ / (name_ + "-c.log"));
@@ -204,7 +227,13 @@ void PartitionsIntegrationTest::MovePartitionsToEmptyDisks(std::string_view assi
   ASSERT_NE(ReadFile(reference.string() + "-alerts.jsonl").find("PutBucketPolicy"),
             std::string::npos)
       << "the policy change on the trail's bucket is a tamper alert";
-  ExpectFindings(expected, ReadLines(reference.string() + "-alerts.jsonl"), /*killed=*/true);
+  ASSERT_NE(ReadFile(reference.string() + "-alerts.jsonl").find("novelty.new-region"),
+            std::string::npos)
+      << "the account's first write in a region it never used is a novelty alert";
+  std::string latest;
+  for (const std::string& record : all) latest = std::max(latest, TimeOf(record));
+  ExpectFindings(expected, ReadLines(reference.string() + "-alerts.jsonl"), /*killed=*/true,
+                 latest);
 }
 
 }  // namespace trailsight::partitions_test
