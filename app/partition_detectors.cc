@@ -167,24 +167,36 @@ void PartitionDetectors::ChangesLost() {
   for (Held& held : held_) held.detector->MarkAllChanged();
 }
 
-void PartitionDetectors::StartChangelogRead(const std::string& topic, std::int32_t partition) {
+void PartitionDetectors::QueueChangelogRead(const std::string& topic, std::int32_t partition) {
   Restoring& restoring = restoring_.emplace_back();
   restoring.topic = topic;
   restoring.partition = partition;
   restoring.started = std::chrono::steady_clock::now();
-  // The thread touches the changelog reader and its own copies only: no interner, no Detector.
-  restoring.read = std::async(std::launch::async,
-                              [reader = wiring_.changelog, prefix = topic + kTopicEnd,
-                               partition]() -> common::Result<ChangelogState> {
-                                ChangelogState newest;
-                                common::Status read = reader->Read(
-                                    partition, [&](std::string_view key, std::string_view value) {
-                                      if (key.starts_with(prefix))
-                                        newest[std::string(key.substr(prefix.size()))] = value;
-                                    });
-                                if (!read) return read.error();
-                                return newest;
-                              });
+}
+
+void PartitionDetectors::StartQueuedReads() {
+  std::size_t running = 0;
+  for (const Restoring& restoring : restoring_) running += restoring.read.valid() ? 1 : 0;
+  for (Restoring& restoring : restoring_) {
+    if (running >= kConcurrentReads) return;
+    if (restoring.read.valid()) continue;
+    ++running;
+    // The thread touches the changelog reader and its own copies only: no interner, no
+    // Detector.
+    restoring.read =
+        std::async(std::launch::async,
+                   [reader = wiring_.changelog, prefix = restoring.topic + kTopicEnd,
+                    partition = restoring.partition]() -> common::Result<ChangelogState> {
+                     ChangelogState newest;
+                     common::Status read =
+                         reader->Read(partition, [&](std::string_view key, std::string_view value) {
+                           if (key.starts_with(prefix))
+                             newest[std::string(key.substr(prefix.size()))] = value;
+                         });
+                     if (!read) return read.error();
+                     return newest;
+                   });
+  }
 }
 
 common::Status PartitionDetectors::Install(Restoring& restoring) {
@@ -208,26 +220,32 @@ common::Status PartitionDetectors::Install(Restoring& restoring) {
 
 common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::FinishRestores(
     bool wait) {
+  // A read is ready when it ran and finished (or, when `wait`, once it finishes).
   const auto ready = [wait](const std::future<common::Result<ChangelogState>>& read) {
-    return wait || read.wait_for(std::chrono::seconds{0}) == std::future_status::ready;
+    return read.valid() &&
+           (wait || read.wait_for(std::chrono::seconds{0}) == std::future_status::ready);
   };
   std::erase_if(abandoned_, ready);  // waits for each when `wait`
   std::vector<consumers::PartitionOffset> finished;
-  for (auto it = restoring_.begin(); it != restoring_.end();) {
-    if (!ready(it->read)) {
-      ++it;
-      continue;
+  do {
+    StartQueuedReads();
+    for (auto it = restoring_.begin(); it != restoring_.end();) {
+      if (!ready(it->read)) {
+        ++it;
+        continue;
+      }
+      if (common::Status installed = Install(*it); !installed) {
+        const std::string where = fmt::format("{}/{}", it->topic, it->partition);
+        restoring_.erase(it);
+        return common::Error{common::ErrorCode::kIo,
+                             fmt::format("state: {}: restoring from the changelog: {}", where,
+                                         installed.error().message)};
+      }
+      finished.push_back({it->topic, it->partition, consumers::kUnknownOffset});
+      it = restoring_.erase(it);
     }
-    if (common::Status installed = Install(*it); !installed) {
-      const std::string where = fmt::format("{}/{}", it->topic, it->partition);
-      restoring_.erase(it);
-      return common::Error{common::ErrorCode::kIo,
-                           fmt::format("state: {}: restoring from the changelog: {}", where,
-                                       installed.error().message)};
-    }
-    finished.push_back({it->topic, it->partition, consumers::kUnknownOffset});
-    it = restoring_.erase(it);
-  }
+  } while (wait && !restoring_.empty());
+  StartQueuedReads();  // in the places of those finished
   return finished;
 }
 
@@ -281,7 +299,7 @@ common::Result<PartitionDetectors::RestoreStart> PartitionDetectors::Restore(
       kept_.erase(kept);
     }
     if (!from_kept && wiring_.changelog != nullptr) {
-      StartChangelogRead(partition.topic, partition.partition);
+      QueueChangelogRead(partition.topic, partition.partition);
       start.restoring.push_back({partition.topic, partition.partition, consumers::kUnknownOffset});
       continue;
     }
@@ -289,6 +307,7 @@ common::Result<PartitionDetectors::RestoreStart> PartitionDetectors::Restore(
     keys += detector->key_count();
     held_.push_back({partition.topic, partition.partition, std::move(detector)});
   }
+  StartQueuedReads();
   spdlog::info(
       "state: {} assigned partitions: {} restored from kept state ({} keys), {} being read from "
       "the changelog",
@@ -302,7 +321,7 @@ bool PartitionDetectors::Drop(const std::vector<consumers::PartitionOffset>& par
     auto restoring = std::find_if(restoring_.begin(), restoring_.end(),
                                   [&](const Restoring& r) { return SamePartition(r, partition); });
     if (restoring != restoring_.end()) {
-      abandoned_.push_back(std::move(restoring->read));
+      if (restoring->read.valid()) abandoned_.push_back(std::move(restoring->read));
       restoring_.erase(restoring);
       continue;
     }

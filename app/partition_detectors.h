@@ -163,12 +163,17 @@ class PartitionDetectors {
   struct Restoring {
     std::string topic;
     std::int32_t partition = 0;
-    std::future<common::Result<ChangelogState>> read;
-    std::chrono::steady_clock::time_point started;
+    std::future<common::Result<ChangelogState>> read;  // invalid while queued
+    std::chrono::steady_clock::time_point started;     // queued, then read
   };
+  // Changelog reads at once, each a thread and a consumer; the others queue. A rebalance may
+  // assign dozens of partitions: more reads than this would only share the same bandwidth.
+  static constexpr std::size_t kConcurrentReads = 4;
   std::unique_ptr<detector::Detector> NewDetector() const;
-  // Starts reading the changelog's records of `topic` in `partition` on a thread of its own.
-  void StartChangelogRead(const std::string& topic, std::int32_t partition);
+  // Queues a read of the changelog's records of `topic` in `partition`.
+  void QueueChangelogRead(const std::string& topic, std::int32_t partition);
+  // Starts queued reads, each on a thread of its own, up to kConcurrentReads running.
+  void StartQueuedReads();
   // Loads a finished read into a new held Detector.
   common::Status Install(Restoring& restoring);
   Held* Find(std::string_view topic, std::int32_t partition);

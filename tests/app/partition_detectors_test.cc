@@ -6,6 +6,7 @@
 #include <future>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/time.h"
@@ -290,6 +291,29 @@ TEST_F(PartitionDetectorsTest, AChangelogRestoreRunsBesideThePartitionsHeld) {
   EXPECT_EQ(b.restoring(), 0u);
   EXPECT_EQ(b.key_count(), 3u) << "partition 0's two keys, partition 1's restored one";
   EXPECT_EQ(b.restores().from_changelog, 2u);
+}
+
+TEST_F(PartitionDetectorsTest, AtMostFourChangelogReadsRunAtOnceAndTheRestQueue) {
+  MemoryChangelog changelog;
+  std::promise<void> open;
+  changelog.gate = open.get_future().share();
+  PartitionDetectors detectors = Make(&changelog);
+  std::vector<PartitionOffset> partitions;
+  for (std::int32_t partition = 0; partition < 6; ++partition) {
+    partitions.push_back({"in", partition, consumers::kUnknownOffset});
+  }
+  ASSERT_EQ(detectors.Restore(partitions, {})->restoring.size(), 6u);
+  for (int i = 0; i < 200 && changelog.reads < 4; ++i) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(changelog.reads, 4) << "two wait for a free place";
+
+  open.set_value();
+  const common::Result<std::vector<PartitionOffset>> finished =
+      detectors.FinishRestores(/*wait=*/true);
+  ASSERT_TRUE(finished.has_value()) << finished.error().message;
+  EXPECT_EQ(finished->size(), 6u);
+  EXPECT_EQ(changelog.reads, 6);
+  EXPECT_EQ(detectors.held(), 6u);
 }
 
 TEST_F(PartitionDetectorsTest, AChangelogThatCannotBeReadFailsTheRestoreNamingThePartition) {
