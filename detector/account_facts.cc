@@ -16,17 +16,20 @@ AccountFacts::Day AccountFacts::DayOf(common::Seconds time) {
   return static_cast<Day>(std::chrono::floor<std::chrono::days>(time).time_since_epoch().count());
 }
 
-AccountFacts::Account& AccountFacts::Find(common::Symbol account, common::Seconds time,
+AccountFacts::Account* AccountFacts::Find(common::Symbol account, common::Seconds time,
                                           bool& added) {
-  const auto [it, inserted] =
-      index_.try_emplace(account, static_cast<std::uint32_t>(accounts_.size()));
-  added = inserted;
-  if (inserted) {
-    Account& entry = accounts_.emplace_back();
-    entry.account = account;
-    entry.first_seen = time;
+  added = false;
+  if (auto it = index_.find(account); it != index_.end()) return &accounts_[it->second];
+  if (accounts_.size() >= max_accounts_) {
+    ++refused_;
+    return nullptr;
   }
-  return accounts_[it->second];
+  index_.emplace(account, static_cast<std::uint32_t>(accounts_.size()));
+  Account& entry = accounts_.emplace_back();
+  entry.account = account;
+  entry.first_seen = time;
+  added = true;
+  return &entry;
 }
 
 void AccountFacts::MarkChanged(std::uint32_t index) {
@@ -42,7 +45,9 @@ AccountFacts::Before AccountFacts::Observe(const common::Event& event) {
     return before;
   }
   bool added = false;
-  Account& account = Find(event.account, event.time, added);
+  Account* found = Find(event.account, event.time, added);
+  if (found == nullptr) return before;
+  Account& account = *found;
   const auto index = static_cast<std::uint32_t>(&account - accounts_.data());
   if (added) {
     MarkChanged(index);
@@ -94,7 +99,9 @@ common::Status AccountFacts::Merge(std::string_view account_name, std::string_vi
   const common::Symbol symbol = interner_.Intern(account_name);
   if (symbol == common::kNoSymbol) return common::Ok();
   bool added = false;
-  Account& account = Find(symbol, first_seen, added);
+  Account* found = Find(symbol, first_seen, added);
+  if (found == nullptr) return common::Ok();  // counted in refused()
+  Account& account = *found;
   account.first_seen = std::min(account.first_seen, first_seen);
   for (const auto& [name, day] : regions) {
     const common::Symbol region = interner_.Intern(name);

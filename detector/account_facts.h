@@ -27,8 +27,10 @@ namespace trailsight::detector {
 // the first sighting in seconds since the epoch, then each region with its day.
 //
 // Memory: an entry per account and per (account, region) written in; Observe allocates only
-// for an account or a region it has not seen. Thread safety: none; the pipeline's thread
-// owns it.
+// for an account or a region it has not seen. At most `max_accounts` accounts are learned
+// (records forging account IDs by the million must not grow it, nor the global table, without
+// bound); a new account beyond it is counted in refused() and stays unknown (young).
+// Thread safety: none; the pipeline's thread owns it.
 class AccountFacts {
  public:
   using Day = std::int32_t;  // days since 1970-01-01, UTC
@@ -40,8 +42,11 @@ class AccountFacts {
     std::optional<Day> last_write_day;          // its last write in the region
   };
 
+  static constexpr std::size_t kMaxAccounts = 100'000;
+
   // `interner` resolves the events' symbols and interns merged names; it must outlive this.
-  explicit AccountFacts(common::StringInterner& interner) : interner_(interner) {}
+  explicit AccountFacts(common::StringInterner& interner, std::size_t max_accounts = kMaxAccounts)
+      : interner_(interner), max_accounts_(max_accounts) {}
 
   // Takes one event in and returns what was known before it. One without an account, or
   // whose account or region the interner refused (its overflow symbol), teaches nothing.
@@ -66,6 +71,8 @@ class AccountFacts {
   void MarkAllChanged();
 
   std::size_t accounts() const { return accounts_.size(); }
+  // New accounts not learned because max_accounts were known.
+  std::uint64_t refused() const { return refused_; }
   // The account's first sighting, if it was seen.
   std::optional<common::Seconds> FirstSeen(std::string_view account) const;
   // The last day the account wrote in the region, if it did.
@@ -85,13 +92,16 @@ class AccountFacts {
     bool changed = false;
   };
 
-  // The account's entry, added (first seen at `time`) when new.
-  Account& Find(common::Symbol account, common::Seconds time, bool& added);
+  // The account's entry, added (first seen at `time`) when new; null when it is new and
+  // max_accounts are known.
+  Account* Find(common::Symbol account, common::Seconds time, bool& added);
   const Account* Lookup(std::string_view account) const;
   void MarkChanged(std::uint32_t index);
   std::string Encode(const Account& account) const;
 
   common::StringInterner& interner_;  // outlives this; see the constructor
+  const std::size_t max_accounts_;
+  std::uint64_t refused_ = 0;
   std::vector<Account> accounts_;
   std::unordered_map<common::Symbol, std::uint32_t> index_;  // account symbol -> accounts_
   std::vector<std::uint32_t> changed_;                       // accounts_ indexes, each once

@@ -121,6 +121,25 @@ TEST(AccountFactsTest, AnUnreadableRecordIsRefusedAndChangesNothing) {
   EXPECT_EQ(here.facts.accounts(), 0u);
 }
 
+TEST(AccountFactsTest, ForgedAccountsBeyondTheBoundAreNotLearned) {
+  common::StringInterner interner;
+  AccountFacts facts(interner, /*max_accounts=*/2);
+  common::Event event;
+  event.time = At("2024-06-01T00:00:00Z");
+  event.region = interner.Intern("us-east-1");
+  for (const char* account : {"111111111111", "222222222222", "333333333333"}) {
+    event.account = interner.Intern(account);
+    facts.Observe(event);
+  }
+  EXPECT_EQ(facts.accounts(), 2u);
+  EXPECT_EQ(facts.refused(), 1u);
+  EXPECT_FALSE(facts.FirstSeen("333333333333").has_value()) << "unknown: young";
+  EXPECT_TRUE(facts.Merge("444444444444",
+                          std::string_view("\x01\x00\x00", 3)));  // well formed, not learned
+  EXPECT_EQ(facts.accounts(), 2u);
+  EXPECT_EQ(facts.refused(), 2u);
+}
+
 TEST(NoveltyRulesTest, AWarmAccountsFirstWriteInAnUnusedRegionAlertsOnce) {
   Instance here;
   here.WarmInUsEast1("111122223333");
