@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "alerts/insight_ids.h"
@@ -39,10 +40,60 @@ common::Status WriteGzip(const std::filesystem::path& path, const std::string& c
   return common::Ok();
 }
 
+// Values quoted in error messages are cut here: enough to recognise, too short to flood a log.
+constexpr std::size_t kMaxQuotedBytes = 40;
+
+bool IsLowercaseWord(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return true;
+}
+
+bool IsNumber(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// An AWS account ID: exactly 12 ASCII digits.
+bool IsAccountId(std::string_view account) { return account.size() == 12 && IsNumber(account); }
+
+// AWS region syntax, [a-z]{2}(-[a-z]+)+-[0-9]+: us-east-1, us-gov-west-1, cn-north-1.
+bool IsRegionName(std::string_view region) {
+  const std::size_t first_dash = region.find('-');
+  const std::size_t last_dash = region.rfind('-');
+  if (first_dash != 2 || last_dash == first_dash) return false;
+  if (!IsLowercaseWord(region.substr(0, 2)) || !IsNumber(region.substr(last_dash + 1))) {
+    return false;
+  }
+  std::string_view words = region.substr(first_dash + 1, last_dash - first_dash - 1);
+  for (std::size_t dash = words.find('-'); dash != std::string_view::npos; dash = words.find('-')) {
+    if (!IsLowercaseWord(words.substr(0, dash))) return false;
+    words.remove_prefix(dash + 1);
+  }
+  return IsLowercaseWord(words);
+}
+
+common::Error InvalidPathField(std::string_view field, std::string_view value) {
+  const bool cut = value.size() > kMaxQuotedBytes;
+  return common::Error{
+      common::ErrorCode::kInvalidArgument,
+      fmt::format(
+          "insights output: finding not written: {} {:?}{} cannot name a folder ({})", field,
+          value.substr(0, kMaxQuotedBytes), cut ? "..." : "",
+          field == "account" ? "must be 12 digits" : "must be an AWS region such as us-east-1")};
+}
+
 }  // namespace
 
-std::filesystem::path InsightObjectPath(const common::Finding& finding) {
+common::Result<std::filesystem::path> InsightObjectPath(const common::Finding& finding) {
   const common::InsightKey& key = finding.key;
+  if (!IsAccountId(key.account)) return InvalidPathField("account", key.account);
+  if (!IsRegionName(key.region)) return InvalidPathField("region", key.region);
   const std::chrono::year_month_day date{std::chrono::floor<std::chrono::days>(finding.event_time)};
   const std::string file_name =
       fmt::format("{}_CloudTrail-Insight_{}_{}_{}.json.gz", key.account, key.region,
@@ -64,7 +115,9 @@ common::Result<std::unique_ptr<S3LayoutSink>> S3LayoutSink::Create(
 }
 
 common::Status S3LayoutSink::Publish(const common::Finding& finding) {
-  const std::filesystem::path path = root_ / InsightObjectPath(finding);
+  const common::Result<std::filesystem::path> object = InsightObjectPath(finding);
+  if (!object) return object.error();
+  const std::filesystem::path path = root_ / *object;
   std::error_code error;
   std::filesystem::create_directories(path.parent_path(), error);
   if (error) {

@@ -118,10 +118,11 @@ TEST(JsonLinesSinkTest, CreateNamesThePathWhenItCannotOpen) {
 TEST(S3LayoutSinkTest, ObjectPathFollowsTheCloudTrailInsightLayout) {
   const common::Finding finding = EndAfterOneMinute(ErrorRateStart());
 
-  const std::string path = InsightObjectPath(finding).string();
+  const common::Result<std::filesystem::path> path = InsightObjectPath(finding);
 
   const std::string id = DeriveObjectId(DeriveInsightIds(finding).event_id);
-  EXPECT_EQ(path,
+  ASSERT_TRUE(path) << path.error().message;
+  EXPECT_EQ(path->string(),
             "AWSLogs/888888888888/CloudTrail-Insight/us-east-1/2024/12/11/"
             "888888888888_CloudTrail-Insight_us-east-1_20241211T1653Z_" +
                 id + ".json.gz");
@@ -129,8 +130,8 @@ TEST(S3LayoutSinkTest, ObjectPathFollowsTheCloudTrailInsightLayout) {
 }
 
 TEST(S3LayoutSinkTest, StartAndEndGoToDifferentObjects) {
-  EXPECT_NE(InsightObjectPath(ErrorRateStart()),
-            InsightObjectPath(EndAfterOneMinute(ErrorRateStart())));
+  EXPECT_NE(*InsightObjectPath(ErrorRateStart()),
+            *InsightObjectPath(EndAfterOneMinute(ErrorRateStart())));
 }
 
 TEST(S3LayoutSinkTest, WritesAGzipRecordsWrapperWithTheRecord) {
@@ -141,7 +142,8 @@ TEST(S3LayoutSinkTest, WritesAGzipRecordsWrapperWithTheRecord) {
   ASSERT_TRUE((*sink)->Publish(ErrorRateStart()));
   ASSERT_TRUE((*sink)->Flush());
 
-  const std::filesystem::path file = folder.path() / "bucket" / InsightObjectPath(ErrorRateStart());
+  const std::filesystem::path file =
+      folder.path() / "bucket" / *InsightObjectPath(ErrorRateStart());
   ASSERT_TRUE(std::filesystem::exists(file)) << file;
   const ordered_json content = ordered_json::parse(ReadGzip(file));
   EXPECT_EQ(content, ordered_json({{"Records", {RenderInsightRecord(ErrorRateStart())}}}));
@@ -162,6 +164,103 @@ TEST(S3LayoutSinkTest, LeavesNoTemporaryFilesAndRewritesTheSameNameOnReplay) {
   }
   EXPECT_EQ(files.size(), 2u);
   for (const std::string& name : files) EXPECT_TRUE(name.ends_with(".json.gz")) << name;
+}
+
+TEST(S3LayoutSinkTest, AcceptsAwsRegionNames) {
+  for (const char* region : {"us-east-1", "us-gov-west-1", "cn-north-1", "eu-central-2"}) {
+    common::Finding finding = ErrorRateStart();
+    finding.key.region = region;
+
+    const common::Result<std::filesystem::path> path = InsightObjectPath(finding);
+
+    ASSERT_TRUE(path) << region << ": " << path.error().message;
+    EXPECT_TRUE(path->string().find(std::string("/CloudTrail-Insight/") + region + "/") !=
+                std::string::npos)
+        << path->string();
+  }
+}
+
+TEST(S3LayoutSinkTest, RefusesAccountsAndRegionsThatCannotNameAFolder) {
+  for (const char* region : {"US-EAST-1", "us-east", "useast-1", "us--east-1", "us-east-1-",
+                             "-us-east-1", "us-east-1a", "us-east-1/..", "u-east-1"}) {
+    common::Finding finding = ErrorRateStart();
+    finding.key.region = region;
+
+    const common::Result<std::filesystem::path> path = InsightObjectPath(finding);
+
+    ASSERT_FALSE(path) << region << " gave " << path->string();
+    EXPECT_EQ(path.error().code, common::ErrorCode::kInvalidArgument);
+  }
+  for (const char* account : {"12345678901", "1234567890123", "12345678901a", " 23456789012"}) {
+    common::Finding finding = ErrorRateStart();
+    finding.key.account = account;
+
+    EXPECT_FALSE(InsightObjectPath(finding)) << account;
+  }
+}
+
+TEST(S3LayoutSinkTest, NamesTheFieldAndQuotesTheValueCutShort) {
+  common::Finding finding = ErrorRateStart();
+  finding.key.account = std::string(40, '.') + "/etc/passwd\n";
+
+  const common::Result<std::filesystem::path> path = InsightObjectPath(finding);
+
+  ASSERT_FALSE(path);
+  EXPECT_NE(path.error().message.find("account \"" + std::string(40, '.') + "\"..."),
+            std::string::npos)
+      << path.error().message;
+  EXPECT_EQ(path.error().message.find("passwd"), std::string::npos) << path.error().message;
+
+  finding = ErrorRateStart();
+  finding.key.region = "us-east-1\n";
+  const common::Result<std::filesystem::path> region_path = InsightObjectPath(finding);
+  ASSERT_FALSE(region_path);
+  EXPECT_NE(region_path.error().message.find("region \"us-east-1\\n\""), std::string::npos)
+      << region_path.error().message;
+}
+
+// A plain value as the sink's messages quote it: cut at 40 bytes.
+std::string QuotedAndCut(const std::string& value) {
+  return value.size() > 40 ? "\"" + value.substr(0, 40) + "\"..." : "\"" + value + "\"";
+}
+
+TEST(S3LayoutSinkTest, WritesNothingOutsideTheRootForRecordValues) {
+  TemporaryFolder folder;
+  const std::filesystem::path root = folder.path() / "bucket";
+  auto sink = S3LayoutSink::Create(root);
+  ASSERT_TRUE(sink) << sink.error().message;
+  // An absolute value inside the test's own folder, so that a sink that followed it could
+  // not write anywhere else on the machine.
+  const std::string absolute = (folder.path() / "abs").string();
+  const std::vector<std::string> hostile = {"..", "../../etc", absolute, "a/b", "123", ""};
+
+  for (const std::string& value : hostile) {
+    common::Finding bad_account = ErrorRateStart();
+    bad_account.key.account = value;
+    common::Finding bad_region = ErrorRateStart();
+    bad_region.key.region = value;
+
+    const common::Status account_status = (*sink)->Publish(bad_account);
+    const common::Status region_status = (*sink)->Publish(bad_region);
+
+    EXPECT_FALSE(account_status) << "account \"" << value << "\" was written";
+    EXPECT_EQ(account_status.error().code, common::ErrorCode::kInvalidArgument);
+    EXPECT_NE(account_status.error().message.find("account " + QuotedAndCut(value)),
+              std::string::npos)
+        << account_status.error().message;
+    EXPECT_FALSE(region_status) << "region \"" << value << "\" was written";
+    EXPECT_EQ(region_status.error().code, common::ErrorCode::kInvalidArgument);
+    EXPECT_NE(region_status.error().message.find("region " + QuotedAndCut(value)),
+              std::string::npos)
+        << region_status.error().message;
+  }
+  ASSERT_TRUE((*sink)->Publish(ErrorRateStart()));  // the sink carries on
+
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder.path())) {
+    if (!entry.is_directory()) files.push_back(entry.path());
+  }
+  EXPECT_EQ(files, std::vector<std::filesystem::path>{root / *InsightObjectPath(ErrorRateStart())});
 }
 
 TEST(OpenInsightSinkTest, DashMeansJsonLinesOnStdout) {
