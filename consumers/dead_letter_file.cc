@@ -1,6 +1,8 @@
 #include "consumers/dead_letter_file.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,11 +14,18 @@ namespace trailsight::consumers {
 
 common::Result<std::unique_ptr<FileDeadLetterSink>> FileDeadLetterSink::Create(
     const std::string& path, std::size_t max_payload_bytes) {
-  auto file = std::make_unique<std::ofstream>(path, std::ios::app | std::ios::binary);
-  if (!file->is_open()) {
+  const auto cannot_open = [&path](int error) {
     return common::Error{common::ErrorCode::kIo, fmt::format("cannot open dead-letter file {}: {}",
-                                                             path, std::strerror(errno))};
-  }
+                                                             path, std::strerror(error))};
+  };
+  // std::ofstream cannot choose the mode of a file it creates, so open(2) creates a missing
+  // file first, with mode 0600 (a umask only removes bits), and the stream then opens it.
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (descriptor < 0) return cannot_open(errno);
+  auto file = std::make_unique<std::ofstream>(path, std::ios::app | std::ios::binary);
+  const int stream_error = errno;
+  ::close(descriptor);
+  if (!file->is_open()) return cannot_open(stream_error);
   return std::unique_ptr<FileDeadLetterSink>(
       new FileDeadLetterSink(std::move(file), path, max_payload_bytes));
 }

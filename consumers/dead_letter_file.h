@@ -26,7 +26,11 @@ class FileDeadLetterSink final : public common::DeadLetterSink {
  public:
   static constexpr std::size_t kDefaultMaxPayloadBytes = 4096;
 
-  // Opens `path` for appending, creating it if needed. Fails with kIo naming the path.
+  // Opens `path` for appending, creating it if needed. Letters copy whole records
+  // (identities, source addresses), so a file this creates is readable and writable by its
+  // owner only (mode 0600, whatever the umask). An existing file keeps its mode: it may be
+  // /dev/null or /dev/stderr, or a file the operator opened up for a log shipper on purpose.
+  // Fails with kIo naming the path.
   static common::Result<std::unique_ptr<FileDeadLetterSink>> Create(
       const std::string& path, std::size_t max_payload_bytes = kDefaultMaxPayloadBytes);
 

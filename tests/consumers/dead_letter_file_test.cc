@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -89,6 +90,48 @@ TEST(FileDeadLetterSinkTest, CreateAppendsToTheFile) {
   const std::vector<Json> lines = ParseLines(text);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1]["position"], "1");
+}
+
+// Sets the process umask for one test and restores the previous one.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : previous_(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(previous_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  const mode_t previous_;
+};
+
+mode_t PermissionBits(const std::string& path) {
+  struct stat status {};
+  EXPECT_EQ(::stat(path.c_str(), &status), 0) << path;
+  return status.st_mode & 0777;
+}
+
+TEST(FileDeadLetterSinkTest, CreateMakesAFileOnlyItsOwnerCanRead) {
+  TempDir dir;
+  const std::string path = dir.Path("dead.jsonl");
+  const ScopedUmask umask(0022);  // the usual default, which would leave the file 0644
+
+  common::Result<std::unique_ptr<FileDeadLetterSink>> sink = FileDeadLetterSink::Create(path);
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  (*sink)->Write({.source = "s", .position = "p", .reason = "r", .payload = "p"});
+
+  EXPECT_EQ(PermissionBits(path), 0600u);
+}
+
+TEST(FileDeadLetterSinkTest, CreateLeavesTheModeOfAnExistingFile) {
+  TempDir dir;
+  const std::string path = dir.Write("dead.jsonl", "");
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+
+  common::Result<std::unique_ptr<FileDeadLetterSink>> sink = FileDeadLetterSink::Create(path);
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  (*sink)->Write({.source = "s", .position = "p", .reason = "r", .payload = "p"});
+
+  EXPECT_EQ(PermissionBits(path), 0640u);
 }
 
 TEST(FileDeadLetterSinkTest, CreateFailsNamingAPathThatCannotBeOpened) {
