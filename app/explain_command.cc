@@ -340,7 +340,8 @@ int RunExplain(const ExplainFlags& flags) {
   detector::Detector detector(config.detector, interner, findings);
   detector.SetMinuteObserver(&timeline);
   consumers::ReplayReader reader(interner, dead_letters,
-                                 {.max_record_bytes = config.input.max_record_bytes});
+                                 {.max_record_bytes = config.input.max_record_bytes,
+                                  .min_event_time = config.input.min_event_time});
   int status = 0;
   {
     common::UnwrittenAlerts alerts;  // explain shows one key's minutes, not alerts

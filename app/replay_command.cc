@@ -140,7 +140,8 @@ int RunReplay(const ReplayFlags& flags) {
     detector.SetMinuteObserver(series.get());
   }
   consumers::ReplayReader reader(interner, **dead_letters,
-                                 {.max_record_bytes = config.input.max_record_bytes});
+                                 {.max_record_bytes = config.input.max_record_bytes,
+                                  .min_event_time = config.input.min_event_time});
   int status = 0;
   {
     detector::Pipeline pipeline(interner, &tamper, &novelty, &detector, alert_sink);

@@ -229,6 +229,7 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
        .properties = config.kafka.properties,
        .max_record_bytes = config.input.max_record_bytes,
        .future_skew = config.kafka.future_skew,
+       .min_event_time = config.input.min_event_time,
        // Every (account, region) of the repartition topic is on one partition and arrives
        // there in the re-keyer's event-time step, so a partition read to its end need not
        // hold the others back: many pairs hash to few partitions, and an empty one would
@@ -298,6 +299,7 @@ common::Status Service::Parts::BuildRekeying() {
                                       .properties = config.kafka.properties,
                                       .max_record_bytes = config.input.max_record_bytes,
                                       .future_skew = config.kafka.future_skew,
+                                      .min_event_time = config.input.min_event_time,
                                       .alignment = AlignmentFor(config, until_caught_up)},
                                      *interner, *dead_letters, *rekeyer);
   if (!created) return created.error();

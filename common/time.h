@@ -15,6 +15,11 @@ using Minute = std::chrono::sys_time<std::chrono::minutes>;
 using Hour = std::chrono::sys_time<std::chrono::hours>;
 using Day = std::chrono::sys_days;
 
+// When CloudTrail began recording (it launched in November 2013): no genuine record is
+// older. The default lower bound on accepted event times (input.min_event_time).
+inline constexpr Seconds kCloudTrailBegan{
+    std::chrono::sys_days{std::chrono::year{2013} / std::chrono::November / 1}};
+
 inline Minute FloorMinute(Seconds time) { return std::chrono::floor<std::chrono::minutes>(time); }
 
 // Parses CloudTrail's UTC timestamps: "2024-07-31T13:06:24Z", with optional fractional

@@ -107,6 +107,12 @@ void ReadInput(FieldReader& read, InputSettings& input) {
       "input.max_record_bytes", input.max_record_bytes, 1024, std::size_t{1} << 30);
   input.dead_letter_path = read.Optional("input.dead_letter_path", input.dead_letter_path);
   read.Check(!input.dead_letter_path.empty(), "input.dead_letter_path", "must not be empty");
+  const std::string min_event_time =
+      read.Optional("input.min_event_time", common::FormatUtcTimestamp(input.min_event_time));
+  const common::Result<common::Seconds> parsed_min = common::ParseUtcTimestamp(min_event_time);
+  read.Check(parsed_min.has_value(), "input.min_event_time",
+             "must be an RFC 3339 UTC timestamp such as \"2013-11-01T00:00:00Z\"");
+  if (parsed_min) input.min_event_time = *parsed_min;
   input.max_interned_strings = read.OptionalBetween<std::size_t>(
       "input.max_interned_strings", input.max_interned_strings, 1000, 1'000'000'000);
   input.max_interned_bytes = read.OptionalBetween<std::size_t>(

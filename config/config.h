@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/time.h"
 #include "config/bind_address.h"
 #include "detector/novelty_rules.h"
 #include "detector/options.h"
@@ -24,6 +25,9 @@ struct InputSettings {
   std::vector<std::string> files;
   std::size_t max_record_bytes = 50u << 20;  // larger records are dead-lettered, truncated
   std::string dead_letter_path = "trailsight-dead-letters.jsonl";  // JSON lines of rejects
+  // Records dated earlier are dead-lettered, in replay and from Kafka (Go's zero time
+  // 0001-01-01T00:00:00Z is the usual culprit); default: when CloudTrail began.
+  common::Seconds min_event_time = common::kCloudTrailBegan;
   // Caps on distinct strings (account, region, source, eventName, principal, user agent,
   // error code, bucket) held in memory; beyond either, a new string counts as "(overflow)"
   // and a kCapReached alert is raised (see common/interner.h).

@@ -349,6 +349,11 @@ void InputSession::HandleRecord(std::size_t from, std::size_t to, bool oversized
     Reject(position(), event.error().message, record);
     return;
   }
+  if (event->time < context_.options.min_event_time) {
+    ++context_.counters.early_dated;
+    Reject(position(), EarlyDatedReason(event->time, context_.options.min_event_time), record);
+    return;
+  }
   ++context_.counters.records;
   receiver_.OnEvent(*event);
 }

@@ -299,6 +299,11 @@ void KafkaSource::OnRecord(const common::Event& event, std::size_t index,
                payload);
     return;
   }
+  if (event.time < options_.min_event_time) {
+    ++counters_.early_dated;
+    DeadLetter(index, EarlyDatedReason(event.time, options_.min_event_time), payload);
+    return;
+  }
   aligner_.Buffer(message_partition_, event);
 }
 

@@ -16,6 +16,7 @@
 #include "common/interner.h"
 #include "common/rate_limiter.h"
 #include "common/result.h"
+#include "common/time.h"
 #include "consumers/dead_letter_producer.h"
 #include "consumers/fetch_waker.h"
 #include "consumers/message_decoder.h"
@@ -40,6 +41,8 @@ struct KafkaSourceOptions {
   // Events later than the wall clock plus this are dead-lettered (DESIGN.md "Time"); 0
   // disables the check.
   std::chrono::seconds future_skew{900};
+  // Events dated before this are dead-lettered (see InputOptions::min_event_time).
+  common::Seconds min_event_time = common::kCloudTrailBegan;
   // How long Commit() waits for the group coordinator's answer before it fails.
   std::chrono::milliseconds commit_timeout{10000};
   // Bound of Committed(): long enough to outlast a transaction a killed instance left open
@@ -85,7 +88,8 @@ struct KafkaSourceCounters {
   std::uint64_t records = 0;            // records handed to the receiver as Events
   std::uint64_t malformed = 0;          // messages, or records in a batch, that did not parse
   std::uint64_t future_dated = 0;       // records whose eventTime is beyond wall clock + skew
-  std::uint64_t dead_lettered = 0;      // malformed + future_dated: letters written
+  std::uint64_t early_dated = 0;        // records whose eventTime is before min_event_time
+  std::uint64_t dead_lettered = 0;      // malformed + future_dated + early_dated: letters written
   std::uint64_t dead_letters_lost = 0;  // letters the dead-letter topic did not take
   std::uint64_t broker_errors = 0;      // errors librdkafka reported while polling
   std::uint64_t commit_errors = 0;      // Commit() calls that failed
@@ -113,11 +117,12 @@ struct KafkaSourceCounters {
 // are revoked, and choose where assigned partitions start.
 //
 // Bad input (DESIGN.md "Bad input"): a message that cannot be read, a bad record in a batch,
-// a message over max_record_bytes and a record dated beyond wall clock + future_skew each
-// become one dead letter, with the source "topic/partition", the position "offset N" (or
-// "offset N record I" in a batch) and the reason, written to the DeadLetterSink and, when a
-// dead-letter topic is set, produced there (see DeadLetterProducer for the headers). The
-// message still counts as handled, so its position advances and the stream goes on.
+// a message over max_record_bytes and a record dated beyond wall clock + future_skew or
+// before min_event_time each become one dead letter, with the source "topic/partition", the
+// position "offset N" (or "offset N record I" in a batch) and the reason, written to the
+// DeadLetterSink and, when a dead-letter topic is set, produced there (see
+// DeadLetterProducer for the headers). The message still counts as handled, so its position
+// advances and the stream goes on.
 //
 // Threads: the source is used from one thread, which calls every method; the receiver, the
 // listener and the sinks are called on it. librdkafka's own threads are internal to it.

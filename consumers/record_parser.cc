@@ -382,4 +382,10 @@ bool IsReadOnlyName(std::string_view event_name) {
   return false;
 }
 
+std::string EarlyDatedReason(common::Seconds time, common::Seconds min_event_time) {
+  if (time >= min_event_time) return {};
+  return fmt::format("eventTime {} is before min_event_time {}", common::FormatUtcTimestamp(time),
+                     common::FormatUtcTimestamp(min_event_time));
+}
+
 }  // namespace trailsight::consumers

@@ -3,18 +3,27 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/event.h"
 #include "common/interner.h"
 #include "common/result.h"
+#include "common/time.h"
 
 namespace trailsight::consumers {
 
 // Limits that protect the reader from hostile or broken input.
 struct InputOptions {
   std::size_t max_record_bytes = 50u << 20;  // larger records are dead-lettered, not parsed
+  // Records dated earlier are dead-lettered: no genuine record is older, and a zero time
+  // (Go's 0001-01-01T00:00:00Z) would poison the detector's minute windows.
+  common::Seconds min_event_time = common::kCloudTrailBegan;
 };
+
+// Returns the dead-letter reason of an event dated before `min_event_time`, naming its
+// eventTime and the bound, or an empty string when `time` is at or after the bound.
+std::string EarlyDatedReason(common::Seconds time, common::Seconds min_event_time);
 
 // Turns one CloudTrail record (a JSON object) into an Event, following DESIGN.md "Records to
 // keys": account is recipientAccountId (else userIdentity.accountId), time is eventTime (else

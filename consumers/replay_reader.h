@@ -19,10 +19,11 @@ class InputStream;
 
 // What a ReplayReader has read so far, over all its inputs.
 struct InputCounters {
-  std::uint64_t inputs = 0;     // inputs opened and read
-  std::uint64_t records = 0;    // records handed to a receiver as Events
-  std::uint64_t malformed = 0;  // dead letters written (bad records and bad input)
-  std::uint64_t bytes = 0;      // bytes read, after gunzip
+  std::uint64_t inputs = 0;       // inputs opened and read
+  std::uint64_t records = 0;      // records handed to a receiver as Events
+  std::uint64_t malformed = 0;    // dead letters written (bad records and bad input)
+  std::uint64_t early_dated = 0;  // records dated before min_event_time (in malformed too)
+  std::uint64_t bytes = 0;        // bytes read, after gunzip
 };
 
 // Replays CloudTrail records from files or stdin. The shape of an input is detected from its
@@ -35,11 +36,12 @@ struct InputCounters {
 // its own. Gzip is detected by its magic bytes. Inputs are read in chunks, so memory stays
 // bounded by the largest record (at most max_record_bytes) whatever the input's size.
 //
-// Every bad piece of input becomes one dead letter with the source (the path, or "stdin"), a
-// position ("line N" in JSON lines; "record N at byte B" in arrays, N counting from 1 and B
-// the offset of the record's first byte after gunzip; "byte B" otherwise) and the reason;
-// reading then goes on with the next record. A record in a JSON line stops at its newline, so
-// a truncated line costs that line only; a truncated array costs its unfinished tail.
+// Every bad piece of input, and every record dated before InputOptions::min_event_time,
+// becomes one dead letter with the source (the path, or "stdin"), a position ("line N" in
+// JSON lines; "record N at byte B" in arrays, N counting from 1 and B the offset of the
+// record's first byte after gunzip; "byte B" otherwise) and the reason; reading then goes on
+// with the next record. A record in a JSON line stops at its newline, so a truncated line
+// costs that line only; a truncated array costs its unfinished tail.
 //
 // Thread safety: none; the reader is single-threaded and delivers on the calling thread.
 class ReplayReader {

@@ -272,6 +272,7 @@ TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
   EXPECT_DOUBLE_EQ(config->detector.baseline.peak_margin, defaults.detector.baseline.peak_margin);
   EXPECT_EQ(config->input.max_record_bytes, defaults.input.max_record_bytes);
   EXPECT_EQ(config->input.dead_letter_path, defaults.input.dead_letter_path);
+  EXPECT_EQ(config->input.min_event_time, defaults.input.min_event_time);
   EXPECT_EQ(config->outputs.insights, defaults.outputs.insights);
   EXPECT_EQ(config->outputs.alerts, defaults.outputs.alerts);
   EXPECT_EQ(config->kafka.alerts_topic, defaults.kafka.alerts_topic);
@@ -376,6 +377,21 @@ kafka:
   EXPECT_EQ(config->tamper.rules[1].severity, common::Severity::kCritical);
   EXPECT_EQ(config->outputs.alerts, "alerts.jsonl");
   EXPECT_EQ(config->kafka.alerts_topic, "soc-alerts");
+}
+
+TEST(LoadConfigTest, ReadsTheMinimumEventTimeAndNamesABadOne) {
+  const Config defaults;
+  EXPECT_EQ(common::FormatUtcTimestamp(defaults.input.min_event_time), "2013-11-01T00:00:00Z");
+
+  const common::Result<Config> config =
+      LoadConfigText("input:\n  min_event_time: \"2020-01-02T03:04:05Z\"\n", "test.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(common::FormatUtcTimestamp(config->input.min_event_time), "2020-01-02T03:04:05Z");
+  EXPECT_EQ(Problems("input:\n  min_event_time: yesterday\n"),
+            (std::vector<std::string>{
+                "test.yaml:2:19: input.min_event_time: must be an RFC 3339 UTC timestamp such "
+                "as \"2013-11-01T00:00:00Z\""}));
 }
 
 TEST(LoadConfigTest, ReadsTheNoveltySectionAndNamesItsBadFields) {

@@ -262,6 +262,36 @@ TEST_F(ReplayReaderTest, ReportsAnArrayThatIsNeverClosedAfterItsRecords) {
   EXPECT_THAT(Letters()[0].reason, StartsWith("truncated or invalid JSON: the input ends before"));
 }
 
+TEST_F(ReplayReaderTest, DeadLettersRecordsDatedBeforeTheMinimumEventTime) {
+  const std::string zero_time = MakeRecord("Zero", "0001-01-01T00:00:00Z");
+  const std::string path = dir_.Write("zero.jsonl", MakeRecord("Good") + "\n" + zero_time + "\n");
+
+  Read(path);
+
+  EXPECT_THAT(Names(), ElementsAre("Good"));
+  ASSERT_EQ(Letters().size(), 1u);
+  EXPECT_EQ(Letters()[0].position, "line 2");
+  EXPECT_EQ(Letters()[0].reason,
+            "eventTime 0001-01-01T00:00:00Z is before min_event_time 2013-11-01T00:00:00Z");
+  EXPECT_EQ(Letters()[0].payload, zero_time);
+  EXPECT_EQ(reader_->counters().records, 1u);
+  EXPECT_EQ(reader_->counters().early_dated, 1u);
+  EXPECT_EQ(reader_->counters().malformed, 1u);
+}
+
+TEST_F(ReplayReaderTest, MinimumEventTimeIsInclusiveAndConfigurable) {
+  const std::string path =
+      dir_.Write("bound.jsonl", MakeRecord("AtBound", "2020-01-01T00:00:00Z") + "\n" +
+                                    MakeRecord("Before", "2019-12-31T23:59:59Z") + "\n");
+
+  Read(path, {.min_event_time = common::Seconds{
+                  std::chrono::sys_days{std::chrono::year{2020} / std::chrono::January / 1}}});
+
+  EXPECT_THAT(Names(), ElementsAre("AtBound"));
+  ASSERT_EQ(Letters().size(), 1u);
+  EXPECT_THAT(Letters()[0].reason, StartsWith("eventTime 2019-12-31T23:59:59Z is before"));
+}
+
 TEST_F(ReplayReaderTest, ReportsContentAfterTheRecordsArray) {
   const std::string path =
       dir_.Write("trailing.json", RecordsObject({MakeRecord("A")}) + "\n{\"more\": 1}\n");
