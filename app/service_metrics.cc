@@ -23,6 +23,9 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
       future_events_(registry_.AddCounter(
           "trailsight_future_events_total",
           "Records dated beyond the wall clock plus kafka.future_skew_seconds; dead-lettered.")),
+      early_events_(
+          registry_.AddCounter("trailsight_early_events_total",
+                               "Records dated before input.min_event_time; dead-lettered.")),
       dead_letters_lost_(registry_.AddCounter(
           "trailsight_dead_letters_lost_total",
           "Dead letters the dead-letter topic did not take (the dead-letter file has them).")),
@@ -142,6 +145,7 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   events_in_.Set(keyed.counters().records);
   parse_errors_.Set(input.malformed);
   future_events_.Set(input.future_dated);
+  early_events_.Set(input.early_dated);
   dead_letters_lost_.Set(input.dead_letters_lost);
   broker_errors_.Set(input.broker_errors + (rekeyed ? keyed.counters().broker_errors : 0));
   commit_errors_.Set(keyed.counters().commit_errors);

@@ -97,6 +97,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& events_in_;
   ops::Counter& parse_errors_;
   ops::Counter& future_events_;
+  ops::Counter& early_events_;
   ops::Counter& dead_letters_lost_;
   ops::Counter& broker_errors_;
   ops::Counter& commit_errors_;

@@ -196,17 +196,26 @@ TEST_F(KafkaSourceTest, DeadLettersBadMessagesAndKeepsTheStreamGoing) {
   EXPECT_EQ(topic[0].headers.count("trailsight.source.record"), 0u);
 }
 
-TEST_F(KafkaSourceTest, FutureSkewOfZeroDisablesTheCheck) {
+// Go's zero time is a poison pill for the detector: dead-lettered. A future_skew of zero turns
+// the upper bound off.
+TEST_F(KafkaSourceTest, ARecordBeforeMinEventTimeIsDeadLetteredAndSkewZeroAllowsAnyFuture) {
   KafkaSourceOptions options = Options();
   options.future_skew = std::chrono::seconds(0);
   Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, MakeRecord("Zero", "0001-01-01T00:00:00Z"));
   producer.Send(kTopic, 0, MakeRecord("Future", "2999-01-01T00:00:00Z"));
   producer.Flush();
   auto source = Source(options);
 
-  ASSERT_TRUE(Consume(*source, 1));
+  ASSERT_TRUE(Consume(*source, 1, 1));
 
   EXPECT_EQ(ReceivedNames(), std::vector<std::string>{"Future"});
+  ASSERT_EQ(dead_letters_.letters.size(), 1u);
+  EXPECT_NE(dead_letters_.letters[0].reason.find("eventTime 0001-01-01T00:00:00Z is before "
+                                                 "min_event_time 2013-11-01T00:00:00Z"),
+            std::string::npos)
+      << dead_letters_.letters[0].reason;
+  EXPECT_EQ(source->counters().early_dated, 1u);
 }
 
 // A receiver that checks, while it is handed a record, that Positions() does not count the
