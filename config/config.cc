@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -101,6 +102,40 @@ void ReadNovelty(FieldReader& read, detector::NoveltyOptions& novelty) {
       "novelty.warmup_hours", novelty.warmup.count(), 0, 24 * 400)};
 }
 
+// A kafka.properties value of the form "${env:NAME}" or "${file:PATH}" names where a secret
+// is instead of holding it: the environment variable NAME, or the contents of the file at
+// PATH (at most kMaxSecretBytes, one trailing newline dropped). Replaces `value` with the
+// secret, or returns the problem, which names the variable or the file, never a value.
+constexpr std::size_t kMaxSecretBytes = 64 * 1024;
+
+std::optional<std::string> ResolveSecret(std::string_view /*property*/, std::string& value) {
+  if (!value.starts_with("${") || !value.ends_with("}")) return std::nullopt;
+  const std::string_view reference = std::string_view(value).substr(2, value.size() - 3);
+  if (reference.starts_with("env:")) {
+    const std::string name(reference.substr(4));
+    const char* secret = name.empty() ? nullptr : std::getenv(name.c_str());
+    if (secret == nullptr) return fmt::format("environment variable {} is not set", name);
+    value = secret;
+    return std::nullopt;
+  }
+  if (reference.starts_with("file:")) {
+    const std::string path(reference.substr(5));
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return fmt::format("cannot read the file {}", path);
+    std::string secret(kMaxSecretBytes + 1, '\0');
+    file.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+    secret.resize(static_cast<std::size_t>(file.gcount()));
+    if (secret.size() > kMaxSecretBytes) {
+      return fmt::format("the file {} is larger than {} bytes", path, kMaxSecretBytes);
+    }
+    if (secret.ends_with('\n')) secret.pop_back();
+    if (secret.ends_with('\r')) secret.pop_back();
+    value = std::move(secret);
+    return std::nullopt;
+  }
+  return std::string("a reference must be ${env:NAME} or ${file:PATH}");
+}
+
 void ReadInput(FieldReader& read, InputSettings& input) {
   input.files = read.OptionalStrings("input.files", input.files);
   input.max_record_bytes = read.OptionalBetween<std::size_t>(
@@ -137,7 +172,7 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
   kafka.alerts_topic = read.Optional("kafka.alerts_topic", kafka.alerts_topic);
   read.Check(!kafka.alerts_topic.empty(), "kafka.alerts_topic", "must not be empty");
   kafka.dead_letter_topic = read.Optional("kafka.dead_letter_topic", kafka.dead_letter_topic);
-  kafka.properties = read.OptionalStringMap("kafka.properties");
+  kafka.properties = read.OptionalStringMap("kafka.properties", ResolveSecret);
   kafka.future_skew = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
       "kafka.future_skew_seconds", kafka.future_skew.count(), 0, 86'400)};
   kafka.idle_after = std::chrono::seconds{read.OptionalBetween<std::int64_t>(

@@ -181,7 +181,8 @@ std::vector<std::string> FieldReader::OptionalStrings(std::string_view path,
   return values;
 }
 
-std::map<std::string, std::string> FieldReader::OptionalStringMap(std::string_view path) {
+std::map<std::string, std::string> FieldReader::OptionalStringMap(std::string_view path,
+                                                                  const ResolveValue& resolve) {
   known_paths_.emplace(path);
   std::map<std::string, std::string> values;
   const std::optional<Entry> entry = Find(path);
@@ -195,7 +196,14 @@ std::map<std::string, std::string> FieldReader::OptionalStringMap(std::string_vi
       AddProblemAt(item.first.Mark(), path, "every entry must be `name: value`");
       continue;
     }
-    values.emplace(item.first.Scalar(), item.second.Scalar());
+    std::string value = item.second.Scalar();
+    if (resolve) {
+      if (std::optional<std::string> problem = resolve(item.first.Scalar(), value)) {
+        AddProblemAt(item.second.Mark(), fmt::format("{}.{}", path, item.first.Scalar()), *problem);
+        continue;
+      }
+    }
+    values.emplace(item.first.Scalar(), std::move(value));
   }
   return values;
 }

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -87,8 +88,13 @@ class FieldReader {
   std::size_t OptionalListSize(std::string_view path);
 
   // Returns the mapping at `path` with free-form keys (librdkafka properties, say): every
-  // key is accepted, every value must be a scalar. Empty when absent.
-  std::map<std::string, std::string> OptionalStringMap(std::string_view path);
+  // key is accepted, every value must be a scalar. Empty when absent. `resolve`, when given,
+  // may replace each value in place; a message it returns is recorded against "PATH.KEY" at
+  // the value's position, and the entry is left out.
+  using ResolveValue =
+      std::function<std::optional<std::string>(std::string_view key, std::string& value)>;
+  std::map<std::string, std::string> OptionalStringMap(std::string_view path,
+                                                       const ResolveValue& resolve = {});
 
   // Records `message` against `path` (at the value's position when the file sets it)
   // unless `condition` holds.

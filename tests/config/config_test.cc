@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -311,6 +312,46 @@ state:
   EXPECT_EQ(config->kafka.insights_topic, "trailsight-insights");  // default kept
   EXPECT_EQ(config->state.dir, "/var/lib/trailsight");
   EXPECT_EQ(config->state.snapshot_interval, std::chrono::seconds{30});
+}
+
+// Secrets need not sit in the file: a property may name an environment variable or a file,
+// and a problem with either names it, never a value.
+TEST(LoadConfigTest, APropertyMayComeFromTheEnvironmentOrAFile) {
+  const std::filesystem::path secret_file =
+      std::filesystem::temp_directory_path() / "trailsight-config-test-jaas";
+  std::ofstream(secret_file) << "org.apache.kafka.common.security.scram.ScramLoginModule "
+                                "required username=\"bob\" password=\"s3cret\";\n";
+  ::setenv("TRAILSIGHT_TEST_SASL_PASSWORD", "hunter2", 1);
+  const common::Result<Config> config = LoadConfigText(
+      "kafka:\n  properties:\n    sasl.password: ${env:TRAILSIGHT_TEST_SASL_PASSWORD}\n"
+      "    sasl.jaas.config: ${file:" +
+          secret_file.string() + "}\n    linger.ms: 5\n",
+      "test.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->kafka.properties.at("sasl.password"), "hunter2");
+  EXPECT_EQ(config->kafka.properties.at("sasl.jaas.config"),
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bob\" "
+            "password=\"s3cret\";");
+  EXPECT_EQ(config->kafka.properties.at("linger.ms"), "5");
+
+  ::unsetenv("TRAILSIGHT_TEST_SASL_PASSWORD");
+  std::ofstream(secret_file) << std::string(70 * 1024, 'x');
+  EXPECT_EQ(
+      Problems("kafka:\n  properties:\n    sasl.password: ${env:TRAILSIGHT_TEST_SASL_PASSWORD}\n"
+               "    sasl.jaas.config: ${file:" +
+               secret_file.string() +
+               "}\n    ssl.key.password: ${file:/nonexistent/key-password}\n"
+               "    sasl.username: ${vault:bob}\n"),
+      (std::vector<std::string>{
+          "test.yaml:3:20: kafka.properties.sasl.password: environment variable "
+          "TRAILSIGHT_TEST_SASL_PASSWORD is not set",
+          "test.yaml:4:23: kafka.properties.sasl.jaas.config: the file " + secret_file.string() +
+              " is larger than 65536 bytes",
+          "test.yaml:5:23: kafka.properties.ssl.key.password: cannot read the file "
+          "/nonexistent/key-password",
+          "test.yaml:6:20: kafka.properties.sasl.username: a reference must be ${env:NAME} or "
+          "${file:PATH}"}));
+  std::filesystem::remove(secret_file);
 }
 
 TEST(LoadConfigTest, RejectsAWrongShapeOfTopicsAndProperties) {
