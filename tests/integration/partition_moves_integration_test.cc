@@ -85,10 +85,13 @@ void PartitionsIntegrationTest::MovePartitionsToEmptyDisks(std::string_view assi
       keys_of_a = Sample(*metrics_a, "trailsight_active_keys");
       ASSERT_GT(keys_of_a, 0) << a.Log();
     } else {
+      // Killed once it has counted half and committed state of it, so that B has a
+      // checkpoint to take over (before any, B would rightly read everything again).
       ASSERT_TRUE(WaitFor(
           [&] {
             return Sample(*metrics_a, "trailsight_events_in_total") >=
-                   static_cast<double>(total / 2);
+                       static_cast<double>(total / 2) &&
+                   Sample(*metrics_a, "trailsight_changelog_records_total") > 0;
           },
           180s))
           << a.Log();
