@@ -4,16 +4,14 @@
 
 #include <utility>
 
-#include "consumers/encoded_event.h"
-
 namespace trailsight::app {
 
 Rekeyer::Rekeyer(Options options, const common::StringInterner& interner, RekeyCommitter& committer,
-                 Positions positions)
+                 const RekeyedInput& input)
     : options_(std::move(options)),
       interner_(interner),
       committer_(committer),
-      positions_(std::move(positions)),
+      input_(input),
       batch_(options_.topic) {}
 
 void Rekeyer::OnEvent(const common::Event& event) {
@@ -23,7 +21,7 @@ void Rekeyer::OnEvent(const common::Event& event) {
   key_.push_back('/');
   key_.append(region);
   value_.clear();
-  consumers::AppendEncodedEvent(event, interner_, value_);
+  consumers::AppendEncodedEvent(event, interner_, input_.Delivering(), value_);
   batch_.Add(consumers::RepartitionOf(account, region, options_.partitions), key_, value_);
   ++counters_.records;
 }
@@ -61,7 +59,17 @@ common::Status Rekeyer::Commit() {
   if (failure_) return *failure_;
   std::vector<consumers::PartitionOffset> positions = CommittablePositions();
   last_commit_ = std::chrono::steady_clock::now();
-  if (batch_.size() == 0 && positions == committed_) return common::Ok();
+  const std::string& marks = EncodedMarks();
+  const bool marks_due =
+      marks != committed_marks_ ||
+      (!marks.empty() && last_commit_ - marks_committed_at_ >= options_.marks_refresh);
+  if (batch_.size() == 0 && positions == committed_ && !marks_due) return common::Ok();
+  if (!marks.empty()) {
+    // After this commit's records: each input partition's records up to its mark come first.
+    for (std::int32_t partition = 0; partition < options_.partitions; ++partition) {
+      batch_.Add(partition, {}, marks);
+    }
+  }
   if (common::Status committed = committer_.Commit(batch_, positions); !committed) {
     ++counters_.failed_commits;
     if (committer_.OutcomeUnknown()) {
@@ -77,13 +85,28 @@ common::Status Rekeyer::Commit() {
   ++counters_.commits;
   batch_.Clear();
   committed_ = std::move(positions);
+  committed_marks_ = marks;
+  if (!marks.empty()) marks_committed_at_ = last_commit_;
   return common::Ok();
 }
 
-bool Rekeyer::pending() const { return batch_.size() > 0 || CommittablePositions() != committed_; }
+bool Rekeyer::pending() const {
+  if (batch_.size() > 0 || CommittablePositions() != committed_) return true;
+  const std::string& marks = EncodedMarks();
+  return marks != committed_marks_ ||
+         (!marks.empty() &&
+          std::chrono::steady_clock::now() - marks_committed_at_ >= options_.marks_refresh);
+}
+
+const std::string& Rekeyer::EncodedMarks() const {
+  input_.Marks(marks_);
+  marks_value_.clear();
+  if (!marks_.empty()) consumers::AppendSourceMarks(marks_, marks_value_);
+  return marks_value_;
+}
 
 std::vector<consumers::PartitionOffset> Rekeyer::CommittablePositions() const {
-  std::vector<consumers::PartitionOffset> positions = positions_();
+  std::vector<consumers::PartitionOffset> positions = input_.Positions();
   std::erase_if(positions,
                 [](const consumers::PartitionOffset& position) { return position.offset < 0; });
   return positions;

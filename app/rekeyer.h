@@ -9,7 +9,6 @@
 // were committed).
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "common/event_receiver.h"
 #include "common/interner.h"
 #include "common/result.h"
+#include "consumers/encoded_event.h"
 #include "consumers/kafka_source.h"
 #include "kafka/state_changelog.h"
 
@@ -31,6 +31,19 @@ class RekeyCommitter {
                                 const std::vector<consumers::PartitionOffset>& offsets) = 0;
   // True when the last Commit failed with its outcome unknown: it may still commit.
   virtual bool OutcomeUnknown() const = 0;
+};
+
+// The input the rekeyer re-keys (the service's: its KafkaSource).
+class RekeyedInput {
+ public:
+  virtual ~RekeyedInput() = default;
+  // The positions after the records handed over (KafkaSource::Positions).
+  virtual std::vector<consumers::PartitionOffset> Positions() const = 0;
+  // The partition of the record being handed over; REQUIRES: inside the rekeyer's OnEvent.
+  virtual consumers::EventSource Delivering() const = 0;
+  // Sets `marks` to how far each partition's records were handed over
+  // (KafkaSource::SourceMarks); the views live until the next poll.
+  virtual void Marks(std::vector<consumers::SourceMark>& marks) const = 0;
 };
 
 struct RekeyerCounters {
@@ -53,7 +66,12 @@ struct RekeyerCounters {
 // (it may have committed), and a revoke's commit (the partitions are gone).
 //
 // Partitions start at the group's committed offsets (OnAssign gives none). The record's key
-// is "account/region" and its partition consumers::RepartitionOf; its value the encoded Event.
+// is "account/region" and its partition consumers::RepartitionOf; its value the encoded Event,
+// with the input partition it was read from. Each commit also writes a source-marks record to
+// every partition of the repartition topic (consumers/encoded_event.h): how far each input
+// partition held here was sent, by which the reader of a repartition partition merges the
+// input partitions' records in event-time step (consumers/source_streams.h). A change of the
+// marks alone is also a reason to commit.
 //
 // Thread safety: none; the processing thread calls every method (librdkafka calls the
 // listener's methods on it, inside KafkaSource::Poll).
@@ -64,13 +82,15 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
     std::int32_t partitions = 1;  // its partition count (> 0)
     std::chrono::milliseconds commit_interval{200};
     std::size_t max_batch_bytes = std::size_t{8} << 20;
+    // Unchanged source marks are written again this often, so that the readers do not take an
+    // input partition this rekeyer holds (waiting at its ceiling, say) for one nobody reads:
+    // well below the readers' partition idle timeout.
+    std::chrono::milliseconds marks_refresh{10'000};
   };
-  using Positions = std::function<std::vector<consumers::PartitionOffset>()>;
-
-  // `interner` resolves the Events' symbols; `positions` gives the input's positions after the
-  // records handed over (KafkaSource::Positions). Both and `committer` outlive the rekeyer.
+  // `interner` resolves the Events' symbols; `input` is what they are read from. Both and
+  // `committer` outlive the rekeyer.
   Rekeyer(Options options, const common::StringInterner& interner, RekeyCommitter& committer,
-          Positions positions);
+          const RekeyedInput& input);
 
   void OnEvent(const common::Event& event) override;
   std::vector<consumers::PartitionOffset> OnAssign(
@@ -82,7 +102,7 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
   // Commits the pending records and positions now; Ok when there was nothing to commit.
   common::Status Commit();
 
-  // True while records or positions wait for a commit.
+  // True while records, positions or source marks wait for a commit.
   bool pending() const;
   // Set once a failure stopped the rekeyer: the service must stop without a checkpoint.
   const std::optional<common::Error>& failure() const { return failure_; }
@@ -90,14 +110,20 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
 
  private:
   std::vector<consumers::PartitionOffset> CommittablePositions() const;
+  // The input's source marks, encoded (a source-marks record's value); empty without any.
+  const std::string& EncodedMarks() const;
 
   const Options options_;
   const common::StringInterner& interner_;
   RekeyCommitter& committer_;
-  const Positions positions_;
+  const RekeyedInput& input_;
   kafka::PackedRecords batch_;
   std::string key_, value_;                            // one record's, reused
   std::vector<consumers::PartitionOffset> committed_;  // the positions last committed
+  mutable std::vector<consumers::SourceMark> marks_;   // reused by EncodedMarks
+  mutable std::string marks_value_;                    // reused by EncodedMarks
+  std::string committed_marks_;                        // the marks last committed, encoded
+  std::chrono::steady_clock::time_point marks_committed_at_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
   std::optional<common::Error> failure_;
   RekeyerCounters counters_;

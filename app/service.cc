@@ -12,6 +12,7 @@
 #include "app/config_reload.h"
 #include "app/global_table.h"
 #include "app/partition_detectors.h"
+#include "app/rekey_ceiling.h"
 #include "app/rekeyer.h"
 #include "app/service_metrics.h"
 #include "app/service_parts.h"
@@ -82,6 +83,7 @@ using service_parts::KafkaRekeyCommitter;
 using service_parts::kGlobalLoadTimeout;
 using service_parts::kPollTimeout;
 using service_parts::ReachedEnds;
+using service_parts::RekeyInput;
 using service_parts::ServiceFeed;
 using service_parts::ServiceState;
 using service_parts::WallClock;
@@ -122,8 +124,12 @@ struct Service::Parts {
   // `source` then reads the repartition topic.
   std::unique_ptr<kafka::ChangelogWriter> rekey_writer;
   std::unique_ptr<KafkaRekeyCommitter> rekey_committer;
+  std::unique_ptr<RekeyInput> rekey_input;
   std::unique_ptr<Rekeyer> rekeyer;
   std::unique_ptr<consumers::KafkaSource> rekey_source;
+  std::unique_ptr<RekeyCeiling> rekey_ceiling;
+  std::vector<consumers::SourceMark> rekey_marks;       // reused by SetRekeyCeiling
+  std::vector<consumers::SourcePartition> rekey_owned;  // reused by SetRekeyCeiling
   std::optional<std::vector<std::int64_t>> drain_ends;  // until_caught_up: the keyed topic's
   bool busy = false;  // the last turn handled messages: poll without waiting
   std::unique_ptr<detector::Pipeline> pipeline;
@@ -134,7 +140,8 @@ struct Service::Parts {
 
   common::Status Build(detector::CompiledTuning tuning);
   common::Status BuildChangelog();
-  common::Status BuildRekeying();
+  common::Status BuildRekeying(std::size_t input_partitions);
+  void SetRekeyCeiling();
   bool Drained();
   std::vector<consumers::PartitionOffset> LoadSnapshot();
   common::Status BuildGlobalTable();
@@ -177,9 +184,9 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
   }
 
   // Production brokers create no topic on first use: the outputs are created here.
-  common::Result<int> topics = EnsureServiceTopics(config);
+  common::Result<ServiceTopics> topics = EnsureServiceTopics(config);
   if (!topics) return topics.error();
-  keyed_partitions = *topics;
+  keyed_partitions = topics->keyed_partitions;
   auto letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
   if (!letters) return letters.error();
   dead_letters = *std::move(letters);
@@ -220,6 +227,12 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
       std::move(resume), changelog.get());
   assignments = std::make_unique<AssignmentCounter>(*checkpointer);
   const bool rekeying = !config.kafka.input_keyed_by_account_region;
+  consumers::AlignmentOptions keyed_alignment = AlignmentFor(config, until_caught_up || rekeying);
+  if (rekeying) {
+    // Each repartition partition is read as the input partitions its records came from.
+    keyed_alignment.merge_sources = true;
+    keyed_alignment.sources = std::move(topics->inputs);
+  }
   auto created = consumers::KafkaSource::Create(
       {.brokers = config.kafka.brokers,
        .group_id = config.kafka.group_id,
@@ -230,11 +243,11 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
        .max_record_bytes = config.input.max_record_bytes,
        .future_skew = config.kafka.future_skew,
        .min_event_time = config.input.min_event_time,
-       // Every (account, region) of the repartition topic is on one partition and arrives
-       // there in the re-keyer's event-time step, so a partition read to its end need not
-       // hold the others back: many pairs hash to few partitions, and an empty one would
-       // stop the rest for the idle timeout.
-       .alignment = AlignmentFor(config, until_caught_up || rekeying),
+       // Re-keyed: every (account, region) is on one repartition partition, merged there
+       // from its input partitions by their source marks, so a partition read to its end
+       // holds the others back only as its sources do: many pairs hash to few partitions,
+       // and an empty one would stop the rest for the idle timeout.
+       .alignment = keyed_alignment,
        .keyed_by_account_region = true,
        .encoded_events = rekeying},
       *interner, *dead_letters, *assignments);
@@ -244,7 +257,7 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
   checkpointer->set_input(input.get());
   changelog->set_source(source.get());
   if (rekeying) {
-    if (common::Status built = BuildRekeying(); !built) return built;
+    if (common::Status built = BuildRekeying(keyed_alignment.sources.size()); !built) return built;
   }
   spdlog::info("run: consuming {} from {}{}", fmt::join(config.kafka.topics, ","),
                config.kafka.brokers,
@@ -277,7 +290,7 @@ common::Status Service::Parts::BuildChangelog() {
 }
 
 // The input's own consumer and the transactional writer that re-key it.
-common::Status Service::Parts::BuildRekeying() {
+common::Status Service::Parts::BuildRekeying(std::size_t input_partitions) {
   common::Result<std::string> instance = store->InstanceId();
   if (!instance) return instance.error();
   auto writer = kafka::ChangelogWriter::Create(
@@ -288,9 +301,17 @@ common::Status Service::Parts::BuildRekeying() {
   if (!writer) return writer.error();
   rekey_writer = *std::move(writer);
   rekey_committer = std::make_unique<KafkaRekeyCommitter>(*rekey_writer);
+  rekey_input = std::make_unique<RekeyInput>();
+  // What a repartition partition buffers before it is paused (PartitionAligner::PausesDue).
+  rekey_ceiling = std::make_unique<RekeyCeiling>(
+      consumers::AlignmentOptions{}.pause_above * std::max<std::size_t>(input_partitions, 1),
+      keyed_partitions);
   rekeyer = std::make_unique<Rekeyer>(
-      Rekeyer::Options{.topic = config.kafka.repartition_topic, .partitions = keyed_partitions},
-      *interner, *rekey_committer, [this] { return rekey_source->Positions(); });
+      Rekeyer::Options{.topic = config.kafka.repartition_topic,
+                       .partitions = keyed_partitions,
+                       .marks_refresh = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           config.kafka.partition_idle_timeout / 3)},
+      *interner, *rekey_committer, *rekey_input);
   auto created =
       consumers::KafkaSource::Create({.brokers = config.kafka.brokers,
                                       .group_id = config.kafka.group_id,
@@ -305,6 +326,7 @@ common::Status Service::Parts::BuildRekeying() {
   if (!created) return created.error();
   rekey_source = *std::move(created);
   rekey_committer->set_source(rekey_source.get());
+  rekey_input->set_source(rekey_source.get());
   return common::Ok();
 }
 
@@ -371,6 +393,17 @@ common::Status Service::Parts::BuildGlobalTable() {
   return global->Load(kGlobalLoadTimeout);
 }
 
+// The input is re-keyed at most a drift past the slowest input partition (app/rekey_ceiling.h).
+void Service::Parts::SetRekeyCeiling() {
+  rekey_source->SourceMarks(rekey_marks);
+  rekey_owned.clear();
+  for (const consumers::SourceMark& mark : rekey_marks) {
+    rekey_owned.push_back({std::string(mark.topic), mark.partition});
+  }
+  rekey_source->SetCeiling(rekey_ceiling->Compute(rekey_marks, source->SlowestSource(rekey_owned),
+                                                  rekeyer->counters().records));
+}
+
 // The re-keyed input is drained once the input is read to its end and committed, and the
 // repartition topic is read to where that commit left it.
 bool Service::Parts::Drained() {
@@ -396,6 +429,7 @@ Service::Step Service::RunOnce(bool reload) {
   Parts& p = *parts_;
   std::size_t handled = 0;
   if (p.rekey_source != nullptr) {
+    p.SetRekeyCeiling();
     // Each consumer waits only while the other has nothing either: the re-keyed records come
     // back only once committed, so waiting for them while the input has more would throttle
     // both to one poll timeout per turn.

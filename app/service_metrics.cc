@@ -60,6 +60,10 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
           "trailsight_consumer_misrouted_records_total",
           "Records found on another partition than their (account, region)'s earlier records, "
           "while kafka.input_keyed_by_account_region declares the input keyed that way.")),
+      handed_before_(registry_.AddCounter(
+          "trailsight_consumer_handed_before_total",
+          "Re-keyed records read again after a restart or a move that were handed over before "
+          "it, by the offset commit's metadata, and skipped.")),
       partitions_(registry_.AddGauge("trailsight_assigned_partitions",
                                      "Input partitions this instance holds.")),
       late_dropped_(registry_.AddCounter(
@@ -151,6 +155,7 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   commit_errors_.Set(keyed.counters().commit_errors);
   fetch_wakes_.Set(input.fetch_wakes + (rekeyed ? keyed.counters().fetch_wakes : 0));
   misrouted_.Set(keyed.counters().misrouted);
+  handed_before_.Set(keyed.counters().handed_before);
   // One look at the watermarks per update: the total is the partitions' sum, unknown when
   // any of them is.
   constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();

@@ -108,6 +108,7 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Gauge& held_records_;
   ops::Gauge& paused_partitions_;
   ops::Counter& misrouted_;
+  ops::Counter& handed_before_;
   ops::Gauge& partitions_;
   // Detection (detector::Detector).
   ops::Counter& late_dropped_;

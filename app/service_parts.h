@@ -93,7 +93,9 @@ class KafkaChangelog final : public CheckpointedChangelog, public ChangelogReade
                         const std::vector<consumers::PartitionOffset>& offsets) override {
     std::vector<kafka::InputOffset> input;
     for (const consumers::PartitionOffset& offset : offsets) {
-      if (offset.offset >= 0) input.push_back({offset.topic, offset.partition, offset.offset});
+      if (offset.offset >= 0) {
+        input.push_back({offset.topic, offset.partition, offset.offset, offset.metadata});
+      }
     }
     rd_kafka_t* consumer = source_ != nullptr ? source_->consumer_handle() : nullptr;
     return writer_.Commit(records, consumer != nullptr ? input : std::vector<kafka::InputOffset>{},
@@ -140,6 +142,26 @@ class KafkaRekeyCommitter final : public RekeyCommitter {
   kafka::ChangelogWriter& writer_;  // outlives this adapter: Service::Parts
   consumers::KafkaSource* source_ = nullptr;
   std::vector<kafka::InputOffset> offsets_;  // reused
+};
+
+// What the re-keyer reads: the input's own KafkaSource, once it exists.
+class RekeyInput final : public RekeyedInput {
+ public:
+  void set_source(const consumers::KafkaSource* source) { source_ = source; }
+
+  std::vector<consumers::PartitionOffset> Positions() const override {
+    return source_ != nullptr ? source_->Positions() : std::vector<consumers::PartitionOffset>{};
+  }
+  consumers::EventSource Delivering() const override {
+    return {source_->delivering_topic(), source_->delivering_partition()};
+  }
+  void Marks(std::vector<consumers::SourceMark>& marks) const override {
+    marks.clear();
+    if (source_ != nullptr) source_->SourceMarks(marks);
+  }
+
+ private:
+  const consumers::KafkaSource* source_ = nullptr;  // outlives this adapter: Service::Parts
 };
 
 }  // namespace trailsight::app::service_parts

@@ -17,7 +17,7 @@ constexpr std::chrono::seconds kAdminTimeout{30};  // per topic: lookup, create,
 
 }  // namespace
 
-common::Result<int> EnsureServiceTopics(const config::Config& config) {
+common::Result<ServiceTopics> EnsureServiceTopics(const config::Config& config) {
   common::Result<std::unique_ptr<kafka::TopicAdmin>> admin =
       kafka::TopicAdmin::Create({.brokers = config.kafka.brokers,
                                  .properties = config.kafka.properties,
@@ -25,6 +25,7 @@ common::Result<int> EnsureServiceTopics(const config::Config& config) {
   if (!admin) return admin.error();
 
   int input_partitions = 0;
+  ServiceTopics topics;
   for (const std::string& topic : config.kafka.topics) {
     common::Result<kafka::TopicDescription> input = (*admin)->Lookup(topic);
     if (!input) return input.error();
@@ -34,6 +35,9 @@ common::Result<int> EnsureServiceTopics(const config::Config& config) {
           fmt::format("input topic {} does not exist on {}", topic, config.kafka.brokers)};
     }
     input_partitions = std::max(input_partitions, input->partitions);
+    for (int partition = 0; partition < input->partitions; ++partition) {
+      topics.inputs.push_back({topic, partition});
+    }
   }
 
   std::vector<std::string> outputs = {config.kafka.insights_topic, config.kafka.alerts_topic};
@@ -101,7 +105,8 @@ common::Result<int> EnsureServiceTopics(const config::Config& config) {
                       config.kafka.global_topic, global->cleanup_policy)};
     }
   }
-  return keyed_partitions;
+  topics.keyed_partitions = keyed_partitions;
+  return topics;
 }
 
 }  // namespace trailsight::app

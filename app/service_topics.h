@@ -1,7 +1,10 @@
 #pragma once
 
+#include <vector>
+
 #include "common/result.h"
 #include "config/config.h"
+#include "consumers/source_streams.h"  // SourcePartition
 
 namespace trailsight::app {
 
@@ -29,8 +32,11 @@ namespace trailsight::app {
 // Needs the ACLs of docs/operations.md: Describe on the input topics; Describe, DescribeConfigs
 // and, for absent ones, Create on the output topics. Blocks for at most 30 s per topic.
 // Fails at the first problem, naming the topic: "input topic cloudtrail does not exist on
-// b1:9092", or the admin client's error (kafka/topic_admin.h). Returns the keyed topic's
-// partition count.
-common::Result<int> EnsureServiceTopics(const config::Config& config);
+// b1:9092", or the admin client's error (kafka/topic_admin.h).
+struct ServiceTopics {
+  int keyed_partitions = 0;                        // the keyed topic's partition count
+  std::vector<consumers::SourcePartition> inputs;  // every partition of the input topics
+};
+common::Result<ServiceTopics> EnsureServiceTopics(const config::Config& config);
 
 }  // namespace trailsight::app

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <climits>
+#include <cstdint>
 
 namespace trailsight::consumers {
 namespace {
@@ -10,6 +13,19 @@ namespace {
 constexpr unsigned kReadOnly = 1u << 0;
 constexpr unsigned kCategoryShift = 1;
 constexpr unsigned kCategoryMask = 3u << kCategoryShift;
+constexpr char kVersionWithoutSource = 0x01;
+constexpr unsigned kMarkHasTime = 1u << 0;
+constexpr unsigned kMarkHolds = 1u << 1;
+constexpr std::uint64_t kMaxMarks = 1u << 16;  // more input partitions than any topic has
+
+std::uint64_t Zigzag(common::Seconds time) {
+  const std::int64_t seconds = time.time_since_epoch().count();
+  return (static_cast<std::uint64_t>(seconds) << 1) ^ static_cast<std::uint64_t>(seconds >> 63);
+}
+common::Seconds Unzigzag(std::uint64_t value) {
+  return common::Seconds{std::chrono::seconds{static_cast<std::int64_t>(value >> 1) ^
+                                              -static_cast<std::int64_t>(value & 1)}};
+}
 
 void AppendVarint(std::uint64_t value, std::string& out) {
   while (value >= 0x80) {
@@ -74,11 +90,11 @@ common::Error Malformed(std::string_view what) {
 }  // namespace
 
 void AppendEncodedEvent(const common::Event& event, const common::StringInterner& interner,
-                        std::string& out) {
+                        EventSource source, std::string& out) {
   out.push_back(kEncodedEventVersion);
-  const std::int64_t time = event.time.time_since_epoch().count();
-  AppendVarint((static_cast<std::uint64_t>(time) << 1) ^ static_cast<std::uint64_t>(time >> 63),
-               out);
+  AppendText(source.topic, out);
+  AppendVarint(source.partition >= 0 ? static_cast<std::uint64_t>(source.partition) + 1 : 0, out);
+  AppendVarint(Zigzag(event.time), out);
   const unsigned flags =
       (event.read_only ? kReadOnly : 0) | (static_cast<unsigned>(event.category) << kCategoryShift);
   out.push_back(static_cast<char>(flags));
@@ -92,17 +108,23 @@ void AppendEncodedEvent(const common::Event& event, const common::StringInterner
 }
 
 common::Result<common::Event> DecodeEncodedEvent(std::string_view bytes,
-                                                 common::StringInterner& interner) {
-  if (bytes.empty() || bytes[0] != kEncodedEventVersion) {
+                                                 common::StringInterner& interner,
+                                                 EventSource* source) {
+  if (bytes.empty() || (bytes[0] != kEncodedEventVersion && bytes[0] != kVersionWithoutSource)) {
     return Malformed(bytes.empty() ? "empty"
                                    : fmt::format("version {} is not {}", static_cast<int>(bytes[0]),
                                                  static_cast<int>(kEncodedEventVersion)));
   }
   EncodedReader in(bytes.substr(1));
+  EventSource from;
+  if (bytes[0] == kEncodedEventVersion) {
+    from.topic = in.Text();
+    const std::uint64_t partition = in.Varint();
+    if (partition > static_cast<std::uint64_t>(INT32_MAX)) return Malformed("partition too large");
+    from.partition = static_cast<std::int32_t>(partition) - 1;
+  }
   common::Event event;
-  const std::uint64_t time = in.Varint();
-  event.time = common::Seconds{std::chrono::seconds{static_cast<std::int64_t>(time >> 1) ^
-                                                    -static_cast<std::int64_t>(time & 1)}};
+  event.time = Unzigzag(in.Varint());
   const unsigned flags = in.Byte();
   event.read_only = (flags & kReadOnly) != 0;
   // Two bits hold every category there is.
@@ -120,7 +142,42 @@ common::Result<common::Event> DecodeEncodedEvent(std::string_view bytes,
   for (std::size_t i = 0; i < texts.size(); ++i) *symbols[i] = interner.Intern(texts[i]);
   event.event_id.Assign(event_id);
   event.source_ip.Assign(source_ip);
+  if (source != nullptr) *source = from;
   return event;
+}
+
+void AppendSourceMarks(const std::vector<SourceMark>& marks, std::string& out) {
+  out.push_back(kSourceMarksKind);
+  AppendVarint(marks.size(), out);
+  for (const SourceMark& mark : marks) {
+    AppendText(mark.topic, out);
+    AppendVarint(static_cast<std::uint64_t>(std::max(mark.partition, 0)), out);
+    out.push_back(
+        static_cast<char>((mark.time ? kMarkHasTime : 0u) | (mark.holds ? kMarkHolds : 0u)));
+    if (mark.time) AppendVarint(Zigzag(*mark.time), out);
+  }
+}
+
+common::Status DecodeSourceMarks(std::string_view bytes, std::vector<SourceMark>& marks) {
+  marks.clear();
+  if (!IsSourceMarks(bytes)) return Malformed("not source marks");
+  EncodedReader in(bytes.substr(1));
+  const std::uint64_t count = in.Varint();
+  if (count > kMaxMarks) return Malformed(fmt::format("{} source marks", count));
+  for (std::uint64_t i = 0; i < count && !in.failed(); ++i) {
+    SourceMark mark;
+    mark.topic = in.Text();
+    const std::uint64_t partition = in.Varint();
+    if (partition > static_cast<std::uint64_t>(INT32_MAX)) return Malformed("partition too large");
+    mark.partition = static_cast<std::int32_t>(partition);
+    const unsigned flags = in.Byte();
+    mark.holds = (flags & kMarkHolds) != 0;
+    if ((flags & kMarkHasTime) != 0) mark.time = Unzigzag(in.Varint());
+    marks.push_back(mark);
+  }
+  if (in.failed()) return Malformed("source marks end early");
+  if (!in.at_end()) return Malformed("bytes after the last source mark");
+  return common::Ok();
 }
 
 std::int32_t RepartitionOf(std::string_view account, std::string_view region,

@@ -274,12 +274,7 @@ void KafkaSource::HandleMessage(const rd_kafka_message_t& message) {
     ++counters_.malformed;
     DeadLetter(0, "empty message", payload);
   } else if (options_.encoded_events) {
-    common::Result<common::Event> event = DecodeEncodedEvent(payload, interner_);
-    if (event) {
-      OnRecord(*event, 0, payload);
-    } else {
-      OnBadRecord(event.error().message, 0, payload);
-    }
+    HandleEncoded(payload);
   } else {
     decoder_.Decode(payload, *this);
   }
@@ -304,7 +299,12 @@ void KafkaSource::OnRecord(const common::Event& event, std::size_t index,
     DeadLetter(index, EarlyDatedReason(event.time, options_.min_event_time), payload);
     return;
   }
-  aligner_.Buffer(message_partition_, event);
+  if (!options_.alignment.merge_sources) {
+    aligner_.Buffer(message_partition_, event);
+  } else if (!aligner_.BufferFrom(message_partition_, message_source_, event, message_->offset,
+                                  poll_started_)) {
+    ++counters_.handed_before;
+  }
 }
 
 void KafkaSource::OnBadRecord(std::string_view reason, std::size_t index,
@@ -336,7 +336,17 @@ std::size_t KafkaSource::paused_partitions() const {
   return paused;
 }
 
-std::vector<PartitionOffset> KafkaSource::Positions() const { return positions_.Known(); }
+std::vector<PartitionOffset> KafkaSource::Positions() const {
+  std::vector<PartitionOffset> known = positions_.Known();
+  if (options_.alignment.merge_sources) {
+    for (PartitionOffset& position : known) {
+      if (std::optional<std::size_t> index = aligner_.Find(position.topic, position.partition)) {
+        position.metadata = aligner_.HandedOver(*index, position.offset);
+      }
+    }
+  }
+  return known;
+}
 
 bool KafkaSource::CaughtUp() const { return consumer_ != nullptr && positions_.AllAtEnd(); }
 
@@ -349,8 +359,10 @@ common::Status KafkaSource::Commit(const std::vector<PartitionOffset>& offsets) 
   kafka::KafkaPartitionList list(
       rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const PartitionOffset& offset : offsets) {
-    rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition)->offset =
-        offset.offset;
+    rd_kafka_topic_partition_t* element =
+        rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition);
+    element->offset = offset.offset;
+    kafka::SetOffsetMetadata(*element, offset.metadata.data(), offset.metadata.size());
   }
   // The commit's result arrives on a queue of its own, so that waiting for it is bounded:
   // rd_kafka_commit() would wait forever for a coordinator that has gone away.
@@ -405,13 +417,17 @@ common::Result<std::vector<PartitionOffset>> KafkaSource::Committed(
     const rd_kafka_topic_partition_t& element = list->elems[i];
     if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) error = element.err;
     committed.push_back(
-        {element.topic, element.partition, element.offset >= 0 ? element.offset : kUnknownOffset});
+        {element.topic, element.partition, element.offset >= 0 ? element.offset : kUnknownOffset,
+         element.metadata != nullptr
+             ? std::string(static_cast<const char*>(element.metadata), element.metadata_size)
+             : std::string{}});
   }
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{ErrorCode::kIo,
                  fmt::format("kafka committed offsets of {} for group {}: {}", Describe(partitions),
                              options_.group_id, kafka::KafkaErrorText(error))};
   }
+  committed_ = committed;
   return committed;
 }
 
@@ -474,6 +490,8 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
         it->offset = start.offset;
       }
       positions_.Add(changed);
+      if (options_.alignment.merge_sources) SkipHandedOver(changed);
+      committed_.clear();
       spdlog::info("kafka consumer: assigned {}", Describe(changed));
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_assign(consumer, partitions));

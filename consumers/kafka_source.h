@@ -56,7 +56,9 @@ struct KafkaSourceOptions {
   // records here is counted (`misrouted`) and logged.
   bool keyed_by_account_region = false;
   // The topics hold records the service re-keyed (the repartition topic): each message is one
-  // encoded Event (consumers/encoded_event.h), not CloudTrail JSON.
+  // encoded Event or a source-marks record (consumers/encoded_event.h), not CloudTrail JSON.
+  // With alignment.merge_sources, each partition is read as the input partitions its records
+  // came from (SourceStreams), and its positions carry their handed-over table.
   bool encoded_events = false;
 };
 
@@ -97,6 +99,8 @@ struct KafkaSourceCounters {
   std::uint64_t late = 0;               // records the receiver dropped as late (MarkLate)
   std::uint64_t pauses = 0;             // partitions paused because they were far ahead
   std::uint64_t misrouted = 0;  // records off their (account, region)'s partition (see options)
+  // Re-keyed records read again after a restart that were handed over before it (skipped).
+  std::uint64_t handed_before = 0;
 };
 
 // Reads CloudTrail records from Kafka topics as a member of a consumer group (librdkafka's
@@ -157,9 +161,23 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   std::string_view delivering_topic() const { return aligner_.topic(delivering_partition_); }
   std::int32_t delivering_partition() const { return aligner_.partition(delivering_partition_); }
 
+  // Sets `marks` to how far each assigned partition's records were handed over (its time) and
+  // whether it holds the others back, for the re-keyer's source marks; the topics view the
+  // source's strings, valid until the next Poll().
+  void SourceMarks(std::vector<SourceMark>& marks) const;
+  // Hands over no record dated after `ceiling` (nullopt: none); see PartitionAligner.
+  void SetCeiling(std::optional<common::Seconds> ceiling) { aligner_.SetCeiling(ceiling); }
+  // With merge_sources: how far the slowest input partition not in `except` was sent on, by
+  // the source marks read (PartitionAligner::SlowestSource).
+  PartitionAligner::SlowestSourceTime SlowestSource(
+      const std::vector<SourcePartition>& except) const {
+    return aligner_.SlowestSource(except, PartitionAligner::Clock::now());
+  }
+
   // Returns the next offset to read for each assigned partition, after everything handed over
   // so far: what a snapshot records. A partition is left out until its offset is known (a
-  // message or its end was read, or OnAssign gave a start).
+  // message or its end was read, or OnAssign gave a start). With merge_sources, each carries
+  // its handed-over table as metadata, to be committed with it.
   std::vector<PartitionOffset> Positions() const;
 
   // Returns true when partitions are assigned and Poll() has read each to its end and handed
@@ -174,8 +192,10 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   // later one is never overwritten by it.
   common::Status Commit(const std::vector<PartitionOffset>& offsets);
   // The group's committed offsets of `partitions` (kUnknownOffset where the group has none),
-  // asked of the coordinator, waiting up to options.committed_timeout. Fails with kIo naming
-  // the broker error or the timeout. Safe inside the rebalance callbacks.
+  // with their metadata, asked of the coordinator, waiting up to options.committed_timeout.
+  // Fails with kIo naming the broker error or the timeout. Safe inside the rebalance
+  // callbacks; asked inside OnAssign, a partition that then starts at its committed offset
+  // takes its handed-over table from the metadata (merge_sources).
   common::Result<std::vector<PartitionOffset>> Committed(
       const std::vector<PartitionOffset>& partitions);
 
@@ -246,6 +266,11 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   // message of a partition the rebalance callback did not announce.
   std::size_t AlignerIndex(std::string_view topic, std::int32_t partition);
   void OnBadRecord(std::string_view reason, std::size_t index, std::string_view payload) override;
+  // Decodes a re-keyed message: an event into its partition's buffer, or source marks.
+  void HandleEncoded(std::string_view payload);
+  // With merge_sources: each assigned partition starting at its committed offset (`starts`:
+  // where each starts, kUnknownOffset for the committed one) takes that offset's table.
+  void SkipHandedOver(const std::vector<PartitionOffset>& starts);
   void DeadLetter(std::size_t index, std::string_view reason, std::string_view payload);
 
   const KafkaSourceOptions options_;
@@ -278,9 +303,12 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   PartitionAligner::Clock::time_point poll_started_;
   std::string_view message_topic_;
   common::EventReceiver* receiver_ = nullptr;
-  common::Seconds latest_event_time_{};  // later events are dead-lettered
-  std::string letter_source_;            // reused: "topic/partition"
-  std::string letter_position_;          // reused: "offset N[ record I]"
+  common::Seconds latest_event_time_{};     // later events are dead-lettered
+  EventSource message_source_;              // with encoded_events: the record's input partition
+  std::vector<SourceMark> marks_;           // reused by HandleEncoded
+  std::vector<PartitionOffset> committed_;  // the last Committed() answer, with metadata
+  std::string letter_source_;               // reused: "topic/partition"
+  std::string letter_position_;             // reused: "offset N[ record I]"
 };
 
 }  // namespace trailsight::consumers

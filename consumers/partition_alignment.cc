@@ -1,13 +1,10 @@
 #include "consumers/partition_alignment.h"
 
 #include <algorithm>
-#include <array>
+#include <tuple>
 
 namespace trailsight::consumers {
 namespace {
-
-constexpr std::size_t kNeighbours = 5;      // records a partition's next record is judged against
-constexpr std::size_t kFirstCapacity = 64;  // a ring's first storage, in records
 
 // Returns the last second of the step of length `step` (from the epoch) that holds `time`.
 common::Seconds EndOfStep(common::Seconds time, std::chrono::seconds step) {
@@ -17,22 +14,6 @@ common::Seconds EndOfStep(common::Seconds time, std::chrono::seconds step) {
 }
 
 }  // namespace
-
-void PartitionAligner::Ring::push_back(const Entry& entry) {
-  if (size_ == slots_.size()) {
-    std::vector<Entry> grown(std::max(kFirstCapacity, slots_.size() * 2));
-    for (std::size_t i = 0; i < size_; ++i) grown[i] = at(i);
-    slots_ = std::move(grown);
-    head_ = 0;
-  }
-  slots_[(head_ + size_) % slots_.size()] = entry;
-  ++size_;
-}
-
-void PartitionAligner::Ring::pop_front() {
-  head_ = (head_ + 1) % slots_.size();
-  --size_;
-}
 
 std::size_t PartitionAligner::Assign(std::string_view topic, std::int32_t partition,
                                      Clock::time_point now) {
@@ -49,6 +30,13 @@ std::size_t PartitionAligner::Assign(std::string_view topic, std::int32_t partit
   entry.late = 0;
   entry.paused = false;
   entry.restoring = false;
+  entry.reported = -1;
+  entry.reported_at_end = false;
+  if (options_.merge_sources) {
+    if (entry.sources == nullptr)
+      entry.sources = std::make_unique<SourceStreams>(options_.idle_timeout);
+    entry.sources->Reset(options_.sources, now);
+  }
   return index;
 }
 
@@ -70,12 +58,36 @@ void PartitionAligner::Buffer(std::size_t index, const common::Event& event) {
   partitions_[index].records.push_back({event, -1});
 }
 
+bool PartitionAligner::BufferFrom(std::size_t index, EventSource source, const common::Event& event,
+                                  std::int64_t offset, Clock::time_point now) {
+  return partitions_[index].sources->Buffer(source, event, offset, now);
+}
+
+void PartitionAligner::Mark(std::size_t index, const SourceMark& mark, Clock::time_point now) {
+  partitions_[index].sources->Mark(mark, now);
+}
+
+common::Status PartitionAligner::SkipHandedOver(std::size_t index, std::string_view table,
+                                                std::int64_t position) {
+  Partition& partition = partitions_[index];
+  if (partition.sources == nullptr) return common::Ok();
+  return partition.sources->SkipHandedOver(table, position);
+}
+
+std::string PartitionAligner::HandedOver(std::size_t index, std::int64_t position) const {
+  const Partition& partition = partitions_[index];
+  return partition.sources != nullptr ? partition.sources->HandedOver(position) : std::string{};
+}
+
 void PartitionAligner::EndOfMessage(std::size_t index, std::int64_t next_offset,
                                     Clock::time_point now) {
   Partition& partition = partitions_[index];
   partition.last_message = now;
   partition.end_offset = -1;  // more came after the end last read
-  if (partition.records.empty()) {
+  partition.reported_at_end = false;
+  if (partition.sources != nullptr) {
+    partition.sources->ReadTo(next_offset);
+  } else if (partition.records.empty()) {
     partition.pending_offset = std::max(partition.pending_offset, next_offset);
   } else {
     partition.records.back().next_offset = next_offset;
@@ -85,27 +97,30 @@ void PartitionAligner::EndOfMessage(std::size_t index, std::int64_t next_offset,
 void PartitionAligner::EndOfPartition(std::size_t index, std::int64_t next_offset) {
   Partition& partition = partitions_[index];
   partition.end_offset = next_offset;
-  if (partition.records.empty()) {
+  if (partition.sources != nullptr) {
+    partition.sources->ReadTo(next_offset);
+  } else if (partition.records.empty()) {
     partition.pending_offset = std::max(partition.pending_offset, next_offset);
   }
 }
 
-common::Seconds PartitionAligner::HeadTime(const Partition& partition) const {
-  std::array<common::Seconds, kNeighbours> samples;
-  const std::size_t count = std::min(kNeighbours, partition.records.size());
-  for (std::size_t i = 0; i < count; ++i) samples[i] = partition.records.at(i).event.time;
-  auto middle = samples.begin() + static_cast<std::ptrdiff_t>((count - 1) / 2);  // lower median
-  std::nth_element(samples.begin(), middle, samples.begin() + static_cast<std::ptrdiff_t>(count));
-  return std::min(partition.records.at(0).event.time, *middle);
+std::optional<common::Seconds> PartitionAligner::TimeOf(std::size_t index) const {
+  return TimeOf(partitions_[index], Clock::now());
 }
 
-std::optional<common::Seconds> PartitionAligner::TimeOf(std::size_t index) const {
-  const Partition& partition = partitions_[index];
-  if (!partition.records.empty()) return HeadTime(partition);
+std::optional<common::Seconds> PartitionAligner::TimeOf(const Partition& partition,
+                                                        Clock::time_point now) const {
+  if (partition.sources != nullptr) return partition.sources->Time(now);
+  if (!partition.records.empty()) return HeadTime(partition.records);
   return partition.time;
 }
 
+bool PartitionAligner::Holding(std::size_t index, Clock::time_point now) const {
+  return !partitions_[index].restoring && Holds(partitions_[index], now);
+}
+
 bool PartitionAligner::Holds(const Partition& partition, Clock::time_point now) const {
+  if (partition.sources != nullptr) return partition.sources->Holds(now);
   if (!partition.records.empty()) return true;
   if (options_.idle_at_end && partition.end_offset >= 0) return false;
   return now - partition.last_message < options_.idle_timeout;
@@ -114,6 +129,7 @@ bool PartitionAligner::Holds(const Partition& partition, Clock::time_point now) 
 std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point now) {
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
     Partition& partition = partitions_[i];
+    if (partition.sources != nullptr) ReportPosition(i, output);
     if (partition.pending_offset < 0) continue;
     output.OnHandled(i, partition.pending_offset,
                      partition.records.empty() && partition.end_offset == partition.pending_offset);
@@ -125,21 +141,28 @@ std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point n
     std::optional<common::Seconds> slowest;
     for (const Partition& partition : partitions_) {
       if (partition.restoring || !Holds(partition, now)) continue;
-      std::optional<common::Seconds> time =
-          partition.records.empty() ? partition.time : HeadTime(partition);
+      std::optional<common::Seconds> time = TimeOf(partition, now);
       if (!time) return released;  // holds everything until it brings a record or idles
       if (!slowest || *time < *slowest) slowest = time;
     }
     if (!slowest) return released;
-    const common::Seconds bound = EndOfStep(*slowest, options_.step);
+    common::Seconds bound = EndOfStep(*slowest, options_.step);
+    if (ceiling_ && *ceiling_ < bound) bound = *ceiling_;
     std::size_t pass = 0;
     for (std::size_t i = 0; i < partitions_.size(); ++i) {
       Partition& partition = partitions_[i];
+      if (partition.sources != nullptr) {
+        if (partition.restoring) continue;
+        pass += partition.sources->Release(
+            bound, [&](const common::Event& event) { output.OnAlignedEvent(i, event); });
+        ReportPosition(i, output);
+        continue;
+      }
       while (!partition.restoring && !partition.records.empty()) {
-        const common::Seconds time = HeadTime(partition);
+        const common::Seconds time = HeadTime(partition.records);
         if (time > bound) break;
         if (!partition.time || *partition.time < time) partition.time = time;
-        const Entry& entry = partition.records.front();
+        const BufferedEvent& entry = partition.records.front();
         output.OnAlignedEvent(i, entry.event);
         const std::int64_t next_offset = entry.next_offset;
         partition.records.pop_front();
@@ -157,14 +180,58 @@ std::size_t PartitionAligner::Release(AlignedOutput& output, Clock::time_point n
   }
 }
 
+void PartitionAligner::ReportPosition(std::size_t index, AlignedOutput& output) {
+  Partition& partition = partitions_[index];
+  const std::int64_t position = partition.sources->Position();
+  if (position < 0) return;
+  const bool at_end = partition.sources->buffered() == 0 && partition.end_offset >= 0 &&
+                      position >= partition.end_offset;
+  if (position <= partition.reported && (!at_end || partition.reported_at_end)) return;
+  partition.reported = std::max(partition.reported, position);
+  partition.reported_at_end = at_end;
+  output.OnHandled(index, partition.reported, at_end);
+}
+
+PartitionAligner::SlowestSourceTime PartitionAligner::SlowestSource(
+    const std::vector<SourcePartition>& except, Clock::time_point now) const {
+  marked_.clear();
+  for (const Partition& partition : partitions_) {
+    if (partition.sources != nullptr) partition.sources->AddMarkedTimes(marked_, now);
+  }
+  // Each source's latest mark over the partitions (first: none sorts last), then the slowest.
+  std::sort(marked_.begin(), marked_.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.source->topic, a.source->partition, b.time) <
+           std::tie(b.source->topic, b.source->partition, a.time);
+  });
+  SlowestSourceTime slowest;
+  std::optional<common::Seconds> time;
+  for (std::size_t i = 0; i < marked_.size(); ++i) {
+    if (i > 0 && *marked_[i].source == *marked_[i - 1].source) continue;  // an older mark
+    if (std::find(except.begin(), except.end(), *marked_[i].source) != except.end()) continue;
+    slowest.known = true;
+    if (!marked_[i].time) {
+      slowest.holds_everything = true;
+    } else if (!time || *marked_[i].time < *time) {
+      time = marked_[i].time;
+    }
+  }
+  if (time) slowest.time = *time;
+  return slowest;
+}
+
 void PartitionAligner::PausesDue(std::vector<std::size_t>& pause,
                                  std::vector<std::size_t>& resume) const {
   pause.clear();
   resume.clear();
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
-    const std::size_t size = partitions_[i].records.size();
-    if (!partitions_[i].paused && size >= options_.pause_above) pause.push_back(i);
-    if (partitions_[i].paused && size <= options_.pause_above / 2) resume.push_back(i);
+    // A re-keyed partition buffers for each of its sources.
+    const bool merged = partitions_[i].sources != nullptr;
+    const std::size_t size =
+        merged ? partitions_[i].sources->buffered() : partitions_[i].records.size();
+    const std::size_t limit =
+        options_.pause_above * (merged ? std::max<std::size_t>(1, options_.sources.size()) : 1);
+    if (!partitions_[i].paused && size >= limit) pause.push_back(i);
+    if (partitions_[i].paused && size <= limit / 2) resume.push_back(i);
   }
 }
 
@@ -175,7 +242,10 @@ std::uint64_t PartitionAligner::LateOf(std::string_view topic, std::int32_t part
 
 std::size_t PartitionAligner::buffered() const {
   std::size_t total = 0;
-  for (const Partition& partition : partitions_) total += partition.records.size();
+  for (const Partition& partition : partitions_) {
+    total +=
+        partition.sources != nullptr ? partition.sources->buffered() : partition.records.size();
+  }
   return total;
 }
 

@@ -3,13 +3,18 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/event.h"
+#include "common/result.h"
 #include "common/time.h"
+#include "consumers/encoded_event.h"
+#include "consumers/event_ring.h"
+#include "consumers/source_streams.h"
 
 namespace trailsight::consumers {
 
@@ -29,6 +34,11 @@ struct AlignmentOptions {
   bool idle_at_end = false;
   // A partition holding this many records is paused until it is down to half of it.
   std::size_t pause_above = 4096;
+  // True for the repartition topic: each partition is read as the input partitions its records
+  // were re-keyed from (SourceStreams), `sources` expected; records come through BufferFrom()
+  // and marks through Mark(), and a partition holds the others back as its sources say.
+  bool merge_sources = false;
+  std::vector<SourcePartition> sources{};
 };
 
 // Where a partition's records go once alignment lets them through. Called from inside
@@ -82,6 +92,18 @@ class PartitionAligner {
 
   // A record of the message being read from partition `index`.
   void Buffer(std::size_t index, const common::Event& event);
+  // With merge_sources: a record of partition `index` at `offset`, re-keyed from `source`;
+  // returns false when it was handed over before a restart and is dropped.
+  bool BufferFrom(std::size_t index, EventSource source, const common::Event& event,
+                  std::int64_t offset, Clock::time_point now);
+  // With merge_sources: a source mark read from partition `index`.
+  void Mark(std::size_t index, const SourceMark& mark, Clock::time_point now);
+  // With merge_sources: partition `index` resumes at `position` with the handed-over table a
+  // commit kept there (SourceStreams::SkipHandedOver); ignored otherwise.
+  common::Status SkipHandedOver(std::size_t index, std::string_view table, std::int64_t position);
+  // With merge_sources: the handed-over table to commit with `position` of partition `index`;
+  // empty otherwise.
+  std::string HandedOver(std::size_t index, std::int64_t position) const;
   // The message being read from partition `index` is done: once the records buffered so far
   // are handed over, the partition's position is `next_offset`.
   void EndOfMessage(std::size_t index, std::int64_t next_offset, Clock::time_point now);
@@ -92,7 +114,8 @@ class PartitionAligner {
   // Returns the number of records handed over.
   std::size_t Release(AlignedOutput& output, Clock::time_point now);
 
-  // The partitions to pause (holding pause_above or more records) and to resume (down to
+  // The partitions to pause (holding pause_above or more records, pause_above per source with
+  // merge_sources) and to resume (down to
   // half of it); the caller pauses or resumes them, then calls SetPaused().
   void PausesDue(std::vector<std::size_t>& pause, std::vector<std::size_t>& resume) const;
   void SetPaused(std::size_t index, bool paused) { partitions_[index].paused = paused; }
@@ -115,34 +138,35 @@ class PartitionAligner {
   bool paused(std::size_t index) const { return partitions_[index].paused; }
   // The partition's time (see the class comment); nullopt before it has one.
   std::optional<common::Seconds> TimeOf(std::size_t index) const;
+  // Whether the partition holds the others back now (not restoring, not idle).
+  bool Holding(std::size_t index, Clock::time_point now) const;
+
+  // No record later than `ceiling` is handed over until it is raised (nullopt: none). The
+  // re-keyer's input is held so to the slowest input partition other instances re-key
+  // (DESIGN.md "Partitions and event time"), which bounds what the readers of the repartition
+  // topic buffer.
+  void SetCeiling(std::optional<common::Seconds> ceiling) { ceiling_ = ceiling; }
+  // With merge_sources: how far the slowest input partition not in `except` has been sent on,
+  // by the latest marks read over every partition (a source's latest mark in any of them).
+  // Sources that hold nothing back are left out; one that holds with no marked time yet
+  // (expected and not seen, or not read yet) holds everything back.
+  struct SlowestSourceTime {
+    bool known = false;             // some source holds
+    bool holds_everything = false;  // one of them has no time yet
+    common::Seconds time{};         // else the slowest one's
+  };
+  SlowestSourceTime SlowestSource(const std::vector<SourcePartition>& except,
+                                  Clock::time_point now) const;
 
  private:
-  struct Entry {
-    common::Event event;
-    std::int64_t next_offset = -1;  // >= 0 on a message's last record: the position after it
-  };
-  // A ring of entries that keeps its storage; grows by doubling.
-  class Ring {
-   public:
-    bool empty() const { return size_ == 0; }
-    std::size_t size() const { return size_; }
-    Entry& front() { return slots_[head_]; }
-    const Entry& at(std::size_t i) const { return slots_[(head_ + i) % slots_.size()]; }
-    Entry& back() { return slots_[(head_ + size_ - 1) % slots_.size()]; }
-    void push_back(const Entry& entry);
-    void pop_front();
-    void clear() { head_ = size_ = 0; }
-
-   private:
-    std::vector<Entry> slots_;
-    std::size_t head_ = 0;
-    std::size_t size_ = 0;
-  };
   struct Partition {
     std::string topic;
     std::int32_t partition = 0;
-    Ring records;
-    std::int64_t pending_offset = -1;     // a message without buffered records awaits these
+    EventRing records;
+    std::unique_ptr<SourceStreams> sources;  // with merge_sources, instead of `records`
+    std::int64_t reported = -1;              // with merge_sources: the position last handed
+    bool reported_at_end = false;            // and whether it was the partition's end
+    std::int64_t pending_offset = -1;        // a message without buffered records awaits these
     std::int64_t end_offset = -1;         // read to its end here, once the records are handed over
     std::optional<common::Seconds> time;  // its time when it last handed a record over
     Clock::time_point last_message;       // or its assignment
@@ -151,13 +175,17 @@ class PartitionAligner {
     bool restoring = false;  // see SetRestoring
   };
 
-  // The time of a partition with records buffered (the class comment's median).
-  common::Seconds HeadTime(const Partition& partition) const;
-  // Returns false when `partition` holds the others back and has no time: nothing may pass.
+  // Whether `partition` holds the others back (it may have no time: then nothing passes).
   bool Holds(const Partition& partition, Clock::time_point now) const;
+  // The time of a partition that holds the others back; nullopt: it holds everything.
+  std::optional<common::Seconds> TimeOf(const Partition& partition, Clock::time_point now) const;
+  // With merge_sources: tells `output` the partition's position when it moved.
+  void ReportPosition(std::size_t index, AlignedOutput& output);
 
   const AlignmentOptions options_;
   std::vector<Partition> partitions_;
+  std::optional<common::Seconds> ceiling_;
+  mutable std::vector<SourceStreams::MarkedTime> marked_;  // reused by SlowestSource
 };
 
 }  // namespace trailsight::consumers

@@ -17,6 +17,9 @@ struct PartitionOffset {
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;  // next offset to read; kUnknownOffset when not known
+  // Committed with the offset as Kafka's offset metadata: a repartition partition's
+  // handed-over table (SourceStreams::HandedOver); empty for every other partition.
+  std::string metadata{};
   bool operator==(const PartitionOffset&) const = default;
 };
 

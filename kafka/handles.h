@@ -2,11 +2,13 @@
 
 // Owning smart pointers for librdkafka's C handles (STYLE.md section 5): every handle is owned
 // by a unique_ptr from the moment librdkafka returns it. Self-contained on purpose (librdkafka
-// and <memory> only); the one home of these deleters for kafka/, consumers/, alerts/ and the
-// tests.
+// and the standard library only); the one home of these deleters for kafka/, consumers/, alerts/
+// and the tests.
 
 #include <librdkafka/rdkafka.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace trailsight::kafka {
@@ -60,5 +62,17 @@ using KafkaConfigResource = std::unique_ptr<rd_kafka_ConfigResource_t, RdKafkaDe
 using KafkaAdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, RdKafkaDeleter>;
 // A consumer's group id, generation and member id, for rd_kafka_send_offsets_to_transaction.
 using KafkaGroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t, RdKafkaDeleter>;
+
+// Gives an offset of a partition list `size` bytes of commit metadata from `data`: a copy in
+// memory the list frees with itself (librdkafka frees an element's metadata with free()).
+inline void SetOffsetMetadata(rd_kafka_topic_partition_t& element, const char* data,
+                              std::size_t size) {
+  if (size == 0) return;
+  void* copy = std::malloc(size);
+  if (copy == nullptr) return;
+  std::memcpy(copy, data, size);
+  element.metadata = copy;
+  element.metadata_size = size;
+}
 
 }  // namespace trailsight::kafka

@@ -316,8 +316,10 @@ common::Status ChangelogWriter::Transact(std::size_t record_count,
                      fmt::format("kafka changelog: offset {} of {}/{} is not a position",
                                  offset.offset, offset.topic, offset.partition)};
       }
-      rd_kafka_topic_partition_list_add(positions.get(), offset.topic.c_str(), offset.partition)
-          ->offset = offset.offset;
+      rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
+          positions.get(), offset.topic.c_str(), offset.partition);
+      element->offset = offset.offset;
+      SetOffsetMetadata(*element, offset.metadata.data(), offset.metadata.size());
     }
   }
   if (fenced_) {

@@ -37,6 +37,7 @@ struct InputOffset {
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+  std::string metadata{};  // committed with it (Kafka's offset metadata); empty: none
 };
 
 // Records for one topic packed into one buffer: a transaction of many small records (the

@@ -1,5 +1,6 @@
 #include "app/rekeyer.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -19,6 +20,9 @@ using consumers::PartitionOffset;
 struct SeenCommit {
   std::vector<std::tuple<std::int32_t, std::string, std::string>> records{};
   std::vector<PartitionOffset> offsets{};
+  // Each source-marks record as (partition, "topic/partition@time holds" per mark).
+  std::vector<std::pair<std::int32_t, std::string>> marks{};
+  std::vector<std::string> sources{};  // each event's input partition, "topic/partition"
 };
 
 // Commits to memory; fails as told.
@@ -34,8 +38,22 @@ class FakeCommitter final : public RekeyCommitter {
     }
     SeenCommit commit{.offsets = offsets};
     records.ForEach([&](std::int32_t partition, std::string_view key, std::string_view value) {
-      common::Result<common::Event> event = consumers::DecodeEncodedEvent(value, interner_);
+      if (consumers::IsSourceMarks(value)) {
+        std::vector<consumers::SourceMark> marks;
+        EXPECT_TRUE(consumers::DecodeSourceMarks(value, marks));
+        std::string text;
+        for (const consumers::SourceMark& mark : marks) {
+          text += fmt::format("{}/{}@{} {} ", mark.topic, mark.partition,
+                              mark.time ? mark.time->time_since_epoch().count() : -1, mark.holds);
+        }
+        commit.marks.emplace_back(partition, text);
+        return;
+      }
+      consumers::EventSource source;
+      common::Result<common::Event> event =
+          consumers::DecodeEncodedEvent(value, interner_, &source);
       EXPECT_TRUE(event.has_value());
+      commit.sources.push_back(fmt::format("{}/{}", source.topic, source.partition));
       commit.records.emplace_back(partition, std::string(key),
                                   event ? std::string(event->event_id.view()) : "");
     });
@@ -53,6 +71,17 @@ class FakeCommitter final : public RekeyCommitter {
   common::StringInterner& interner_;
 };
 
+// The input partition 0 of "in", read at offsets the test sets, with the marks it sets.
+class FakeInput final : public RekeyedInput {
+ public:
+  std::vector<PartitionOffset> Positions() const override { return positions; }
+  consumers::EventSource Delivering() const override { return {"in", 0}; }
+  void Marks(std::vector<consumers::SourceMark>& out) const override { out = marks; }
+
+  std::vector<PartitionOffset> positions;
+  std::vector<consumers::SourceMark> marks;
+};
+
 class RekeyerTest : public ::testing::Test {
  protected:
   common::Event Record(std::string_view account, std::string_view region, std::string_view id) {
@@ -68,16 +97,16 @@ class RekeyerTest : public ::testing::Test {
   void Read(std::string_view account, std::string_view region, std::string_view id,
             std::int64_t offset) {
     rekeyer_.OnEvent(Record(account, region, id));
-    positions_ = {{"in", 0, offset + 1}};
+    input_.positions = {{"in", 0, offset + 1}};
   }
 
   common::StringInterner interner_;
   FakeCommitter committer_{interner_};
-  std::vector<PartitionOffset> positions_;
+  FakeInput input_;
   Rekeyer rekeyer_{{.topic = "repartition", .partitions = 6, .commit_interval = 200ms},
                    interner_,
                    committer_,
-                   [this] { return positions_; }};
+                   input_};
 };
 
 TEST_F(RekeyerTest, RecordsGoToTheirPairsPartitionWithTheOffsetsTheyReach) {
@@ -103,6 +132,36 @@ TEST_F(RekeyerTest, RecordsGoToTheirPairsPartitionWithTheOffsetsTheyReach) {
   rekeyer_.CommitIfDue(std::chrono::steady_clock::now() + 2s);
   EXPECT_EQ(committer_.calls, 1) << "nothing new: no empty transaction";
   EXPECT_EQ(rekeyer_.counters().records, 3u);
+}
+
+// The reader of each repartition partition merges the input partitions by their marks
+// (consumers/source_streams.h): every commit ends, in every partition, with where each input
+// partition stands, and a change of the marks alone is committed too.
+TEST_F(RekeyerTest, EachCommitEndsWithTheInputPartitionsMarksInEveryPartition) {
+  const common::Seconds minute{std::chrono::seconds{1'780'000'020}};
+  input_.marks = {{.topic = "in", .partition = 0, .time = minute, .holds = true},
+                  {.topic = "in", .partition = 3, .time = std::nullopt, .holds = true}};
+  Read("111122223333", "us-east-1", "a", 0);
+  rekeyer_.CommitIfDue(std::chrono::steady_clock::now() + 1s);
+
+  ASSERT_EQ(committer_.commits.size(), 1u);
+  EXPECT_EQ(committer_.commits[0].sources, std::vector<std::string>{"in/0"});
+  ASSERT_EQ(committer_.commits[0].marks.size(), 6u) << "one per repartition partition";
+  for (std::int32_t partition = 0; partition < 6; ++partition) {
+    EXPECT_EQ(committer_.commits[0].marks[static_cast<std::size_t>(partition)],
+              std::make_pair(partition, std::string("in/0@1780000020 true in/3@-1 true ")));
+  }
+  EXPECT_FALSE(rekeyer_.pending());
+
+  input_.marks[1].holds = false;  // idle now: nothing read, only the marks changed
+  EXPECT_TRUE(rekeyer_.pending());
+  rekeyer_.CommitIfDue(std::chrono::steady_clock::now() + 2s);
+  ASSERT_EQ(committer_.commits.size(), 2u);
+  EXPECT_TRUE(committer_.commits[1].records.empty());
+  ASSERT_EQ(committer_.commits[1].marks.size(), 6u);
+  EXPECT_EQ(committer_.commits[1].marks[0].second, "in/0@1780000020 true in/3@-1 false ");
+  rekeyer_.CommitIfDue(std::chrono::steady_clock::now() + 3s);
+  EXPECT_EQ(committer_.calls, 2) << "the same marks are not written again";
 }
 
 TEST_F(RekeyerTest, AFailedCommitsRecordsGoWithTheNextOnce) {
@@ -153,10 +212,10 @@ TEST_F(RekeyerTest, ARevokeCommitsAtOnceAndAFailedOneStops) {
 TEST_F(RekeyerTest, AFullBatchIsCommittedBeforeTheInterval) {
   Rekeyer small(
       {.topic = "repartition", .partitions = 6, .commit_interval = 1h, .max_batch_bytes = 100},
-      interner_, committer_, [this] { return positions_; });
+      interner_, committer_, input_);
   for (int i = 0; i < 10; ++i) {
     small.OnEvent(Record("111122223333", "us-east-1", std::to_string(i)));
-    positions_ = {{"in", 0, i + 1}};
+    input_.positions = {{"in", 0, i + 1}};
     small.CommitIfDue(std::chrono::steady_clock::now());
   }
   EXPECT_GE(committer_.commits.size(), 2u);

@@ -44,16 +44,65 @@ TEST(EncodedEventTest, AnEventReadsBackWithEveryFieldInAnotherInterner) {
   const common::Result<common::Event> event = parser.Parse(kRecord);
   ASSERT_TRUE(event.has_value()) << event.error().message;
   std::string bytes;
-  AppendEncodedEvent(*event, parsed_in, bytes);
+  AppendEncodedEvent(*event, parsed_in, {"cloudtrail", 4}, bytes);
   EXPECT_LT(bytes.size(), kRecord.size() / 2);
 
   common::StringInterner read_in;
   read_in.Intern("something else first");  // other symbols than the writer's
-  const common::Result<common::Event> read = DecodeEncodedEvent(bytes, read_in);
+  EventSource source;
+  const common::Result<common::Event> read = DecodeEncodedEvent(bytes, read_in, &source);
   ASSERT_TRUE(read.has_value()) << read.error().message;
   EXPECT_EQ(Fields(*read, read_in), Fields(*event, parsed_in));
   EXPECT_EQ(read_in.Resolve(read->resource), "trail-logs");
   EXPECT_EQ(read->category, common::EventCategory::kData);
+  EXPECT_EQ(source.topic, "cloudtrail");
+  EXPECT_EQ(source.partition, 4);
+}
+
+// Records an older release re-keyed (version 1: no input partition) still read.
+TEST(EncodedEventTest, AVersionOneRecordReadsWithoutItsInputPartition) {
+  common::StringInterner interner;
+  RecordParser parser(interner);
+  const common::Result<common::Event> event = parser.Parse(kRecord);
+  ASSERT_TRUE(event.has_value());
+  std::string bytes;
+  AppendEncodedEvent(*event, interner, {}, bytes);  // topic "" (1 byte), partition none (1 byte)
+  std::string version_one(1, '\x01');
+  version_one.append(bytes, 3);
+  EventSource source{"stale", 7};
+  const common::Result<common::Event> read = DecodeEncodedEvent(version_one, interner, &source);
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_EQ(Fields(*read, interner), Fields(*event, interner));
+  EXPECT_EQ(source.topic, "");
+  EXPECT_EQ(source.partition, -1);
+}
+
+TEST(EncodedEventTest, SourceMarksReadBackAndDamagedOnesAreRefused) {
+  const std::vector<SourceMark> marks = {
+      {.topic = "cloudtrail", .partition = 0, .time = common::Seconds{std::chrono::seconds{-5}}},
+      {.topic = "cloudtrail", .partition = 11, .time = std::nullopt, .holds = true},
+      {.topic = "other",
+       .partition = 2,
+       .time = common::Seconds{std::chrono::seconds{1'780'000'000}},
+       .holds = false}};
+  std::string bytes;
+  AppendSourceMarks(marks, bytes);
+  ASSERT_TRUE(IsSourceMarks(bytes));
+  std::vector<SourceMark> read = {{.topic = "left over"}};
+  ASSERT_TRUE(DecodeSourceMarks(bytes, read));
+  EXPECT_EQ(read, marks);
+
+  common::StringInterner interner;
+  EXPECT_FALSE(DecodeEncodedEvent(bytes, interner).has_value()) << "marks are no event";
+  for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
+    const common::Status status = DecodeSourceMarks(std::string_view(bytes).substr(0, cut), read);
+    ASSERT_FALSE(status) << "cut at " << cut;
+    EXPECT_NE(status.error().message.find("end early"), std::string::npos)
+        << status.error().message;
+  }
+  const common::Status trailing = DecodeSourceMarks(bytes + "x", read);
+  ASSERT_FALSE(trailing);
+  EXPECT_NE(trailing.error().message.find("bytes after"), std::string::npos);
 }
 
 TEST(EncodedEventTest, AbsentStringsAndTimesBeforeTheEpochReadBack) {
@@ -63,7 +112,7 @@ TEST(EncodedEventTest, AbsentStringsAndTimesBeforeTheEpochReadBack) {
   event.account = interner.Intern("111122223333");
   event.region = interner.Intern("us-east-1");
   std::string bytes;
-  AppendEncodedEvent(event, interner, bytes);
+  AppendEncodedEvent(event, interner, {}, bytes);
   const common::Result<common::Event> read = DecodeEncodedEvent(bytes, interner);
   ASSERT_TRUE(read.has_value()) << read.error().message;
   EXPECT_EQ(read->time, event.time);
@@ -79,7 +128,7 @@ TEST(EncodedEventTest, DamagedBytesAreRefusedSayingWhy) {
   const common::Result<common::Event> event = parser.Parse(kRecord);
   ASSERT_TRUE(event.has_value());
   std::string bytes;
-  AppendEncodedEvent(*event, interner, bytes);
+  AppendEncodedEvent(*event, interner, {"in", 0}, bytes);
 
   const auto error_of = [&](std::string_view damaged) {
     const common::Result<common::Event> read = DecodeEncodedEvent(damaged, interner);

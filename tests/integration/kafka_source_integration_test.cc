@@ -166,6 +166,8 @@ TEST_F(KafkaSourceIntegrationTest, ConsumesAllFormsDeadLettersTheBadAndResumesFr
   }
   ASSERT_TRUE(kafka_test::PollUntil(
       *source, receiver, [&] { return source->Lag() == 0; }, 10s));
+  // Metadata goes with an offset (a repartition partition's handed-over table).
+  positions[0].metadata = "1;cloudtrail:3@2";
   const common::Status committed = source->Commit(positions);
   ASSERT_TRUE(committed.ok()) << committed.error().message;
   source->Close();
@@ -202,6 +204,12 @@ TEST_F(KafkaSourceIntegrationTest, ConsumesAllFormsDeadLettersTheBadAndResumesFr
       *second, second_receiver, [&] { return second_receiver.events.size() >= 30; }, 60s));
   second->Poll(second_receiver, 1s);
   EXPECT_EQ(second_receiver.events.size(), 30u);
+  const common::Result<std::vector<PartitionOffset>> group =
+      second->Committed({{topic_, positions[0].partition, kUnknownOffset}});
+  ASSERT_TRUE(group.has_value()) << group.error().message;
+  ASSERT_EQ(group->size(), 1u);
+  EXPECT_EQ((*group)[0].offset, positions[0].offset);
+  EXPECT_EQ((*group)[0].metadata, "1;cloudtrail:3@2");
   EXPECT_EQ(ReceivedNames(second_receiver), std::set<std::string>{"Later"});
 }
 

@@ -161,8 +161,8 @@ class ServiceTopicsIntegrationTest : public TopicAdminIntegrationTest {
 TEST_F(ServiceTopicsIntegrationTest, CreatesTheOutputTopicsWithOnePartitionEach) {
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, input_, 3));
 
-  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
-  const common::Result<int> again = app::EnsureServiceTopics(Config());  // a restart
+  const common::Result<app::ServiceTopics> ensured = app::EnsureServiceTopics(Config());
+  const common::Result<app::ServiceTopics> again = app::EnsureServiceTopics(Config());  // a restart
 
   ASSERT_TRUE(ensured) << ensured.error().message;
   ASSERT_TRUE(again) << again.error().message;
@@ -179,7 +179,10 @@ TEST_F(ServiceTopicsIntegrationTest, CreatesTheOutputTopicsWithOnePartitionEach)
   EXPECT_EQ(input->partitions, 3);  // the input is never touched
   // The input is not declared keyed: it is re-keyed through a topic of as many partitions,
   // whose state the changelog holds.
-  EXPECT_EQ(*ensured, 3);
+  EXPECT_EQ(ensured->keyed_partitions, 3);
+  EXPECT_EQ(ensured->inputs,
+            (std::vector<consumers::SourcePartition>{{input_, 0}, {input_, 1}, {input_, 2}}))
+      << "every input partition, whose re-keyed records the repartition topic merges";
   for (const auto& [topic, policy] :
        {std::pair{repartition_, "delete"}, std::pair{changelog_, "compact"}}) {
     auto described = admin->Describe(topic);
@@ -193,10 +196,10 @@ TEST_F(ServiceTopicsIntegrationTest, KeepsTheRepartitionTopicsCountAndSizesTheCh
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, input_, 2));
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, repartition_, 5));
 
-  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
+  const common::Result<app::ServiceTopics> ensured = app::EnsureServiceTopics(Config());
 
   ASSERT_TRUE(ensured) << ensured.error().message;
-  EXPECT_EQ(*ensured, 5) << "changing the count would split pairs' state";
+  EXPECT_EQ(ensured->keyed_partitions, 5) << "changing the count would split pairs' state";
   auto changelog = Admin()->Lookup(changelog_);
   ASSERT_TRUE(changelog.has_value()) << changelog.error().message;
   EXPECT_EQ(changelog->partitions, 5);
@@ -206,7 +209,7 @@ TEST_F(ServiceTopicsIntegrationTest, KeepsAnInsightsTopicThatAlreadyHasMoreParti
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, input_, 1));
   ASSERT_NO_FATAL_FAILURE(consumers::kafka_test::CreateTopic(brokers_, insights_, 6));
 
-  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
+  const common::Result<app::ServiceTopics> ensured = app::EnsureServiceTopics(Config());
 
   ASSERT_TRUE(ensured) << ensured.error().message;
   auto insights = Admin()->Lookup(insights_);
@@ -219,7 +222,7 @@ TEST_F(ServiceTopicsIntegrationTest, SkipsAnEmptyDeadLetterTopic) {
   config::Config config = Config();
   config.kafka.dead_letter_topic = "";
 
-  const common::Result<int> ensured = app::EnsureServiceTopics(config);
+  const common::Result<app::ServiceTopics> ensured = app::EnsureServiceTopics(config);
 
   ASSERT_TRUE(ensured) << ensured.error().message;
   auto dead_letters = Admin()->Lookup(dead_letters_);
@@ -228,7 +231,7 @@ TEST_F(ServiceTopicsIntegrationTest, SkipsAnEmptyDeadLetterTopic) {
 }
 
 TEST_F(ServiceTopicsIntegrationTest, FailsNamingAMissingInputTopicAndCreatesNothing) {
-  const common::Result<int> ensured = app::EnsureServiceTopics(Config());
+  const common::Result<app::ServiceTopics> ensured = app::EnsureServiceTopics(Config());
 
   ASSERT_FALSE(ensured);
   EXPECT_EQ(ensured.error().message,

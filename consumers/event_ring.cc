@@ -1,0 +1,39 @@
+#include "consumers/event_ring.h"
+
+#include <algorithm>
+#include <array>
+
+namespace trailsight::consumers {
+namespace {
+
+constexpr std::size_t kNeighbours = 5;      // records a ring's first record is judged against
+constexpr std::size_t kFirstCapacity = 64;  // a ring's first storage, in records
+
+}  // namespace
+
+void EventRing::push_back(const BufferedEvent& entry) {
+  if (size_ == slots_.size()) {
+    std::vector<BufferedEvent> grown(std::max(kFirstCapacity, slots_.size() * 2));
+    for (std::size_t i = 0; i < size_; ++i) grown[i] = at(i);
+    slots_ = std::move(grown);
+    head_ = 0;
+  }
+  slots_[(head_ + size_) % slots_.size()] = entry;
+  ++size_;
+}
+
+void EventRing::pop_front() {
+  head_ = (head_ + 1) % slots_.size();
+  --size_;
+}
+
+common::Seconds HeadTime(const EventRing& ring) {
+  std::array<common::Seconds, kNeighbours> samples;
+  const std::size_t count = std::min(kNeighbours, ring.size());
+  for (std::size_t i = 0; i < count; ++i) samples[i] = ring.at(i).event.time;
+  auto middle = samples.begin() + static_cast<std::ptrdiff_t>((count - 1) / 2);  // lower median
+  std::nth_element(samples.begin(), middle, samples.begin() + static_cast<std::ptrdiff_t>(count));
+  return std::min(ring.at(0).event.time, *middle);
+}
+
+}  // namespace trailsight::consumers

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/event.h"
+#include "common/time.h"
+
+namespace trailsight::consumers {
+
+// A record read and not yet handed over, with where its partition's position goes once it is.
+struct BufferedEvent {
+  common::Event event;
+  std::int64_t next_offset = -1;  // >= 0: the position after it (a message's last record)
+};
+
+// A FIFO of buffered records that keeps its storage (steady state allocates nothing); grows by
+// doubling. Thread safety: none.
+class EventRing {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  BufferedEvent& front() { return slots_[head_]; }
+  const BufferedEvent& front() const { return slots_[head_]; }
+  const BufferedEvent& at(std::size_t i) const { return slots_[(head_ + i) % slots_.size()]; }
+  BufferedEvent& back() { return slots_[(head_ + size_ - 1) % slots_.size()]; }
+  void push_back(const BufferedEvent& entry);
+  void pop_front();
+  void clear() { head_ = size_ = 0; }
+
+ private:
+  std::vector<BufferedEvent> slots_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+// The time alignment reads a non-empty ring at (DESIGN.md "Partitions and event time"): its
+// first record's event time, unless that is later than the median of its next five records
+// (the first included): then that median. So one record dated far ahead of its neighbours
+// neither holds its stream back nor lets others run past the records after it.
+// REQUIRES: !ring.empty().
+common::Seconds HeadTime(const EventRing& ring);
+
+}  // namespace trailsight::consumers
