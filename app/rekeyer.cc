@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace trailsight::app {
@@ -94,8 +95,13 @@ bool Rekeyer::pending() const {
   if (batch_.size() > 0 || CommittablePositions() != committed_) return true;
   const std::string& marks = EncodedMarks();
   return marks != committed_marks_ ||
-         (!marks.empty() &&
+         (MarksHold() &&
           std::chrono::steady_clock::now() - marks_committed_at_ >= options_.marks_refresh);
+}
+
+bool Rekeyer::MarksHold() const {
+  return std::any_of(marks_.begin(), marks_.end(),
+                     [](const consumers::SourceMark& mark) { return mark.holds; });
 }
 
 const std::string& Rekeyer::EncodedMarks() const {

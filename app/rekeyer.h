@@ -82,9 +82,9 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
     std::int32_t partitions = 1;  // its partition count (> 0)
     std::chrono::milliseconds commit_interval{200};
     std::size_t max_batch_bytes = std::size_t{8} << 20;
-    // Unchanged source marks are written again this often, so that the readers do not take an
-    // input partition this rekeyer holds (waiting at its ceiling, say) for one nobody reads:
-    // well below the readers' partition idle timeout.
+    // Unchanged source marks that hold the others back are written again this often, so that
+    // the readers do not take an input partition this rekeyer holds (waiting at its ceiling,
+    // say) for one nobody reads: well below the readers' partition idle timeout.
     std::chrono::milliseconds marks_refresh{10'000};
   };
   // `interner` resolves the Events' symbols; `input` is what they are read from. Both and
@@ -112,6 +112,9 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
   std::vector<consumers::PartitionOffset> CommittablePositions() const;
   // The input's source marks, encoded (a source-marks record's value); empty without any.
   const std::string& EncodedMarks() const;
+  // Whether an input partition of the marks EncodedMarks() last read holds the others back:
+  // only then are unchanged marks written again.
+  bool MarksHold() const;
 
   const Options options_;
   const common::StringInterner& interner_;

@@ -442,10 +442,13 @@ Service::Step Service::RunOnce(bool reload) {
     }
     if (Fenced(*p.rekey_writer, "re-keying")) return Step::kFailed;
   }
+  const std::uint64_t marks_before = p.source->counters().source_marks;
   handled += p.source->Poll(*p.feed, p.rekey_source == nullptr ? kPollTimeout
                                      : handled > 0             ? std::chrono::milliseconds{0}
                                                                : kPollTimeout / 2);
   p.busy = handled > 0;
+  // Source marks (written again while an instance re-keys, app/rekeyer.h) are no traffic.
+  const std::uint64_t marks = p.source->counters().source_marks - marks_before;
   if (p.global) p.global->Poll();  // facts other instances learned
   p.checkpointer->PollRestores();  // partitions whose state is loaded go on
   if (const std::optional<common::Error>& failed = p.checkpointer->restore_error()) {
@@ -462,7 +465,7 @@ Service::Step Service::RunOnce(bool reload) {
     if (reloaded->tamper) p.tamper->Reconfigure(*std::move(reloaded->tamper));  // learned kept
     if (reloaded->novelty) p.novelty->Reconfigure(*reloaded->novelty);          // facts kept
   }
-  if (handled > 0) p.last_message = now;
+  if (handled > marks) p.last_message = now;
   if (p.until_caught_up && p.Drained()) {
     spdlog::info("run: input drained");
     return Step::kDrained;

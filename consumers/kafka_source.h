@@ -101,6 +101,7 @@ struct KafkaSourceCounters {
   std::uint64_t misrouted = 0;  // records off their (account, region)'s partition (see options)
   // Re-keyed records read again after a restart that were handed over before it (skipped).
   std::uint64_t handed_before = 0;
+  std::uint64_t source_marks = 0;  // messages that were source marks (no record)
 };
 
 // Reads CloudTrail records from Kafka topics as a member of a consumer group (librdkafka's

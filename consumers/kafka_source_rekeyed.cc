@@ -12,6 +12,7 @@ namespace trailsight::consumers {
 
 void KafkaSource::HandleEncoded(std::string_view payload) {
   if (IsSourceMarks(payload)) {
+    ++counters_.source_marks;
     if (common::Status read = DecodeSourceMarks(payload, marks_); !read) {
       OnBadRecord(read.error().message, 0, payload);
       return;

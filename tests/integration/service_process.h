@@ -14,6 +14,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,8 +69,9 @@ inline int Shell(const std::string& command) {
 }
 
 // What a reader of `isolation` (read_committed or read_uncommitted) finds in `topic` on
-// `brokers`: its records, and the sum of its partitions' end offsets (which count transaction
-// markers too); -1 for both when kcat fails.
+// `brokers`: its records with a key (on the repartition topic, the events: the source marks
+// each commit adds have none), and the sum of its partitions' end offsets (which count
+// transaction markers and source marks too); -1 for both when kcat fails.
 struct TopicEnds {
   std::int64_t records = -1;
   std::int64_t end_offsets = -1;
@@ -79,12 +81,13 @@ inline TopicEnds ReadTopicEnds(const std::string& brokers, const std::string& to
   const std::filesystem::path out = std::filesystem::temp_directory_path() /
                                     ("trailsight-ends-" + std::to_string(::getpid()) + "-" + topic);
   if (Shell("kcat -C -b '" + brokers + "' -t '" + topic + "' -X isolation.level=" + isolation +
-            " -e -f 'r\\n' > '" + out.string() + ".out' 2> '" + out.string() + ".err'") != 0) {
+            " -e -f '%k\\n' > '" + out.string() + ".out' 2> '" + out.string() + ".err'") != 0) {
     return {};
   }
   TopicEnds ends{.records = 0, .end_offsets = 0};
   const std::string records = ReadFile(out.string() + ".out");
-  ends.records = static_cast<std::int64_t>(std::count(records.begin(), records.end(), '\n'));
+  std::istringstream lines(records);
+  for (std::string key; std::getline(lines, key);) ends.records += key.empty() ? 0 : 1;
   const std::string log = ReadFile(out.string() + ".err");
   const std::regex at_end(R"(Reached end of topic .* at offset (\d+))");
   for (auto match = std::sregex_iterator(log.begin(), log.end(), at_end);
