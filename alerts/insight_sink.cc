@@ -20,11 +20,16 @@ common::Result<std::unique_ptr<common::FindingSink>> Widen(
 
 }  // namespace
 
-common::Result<std::unique_ptr<common::FindingSink>> OpenInsightSink(const std::string& target) {
+common::Result<std::unique_ptr<common::FindingSink>> OpenInsightSink(const std::string& target,
+                                                                     StdoutFormat to_stdout) {
   if (target.empty()) {
     return common::Error{common::ErrorCode::kInvalidArgument,
                          "insights output is empty: use \"-\" for stdout, a folder ending in "
                          "'/' for the S3 layout, or a file path for JSON lines"};
+  }
+  if (target == "-" && to_stdout.text) {
+    return std::unique_ptr<common::FindingSink>(
+        std::make_unique<TextLinesSink>(std::cout, to_stdout.style, "stdout"));
   }
   if (target == "-") {
     return std::unique_ptr<common::FindingSink>(

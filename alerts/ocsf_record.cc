@@ -29,22 +29,6 @@ std::int64_t EpochMillis(std::chrono::sys_time<std::chrono::milliseconds> time) 
   return time.time_since_epoch().count();
 }
 
-std::string_view SeverityName(common::Severity severity) {
-  switch (severity) {
-    case common::Severity::kInformational:
-      return "Informational";
-    case common::Severity::kLow:
-      return "Low";
-    case common::Severity::kMedium:
-      return "Medium";
-    case common::Severity::kHigh:
-      return "High";
-    case common::Severity::kCritical:
-      return "Critical";
-  }
-  return "Unknown";  // unreachable: every enumerator is handled above
-}
-
 // The classification every record starts with: class, category, activity, type, severity
 // and status, in OCSF's order.
 Json Classification(int activity_id, common::Severity severity) {
@@ -182,6 +166,22 @@ std::string Line(const Json& record) {
 }  // namespace
 
 std::string_view ProductVersion() { return TRAILSIGHT_VERSION; }
+
+std::string_view SeverityName(common::Severity severity) {
+  switch (severity) {
+    case common::Severity::kInformational:
+      return "Informational";
+    case common::Severity::kLow:
+      return "Low";
+    case common::Severity::kMedium:
+      return "Medium";
+    case common::Severity::kHigh:
+      return "High";
+    case common::Severity::kCritical:
+      return "Critical";
+  }
+  return "Unknown";  // unreachable: every enumerator is handled above
+}
 
 std::string_view AlertKindName(common::AlertKind kind) {
   switch (kind) {

@@ -18,6 +18,9 @@ std::string_view ProductVersion();
 // "Tamper", "SilentSource", "CapReached": finding_info.types of an alert.
 std::string_view AlertKindName(common::AlertKind kind);
 
+// "Informational", "Low", "Medium", "High", "Critical": OCSF's caption of a severity_id.
+std::string_view SeverityName(common::Severity severity);
+
 // Renders `alert` as an OCSF 1.3 Detection Finding (class_uid 2004, activity Create,
 // status New), in this key order: class, category, activity and type; severity_id and
 // severity; status; time (the alert's event time, epoch milliseconds); message;
