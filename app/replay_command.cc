@@ -1,12 +1,16 @@
 #include "app/replay_command.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <optional>
 
 #include "alerts/insight_sink.h"
 #include "alerts/ocsf_sink.h"
+#include "alerts/text_lines_sink.h"
 #include "app/config_reload.h"
 #include "app/progress.h"
 #include "app/series_writer.h"
@@ -63,7 +67,21 @@ CLI::App* AddReplayCommand(CLI::App& app, ReplayFlags& flags) {
   replay->add_option("--series-key", flags.series_keys,
                      "Only keys matching this glob in --series, as ACCOUNT/REGION/SOURCE/NAME"
                      "[/ERRORCODE] (e.g. '*/TerminateInstances'); repeatable");
+  replay
+      ->add_option("--format", flags.format,
+                   "How findings and alerts sent to stdout are written: text (one line each: "
+                   "time, state, type, API, account/region, count against baseline, top "
+                   "principal), json (JSON lines, as files are written) or auto (text on a "
+                   "terminal, json otherwise)")
+      ->check(CLI::IsMember({"auto", "text", "json"}))
+      ->capture_default_str();
   return replay;
+}
+
+StdoutChoice ChooseStdout(std::string_view format, bool stdout_is_terminal, const char* no_color) {
+  const bool text = format == "text" || (format != "json" && stdout_is_terminal);
+  const bool colour_allowed = no_color == nullptr || *no_color == '\0';
+  return {.text = text, .colour = text && stdout_is_terminal && colour_allowed};
 }
 
 int RunReplay(const ReplayFlags& flags) {
@@ -93,19 +111,34 @@ int RunReplay(const ReplayFlags& flags) {
     fmt::print(stderr, "replay: {}\n", inputs.error().message);
     return 2;
   }
-  auto insights = alerts::OpenInsightSink(config.outputs.insights);
+  const StdoutChoice choice =
+      ChooseStdout(flags.format, isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
+  const alerts::StdoutFormat to_stdout{.text = choice.text, .style = {.colour = choice.colour}};
+  auto insights = alerts::OpenInsightSink(config.outputs.insights, to_stdout);
   if (!insights) {
     fmt::print(stderr, "replay: {}\n", insights.error().message);
     return 2;
   }
+  // The alerts output, where every insight is mirrored next to the alerts: OCSF lines, or
+  // readable lines when it is stdout as text.
   std::unique_ptr<alerts::OcsfLinesSink> ocsf;
-  if (!config.outputs.alerts.empty()) {
+  std::unique_ptr<alerts::TextLinesSink> alert_lines;
+  common::AlertSink* alert_out = nullptr;
+  common::FindingSink* mirror = nullptr;
+  if (config.outputs.alerts == "-" && to_stdout.text) {
+    alert_lines = std::make_unique<alerts::TextLinesSink>(std::cout, to_stdout.style, "stdout");
+    alert_out = alert_lines.get();
+    // Insights already on stdout as lines are not printed twice.
+    if (config.outputs.insights != "-") mirror = alert_lines.get();
+  } else if (!config.outputs.alerts.empty()) {
     auto opened = alerts::OcsfLinesSink::Open(config.outputs.alerts);
     if (!opened) {
       fmt::print(stderr, "replay: {}\n", opened.error().message);
       return 2;
     }
     ocsf = *std::move(opened);
+    alert_out = ocsf.get();
+    mirror = ocsf.get();
   }
   auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
   if (!dead_letters) {
@@ -113,13 +146,12 @@ int RunReplay(const ReplayFlags& flags) {
     return 2;
   }
 
-  // With an alerts output, every insight is mirrored into it next to the alerts.
   std::optional<alerts::MirroredFindingSink> mirrored;
-  if (ocsf) mirrored.emplace(**insights, *ocsf);
+  if (mirror != nullptr) mirrored.emplace(**insights, *mirror);
   common::FindingSink& findings =
       mirrored ? static_cast<common::FindingSink&>(*mirrored) : **insights;
   common::UnwrittenAlerts unwritten;
-  common::AlertSink& alert_sink = ocsf ? static_cast<common::AlertSink&>(*ocsf) : unwritten;
+  common::AlertSink& alert_sink = alert_out != nullptr ? *alert_out : unwritten;
 
   common::StringInterner interner({.max_strings = config.input.max_interned_strings,
                                    .max_bytes = config.input.max_interned_bytes});
@@ -195,7 +227,7 @@ int RunReplay(const ReplayFlags& flags) {
       in.malformed > 0 ? fmt::format(" (see {})", config.input.dead_letter_path) : "",
       out.late_dropped, detector.key_count(), out.findings,
       tampering.alerts + novelty.counters().alerts + out.alerts,
-      tampering.alerts + novelty.counters().alerts + out.alerts > 0 && !ocsf
+      tampering.alerts + novelty.counters().alerts + out.alerts > 0 && alert_out == nullptr
           ? " (not written: set --alerts-out or outputs.alerts)"
           : "");
   if (out.publish_errors > 0 || tampering.publish_errors > 0 ||

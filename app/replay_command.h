@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trailsight::app {
@@ -18,7 +19,20 @@ struct ReplayFlags {
   std::string state_out;   // non-empty: write a snapshot there for `trailsight run` to start from
   std::string series_out;  // non-empty: per-key minute series CSV (SeriesWriter)
   std::vector<std::string> series_keys;  // globs of keys in the series; empty: every key
+  std::string format = "auto";           // how stdout is written: "auto", "text" or "json"
 };
+
+// How replay writes what goes to stdout (--insights-out -, --alerts-out -).
+struct StdoutChoice {
+  bool text = false;    // one readable line per finding or alert; false: JSON lines
+  bool colour = false;  // with text: ANSI colours
+};
+
+// Decides from the --format value ("auto", "text" or "json"; anything else counts as
+// "auto", the parser having refused it already), whether stdout is a terminal, and the
+// NO_COLOR environment variable (null when unset): "auto" is text on a terminal and JSON
+// lines otherwise; colour only for text on a terminal with NO_COLOR unset or empty.
+StdoutChoice ChooseStdout(std::string_view format, bool stdout_is_terminal, const char* no_color);
 
 // Registers the subcommand and its flags on `app`; `flags` must outlive parsing.
 CLI::App* AddReplayCommand(CLI::App& app, ReplayFlags& flags);

@@ -37,8 +37,9 @@ struct InputSettings {
 
 // Where findings go (`outputs:` section).
 struct OutputSettings {
-  // "-" for JSON lines on stdout, a folder (or a path ending in '/') for the S3 layout,
-  // anything else for a JSON lines file; see alerts/insight_sink.h.
+  // "-" for stdout (JSON lines, or readable lines: replay's --format), a folder (or a path
+  // ending in '/') for the S3 layout, anything else for a JSON lines file; see
+  // alerts/insight_sink.h.
   std::string insights = "-";
   // OCSF Detection Findings as JSON lines: tamper alerts and a mirror of every insight.
   // "-" for stdout, else a file; empty: not written (`trailsight replay`; the service
