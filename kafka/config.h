@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,9 +19,10 @@ using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 // "kafka.properties", which may replace any default). librdkafka's own log lines go to spdlog
 // ("kafka <client>: ..."), at most a few per 10 s per process, with a count of those
 // suppressed, because a broker outage makes librdkafka log every reconnect attempt.
-// Fails with kInvalidConfig naming the property librdkafka rejected and why, never its value
-// (it may be a secret): "kafka property acks: Invalid value \"(value hidden)\" for
-// configuration property \"acks\"".
+// Fails with kInvalidConfig naming the property librdkafka rejected and why, in words that
+// never hold its value (it may be a secret), nor librdkafka's own text, which may quote it:
+// "kafka property security.protocol: librdkafka refuses the value (allowed: plaintext, ssl,
+// sasl_plaintext, sasl_ssl)".
 common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
                                         const std::map<std::string, std::string>& overrides);
 

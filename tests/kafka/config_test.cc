@@ -30,6 +30,20 @@ TEST(MakeKafkaConfTest, ARefusedPropertyIsNamedAndItsValueNever) {
   }
 }
 
+// librdkafka quotes a refused enum value in its text, which it cuts at its buffer's end: a
+// long value would show in part, where no search for the whole value finds it.
+TEST(MakeKafkaConfTest, ALongRefusedValueShowsNotEvenInPart) {
+  std::string value;
+  while (value.size() < 600) value += "s3cr3t-";
+
+  common::Result<KafkaConf> conf = MakeKafkaConf({}, {{"security.protocol", value}});
+
+  ASSERT_FALSE(conf.has_value());
+  EXPECT_EQ(conf.error().message,
+            "kafka property security.protocol: librdkafka refuses the value (allowed: "
+            "plaintext, ssl, sasl_plaintext, sasl_ssl)");
+}
+
 TEST(MakeKafkaConfTest, TheOperatorsPropertiesWinOverTheDefaults) {
   common::Result<KafkaConf> conf =
       MakeKafkaConf({{"client.id", "default"}}, {{"client.id", "operator"}});
