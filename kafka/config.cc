@@ -167,6 +167,21 @@ common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
   return conf;
 }
 
+std::optional<std::string> KafkaPropertyRefusal(const std::string& name, const std::string& value) {
+  const KafkaConf conf(rd_kafka_conf_new());
+  return Set(conf.get(), name, value);
+}
+
+std::vector<std::string> KafkaPropertyNames() {
+  std::vector<std::string> names;
+  for (const PropertyFacts& facts : PropertyTable()) {
+    if (std::find(names.begin(), names.end(), facts.name) == names.end()) {
+      names.push_back(facts.name);
+    }
+  }
+  return names;
+}
+
 std::string KafkaErrorText(rd_kafka_resp_err_t error) {
   return fmt::format("{} ({})", rd_kafka_err2name(error), rd_kafka_err2str(error));
 }

@@ -26,6 +26,17 @@ using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 common::Result<KafkaConf> MakeKafkaConf(const KafkaProperties& defaults,
                                         const std::map<std::string, std::string>& overrides);
 
+// Returns why librdkafka refuses property `name` set to `value`, as MakeKafkaConf() words it
+// ("librdkafka has no such property", "librdkafka refuses the value: it must be true or
+// false", ...), never quoting the value; nullopt when librdkafka takes it. Sets it on a
+// configuration of its own that is then destroyed: it connects nowhere, but a plugin named by
+// plugin.library.paths is loaded, as a client would.
+std::optional<std::string> KafkaPropertyRefusal(const std::string& name, const std::string& value);
+
+// Returns the name of every property librdkafka knows (global and topic properties, aliases
+// included), in the order of its documentation, for "did you mean" on an unknown one.
+std::vector<std::string> KafkaPropertyNames();
+
 // Returns librdkafka's name for `error` followed by its description:
 // "NOT_COORDINATOR (Broker: Not coordinator)".
 std::string KafkaErrorText(rd_kafka_resp_err_t error);

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace trailsight::kafka {
 namespace {
@@ -42,6 +46,39 @@ TEST(MakeKafkaConfTest, ALongRefusedValueShowsNotEvenInPart) {
   EXPECT_EQ(conf.error().message,
             "kafka property security.protocol: librdkafka refuses the value (allowed: "
             "plaintext, ssl, sasl_plaintext, sasl_ssl)");
+}
+
+TEST(KafkaPropertyRefusalTest, SaysWhyInWordsThatNeverHoldTheValue) {
+  EXPECT_EQ(KafkaPropertyRefusal("sasl.pasword", "hunter2secret"),
+            "librdkafka has no such property");
+  EXPECT_EQ(KafkaPropertyRefusal("enable.idempotence", "hunter2secret"),
+            "librdkafka refuses the value: it must be true or false");
+  EXPECT_EQ(KafkaPropertyRefusal("linger.ms", "hunter2secret"),
+            "librdkafka refuses the value (allowed: 0 .. 900000)");
+  EXPECT_EQ(KafkaPropertyRefusal("opaque", "hunter2secret"),
+            "librdkafka takes it from the program only, never as a property");
+  // librdkafka's own text names the library file it could not load.
+  const std::optional<std::string> plugin =
+      KafkaPropertyRefusal("plugin.library.paths", "/nonexistent/hunter2secret");
+  ASSERT_TRUE(plugin.has_value());
+  EXPECT_EQ(plugin->find("hunter2"), std::string::npos) << *plugin;
+}
+
+TEST(KafkaPropertyRefusalTest, AcceptsWhatLibrdkafkaTakes) {
+  EXPECT_EQ(KafkaPropertyRefusal("sasl.password", "hunter2secret"), std::nullopt);
+  EXPECT_EQ(KafkaPropertyRefusal("security.protocol", "SASL_SSL"), std::nullopt);
+  EXPECT_EQ(KafkaPropertyRefusal("linger.ms", "5"), std::nullopt);
+  EXPECT_EQ(KafkaPropertyRefusal("topic.auto.offset.reset", "earliest"), std::nullopt);
+}
+
+TEST(KafkaPropertyNamesTest, ListsGlobalTopicAndAliasNamesOnce) {
+  const std::vector<std::string> names = KafkaPropertyNames();
+
+  for (const char* name : {"sasl.password", "bootstrap.servers", "metadata.broker.list", "acks",
+                           "request.required.acks", "auto.offset.reset"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  }
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
 }
 
 TEST(MakeKafkaConfTest, TheOperatorsPropertiesWinOverTheDefaults) {
