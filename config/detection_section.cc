@@ -85,9 +85,10 @@ minutes ReadTimeOfDay(FieldReader& read, const std::string& path, minutes latest
   const std::string text = read.Optional(path, std::string());
   const std::size_t colon = text.find(':');
   const std::optional<int> hour = Parse<int>(std::string_view(text).substr(0, colon));
-  const std::optional<int> minute = colon == std::string::npos
-                                        ? std::nullopt
-                                        : Parse<int>(std::string_view(text).substr(colon + 1));
+  // Without a colon there are no minutes: Parse() of the empty text. (A conditional
+  // std::nullopt here makes GCC 12 at -O3 warn -Wmaybe-uninitialized below.)
+  const std::optional<int> minute = Parse<int>(
+      colon == std::string::npos ? std::string_view() : std::string_view(text).substr(colon + 1));
   const bool ok = hour && minute && colon + 3 == text.size() && *hour >= 0 && *minute >= 0 &&
                   *minute < 60 && minutes{*hour * 60 + *minute} <= latest;
   read.Check(ok, text.empty() ? path.substr(0, path.rfind('.')) : path,
