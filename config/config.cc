@@ -14,6 +14,7 @@
 
 #include "config/detection_section.h"
 #include "config/field_reader.h"
+#include "config/kafka_properties.h"
 
 namespace trailsight::config {
 namespace {
@@ -172,7 +173,11 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
   kafka.alerts_topic = read.Optional("kafka.alerts_topic", kafka.alerts_topic);
   read.Check(!kafka.alerts_topic.empty(), "kafka.alerts_topic", "must not be empty");
   kafka.dead_letter_topic = read.Optional("kafka.dead_letter_topic", kafka.dead_letter_topic);
-  kafka.properties = read.OptionalStringMap("kafka.properties", ResolveSecret);
+  kafka.properties =
+      read.OptionalStringMap("kafka.properties", [](std::string_view name, std::string& value) {
+        if (std::optional<std::string> problem = ResolveSecret(name, value)) return problem;
+        return ServicePropertyProblem(name, value);
+      });
   kafka.future_skew = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
       "kafka.future_skew_seconds", kafka.future_skew.count(), 0, 86'400)};
   kafka.idle_after = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
