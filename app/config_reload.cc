@@ -7,6 +7,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "app/kafka_property_check.h"
+
 namespace trailsight::app {
 namespace {
 
@@ -192,7 +194,8 @@ std::optional<AcceptedReload> ConfigReloader::Poll(bool requested, Clock::time_p
   stamp_ = Look();  // taken before reading, so a write during the read is seen next time
   spdlog::info("config: reloading {} ({})", path_.string(),
                requested ? "SIGHUP" : "the file changed");
-  ReloadDecision decision = DecideReload(file_config_, config::LoadConfigFile(path_));
+  ReloadDecision decision =
+      DecideReload(file_config_, config::LoadConfigFile(path_, LibrdkafkaPropertyCheck()));
   for (const ReloadNote& note : decision.notes) {
     switch (note.level) {
       case Level::kInfo:

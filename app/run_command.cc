@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/config_reload.h"
+#include "app/kafka_property_check.h"
 #include "app/service.h"
 #include "config/config.h"
 #include "detector/tuning.h"
@@ -43,7 +44,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags& flags) {
 }
 
 int RunService(const RunFlags& flags) {
-  common::Result<config::Config> loaded = config::LoadConfigFile(flags.config_path);
+  common::Result<config::Config> loaded =
+      config::LoadConfigFile(flags.config_path, LibrdkafkaPropertyCheck());
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return 2;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "app/kafka_property_check.h"
 #include "config/config.h"
 
 namespace trailsight::app {
@@ -14,7 +15,8 @@ CLI::App* AddValidateConfigCommand(CLI::App& app, ValidateConfigFlags& flags) {
 }
 
 int RunValidateConfig(const ValidateConfigFlags& flags) {
-  common::Result<config::Config> loaded = config::LoadConfigFile(flags.path);
+  common::Result<config::Config> loaded =
+      config::LoadConfigFile(flags.path, LibrdkafkaPropertyCheck());
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return 2;

@@ -162,7 +162,7 @@ void ReadOutputs(FieldReader& read, OutputSettings& outputs) {
   outputs.alerts = read.Optional("outputs.alerts", outputs.alerts);
 }
 
-void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
+void ReadKafka(FieldReader& read, const KafkaPropertyCheck& check, KafkaSettings& kafka) {
   kafka.brokers = read.Optional("kafka.brokers", kafka.brokers);
   kafka.group_id = read.Optional("kafka.group_id", kafka.group_id);
   read.Check(!kafka.group_id.empty(), "kafka.group_id", "must not be empty");
@@ -173,10 +173,12 @@ void ReadKafka(FieldReader& read, KafkaSettings& kafka) {
   kafka.alerts_topic = read.Optional("kafka.alerts_topic", kafka.alerts_topic);
   read.Check(!kafka.alerts_topic.empty(), "kafka.alerts_topic", "must not be empty");
   kafka.dead_letter_topic = read.Optional("kafka.dead_letter_topic", kafka.dead_letter_topic);
-  kafka.properties =
-      read.OptionalStringMap("kafka.properties", [](std::string_view name, std::string& value) {
-        if (std::optional<std::string> problem = ResolveSecret(name, value)) return problem;
-        return ServicePropertyProblem(name, value);
+  kafka.properties = read.OptionalStringMap(
+      "kafka.properties", [&check](std::string_view name, std::string& value) {
+        std::optional<std::string> problem = ResolveSecret(name, value);
+        if (!problem) problem = ServicePropertyProblem(name, value);
+        if (!problem) problem = LibrdkafkaPropertyProblem(name, value, check);
+        return problem;
       });
   kafka.future_skew = std::chrono::seconds{read.OptionalBetween<std::int64_t>(
       "kafka.future_skew_seconds", kafka.future_skew.count(), 0, 86'400)};
@@ -234,7 +236,8 @@ std::optional<LogFormat> ParseLogFormat(std::string_view text) {
   return std::nullopt;
 }
 
-common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view name) {
+common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view name,
+                                      const KafkaPropertyCheck& kafka_check) {
   common::Result<YAML::Node> document = ParseYaml(yaml, name);
   if (!document) return std::move(document).error();
   FieldReader read(*std::move(document), std::string(name));
@@ -246,7 +249,7 @@ common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view na
   ReadNovelty(read, config.novelty);
   ReadInput(read, config.input);
   ReadOutputs(read, config.outputs);
-  ReadKafka(read, config.kafka);
+  ReadKafka(read, kafka_check, config.kafka);
   ReadState(read, config.state);
   ReadMetrics(read, config.metrics);
   ReadLogging(read, config.logging);
@@ -254,12 +257,14 @@ common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view na
   return std::move(read).Finish(std::move(config));
 }
 
-common::Result<Config> LoadConfigFileOrDefaults(const std::filesystem::path& path) {
+common::Result<Config> LoadConfigFileOrDefaults(const std::filesystem::path& path,
+                                                const KafkaPropertyCheck& kafka_check) {
   if (path.empty()) return Config{};
-  return LoadConfigFile(path);
+  return LoadConfigFile(path, kafka_check);
 }
 
-common::Result<Config> LoadConfigFile(const std::filesystem::path& path) {
+common::Result<Config> LoadConfigFile(const std::filesystem::path& path,
+                                      const KafkaPropertyCheck& kafka_check) {
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) {
     return common::Error{common::ErrorCode::kInvalidConfig,
@@ -277,7 +282,7 @@ common::Result<Config> LoadConfigFile(const std::filesystem::path& path) {
     return common::Error{common::ErrorCode::kInvalidConfig,
                          fmt::format("{}: cannot read config file", path.string())};
   }
-  return LoadConfigText(text.str(), path.string());
+  return LoadConfigText(text.str(), path.string(), kafka_check);
 }
 
 }  // namespace trailsight::config

@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "common/time.h"
 #include "config/bind_address.h"
+#include "config/kafka_properties.h"
 #include "detector/novelty_rules.h"
 #include "detector/options.h"
 #include "detector/tamper_rules.h"
@@ -112,16 +113,21 @@ struct Config {
 };
 
 // Loads and validates the YAML file at `path`. Collects every problem rather than the
-// first: unknown keys (with "did you mean 'X'?"), wrong types, out-of-range values, each
-// as "FILE:LINE:COL: FIELD.PATH: message". On failure the Error (kInvalidConfig) holds all
-// of them, one per line; an unreadable file or a YAML syntax error is one such line.
-common::Result<Config> LoadConfigFile(const std::filesystem::path& path);
+// first: unknown keys (with "did you mean 'X'?"), wrong types, out-of-range values,
+// kafka.properties the service refuses (kafka_properties.h) and, when `kafka_check` is given,
+// those librdkafka refuses, each as "FILE:LINE:COL: FIELD.PATH: message" (never with a
+// kafka.properties value). On failure the Error (kInvalidConfig) holds all of them, one per
+// line; an unreadable file or a YAML syntax error is one such line.
+common::Result<Config> LoadConfigFile(const std::filesystem::path& path,
+                                      const KafkaPropertyCheck& kafka_check = {});
 
 // LoadConfigFile(), or every default when `path` is empty (no --config given).
-common::Result<Config> LoadConfigFileOrDefaults(const std::filesystem::path& path);
+common::Result<Config> LoadConfigFileOrDefaults(const std::filesystem::path& path,
+                                                const KafkaPropertyCheck& kafka_check = {});
 
 // Same as LoadConfigFile() for text already in memory (stdin, tests); `name` stands for
 // the file name in messages.
-common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view name);
+common::Result<Config> LoadConfigText(std::string_view yaml, std::string_view name,
+                                      const KafkaPropertyCheck& kafka_check = {});
 
 }  // namespace trailsight::config

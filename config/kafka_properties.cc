@@ -1,9 +1,13 @@
 #include "config/kafka_properties.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <span>
+
+#include "config/did_you_mean.h"
 
 namespace trailsight::config {
 namespace {
@@ -90,6 +94,22 @@ std::optional<std::string> ServicePropertyProblem(std::string_view name, std::st
     return std::string(property.why);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> LibrdkafkaPropertyProblem(std::string_view name,
+                                                     const std::string& value,
+                                                     const KafkaPropertyCheck& check) {
+  if (!check.refusal) return std::nullopt;
+  std::optional<std::string> refusal = check.refusal(std::string(name), value);
+  if (!refusal) return std::nullopt;
+  const bool known = std::find(check.known_names.begin(), check.known_names.end(), name) !=
+                     check.known_names.end();
+  if (!known) {
+    if (std::optional<std::string> nearest = NearestWord(name, check.known_names)) {
+      *refusal += fmt::format("; did you mean '{}'?", *nearest);
+    }
+  }
+  return refusal;
 }
 
 }  // namespace trailsight::config

@@ -65,6 +65,58 @@ baseline:
   EXPECT_TRUE(outcome.out.empty()) << outcome.out;
 }
 
+// Every kafka.properties entry is set on a librdkafka configuration: an unknown name or a
+// value librdkafka refuses is a problem at its line, named, with the reason in words that never
+// hold the value (a typo of a password property holds the password).
+TEST(ValidateConfigTest, NamesEachPropertyLibrdkafkaRefusesButNeverItsValue) {
+  const fs::path config = fs::path(::testing::TempDir()) / "refused-properties.yaml";
+  std::ofstream(config) << R"(kafka:
+  properties:
+    sasl.pasword: hunter2secret
+    security.protocol: hunter2secret
+    linger.ms: ${env:TRAILSIGHT_TEST_LINGER}
+    enable.idempotence: false
+    sasl.password: hunter2secret
+)";
+  ::setenv("TRAILSIGHT_TEST_LINGER", "hunter2secret", 1);
+
+  const Outcome outcome = Validate(config);
+
+  ::unsetenv("TRAILSIGHT_TEST_LINGER");
+  EXPECT_EQ(outcome.status, 2);
+  const std::string file = config.string();
+  EXPECT_TRUE(outcome.err.starts_with(fmt::format(
+      "{0}:3:19: kafka.properties.sasl.pasword: librdkafka has no such property; did you mean "
+      "'sasl.password'?\n"
+      "{0}:4:24: kafka.properties.security.protocol: librdkafka refuses the value (allowed: "
+      "plaintext, ssl, sasl_plaintext, sasl_ssl)\n"
+      "{0}:5:16: kafka.properties.linger.ms: librdkafka refuses the value (allowed: 0 .. "
+      "900000)\n"
+      "{0}:6:25: kafka.properties.enable.idempotence: must be true: ",
+      file)))
+      << outcome.err;
+  EXPECT_EQ(outcome.err.find("hunter2"), std::string::npos) << outcome.err;
+  EXPECT_EQ(outcome.out.find("hunter2"), std::string::npos) << outcome.out;
+}
+
+TEST(ValidateConfigTest, PropertiesLibrdkafkaTakesAreValid) {
+  const fs::path config = fs::path(::testing::TempDir()) / "security-properties.yaml";
+  std::ofstream(config) << R"(kafka:
+  properties:
+    security.protocol: SASL_SSL
+    sasl.mechanism: SCRAM-SHA-512
+    sasl.username: trailsight
+    sasl.password: hunter2secret
+    acks: all
+    linger.ms: 5
+)";
+
+  const Outcome outcome = Validate(config);
+
+  EXPECT_EQ(outcome.status, 0) << outcome.err;
+  EXPECT_EQ(outcome.out, config.string() + ": ok\n");
+}
+
 TEST(ValidateConfigTest, TheDocumentedExampleIsValid) {
   const fs::path config = fs::path(TRAILSIGHT_SOURCE_DIR) / "config" / "trailsight.yaml";
 

@@ -1,10 +1,12 @@
 // kafka.properties that would weaken delivery or exactly-once, or that the service sets from
-// other keys, are config problems at load, named by file, line and property, never by value.
+// other keys, and those the given check (librdkafka) refuses are config problems at load,
+// named by file, line and property, never by value.
 #include "config/kafka_properties.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -113,6 +115,47 @@ TEST(ServicePropertyProblemTest, ChecksTheResolvedValueAndNeverShowsIt) {
       "test.yaml:3:24: kafka.properties.auto.offset.reset: must be earliest"))
       << refused[0];
   EXPECT_EQ(refused[0].find("latest"), std::string::npos) << refused[0];
+}
+
+// A stand-in for librdkafka: it knows two properties and takes linger.ms as a number only.
+KafkaPropertyCheck FakeLibrdkafka() {
+  return {.refusal = [](const std::string& name,
+                        const std::string& value) -> std::optional<std::string> {
+            if (name != "sasl.password" && name != "linger.ms") {
+              return "librdkafka has no such property";
+            }
+            if (name == "linger.ms" && value != "5") return "librdkafka refuses the value";
+            return std::nullopt;
+          },
+          .known_names = {"sasl.password", "linger.ms"}};
+}
+
+TEST(LibrdkafkaPropertyProblemTest, ReportsEachRefusalAtItsLineWithTheNameMeant) {
+  const common::Result<Config> config = LoadConfigText(
+      "kafka:\n  properties:\n    sasl.pasword: hunter2secret\n    linger.ms: hunter2secret\n"
+      "    sasl.password: hunter2secret\n    acks: 0\n",
+      "test.yaml", FakeLibrdkafka());
+
+  ASSERT_FALSE(config);
+  const std::string& message = config.error().message;
+  EXPECT_TRUE(message.starts_with(
+      "test.yaml:3:19: kafka.properties.sasl.pasword: librdkafka has no such property; did you "
+      "mean 'sasl.password'?\n"
+      "test.yaml:4:16: kafka.properties.linger.ms: librdkafka refuses the value\n"
+      // The service's rule comes first: librdkafka would take it.
+      "test.yaml:6:11: kafka.properties.acks: must be all (or -1): "))
+      << message;
+  EXPECT_EQ(message.find('\n', message.rfind("acks")), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+}
+
+// replay and the analyst commands load the file without asking librdkafka.
+TEST(LibrdkafkaPropertyProblemTest, AsksNothingWithoutACheck) {
+  const common::Result<Config> config =
+      LoadConfigText("kafka:\n  properties:\n    sasl.pasword: hunter2secret\n", "test.yaml");
+
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->kafka.properties.at("sasl.pasword"), "hunter2secret");
 }
 
 }  // namespace
