@@ -15,6 +15,7 @@
 #include "alerts/text_lines_sink.h"
 #include "tests/alerts/fixture_finding.h"
 #include "tests/support/files.h"
+#include "tests/support/line_fields.h"
 
 namespace trailsight::alerts {
 namespace {
@@ -30,17 +31,8 @@ std::optional<common::Finding> FixtureFinding(const std::string& name) {
   return FindingFromRecord(*record);
 }
 
-// The fields of a line: the columns are separated by two spaces, padding adds more.
 std::vector<std::string> Fields(const std::string& line) {
-  std::vector<std::string> fields;
-  std::size_t at = 0;
-  while (at < line.size()) {
-    const std::size_t end = line.find("  ", at);
-    fields.push_back(line.substr(at, end - at));
-    if (end == std::string::npos) break;
-    at = line.find_first_not_of(' ', end);
-  }
-  return fields;
+  return trailsight::test_support::LineFields(line);
 }
 
 common::Alert MalloryStopsLogging() {

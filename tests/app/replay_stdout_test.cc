@@ -17,6 +17,7 @@
 
 #include "app/replay_command.h"
 #include "tests/support/files.h"
+#include "tests/support/line_fields.h"
 
 namespace {
 
@@ -34,17 +35,8 @@ int RunShell(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// The fields of a readable line: separated by two spaces, padding adds more.
 std::vector<std::string> Fields(const std::string& line) {
-  std::vector<std::string> fields;
-  std::size_t at = 0;
-  while (at < line.size()) {
-    const std::size_t end = line.find("  ", at);
-    fields.push_back(line.substr(at, end - at));
-    if (end == std::string::npos) break;
-    at = line.find_first_not_of(' ', end);
-  }
-  return fields;
+  return trailsight::test_support::LineFields(line);
 }
 
 // The first principal of a record's userIdentityArn attribution.
