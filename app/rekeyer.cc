@@ -34,6 +34,8 @@ std::vector<consumers::PartitionOffset> Rekeyer::OnAssign(
 
 void Rekeyer::OnRevoke(const std::vector<consumers::PartitionOffset>& partitions) {
   if (failure_) return;
+  // What must be handed over: records and positions (source marks may wait for the next owner).
+  if (batch_.size() == 0 && CommittablePositions() == committed_) return;
   if (common::Status committed = Commit(); !committed) {
     failure_ = common::Error{
         committed.error().code,
@@ -61,10 +63,8 @@ common::Status Rekeyer::Commit() {
   std::vector<consumers::PartitionOffset> positions = CommittablePositions();
   last_commit_ = std::chrono::steady_clock::now();
   const std::string& marks = EncodedMarks();
-  const bool marks_due =
-      marks != committed_marks_ ||
-      (!marks.empty() && last_commit_ - marks_committed_at_ >= options_.marks_refresh);
-  if (batch_.size() == 0 && positions == committed_ && !marks_due) return common::Ok();
+  const bool marks_only = batch_.size() == 0 && positions == committed_;
+  if (marks_only && !MarksDue(last_commit_)) return common::Ok();
   if (!marks.empty()) {
     // After this commit's records: each input partition's records up to its mark come first.
     for (std::int32_t partition = 0; partition < options_.partitions; ++partition) {
@@ -73,6 +73,13 @@ common::Status Rekeyer::Commit() {
   }
   if (common::Status committed = committer_.Commit(batch_, positions); !committed) {
     ++counters_.failed_commits;
+    if (marks_only) {
+      // Nothing but marks, whatever became of them: try again after a refresh period (a
+      // broker outage must not cost a commit timeout every turn).
+      batch_.Clear();
+      marks_retry_at_ = last_commit_ + options_.marks_refresh;
+      return committed;
+    }
     if (committer_.OutcomeUnknown()) {
       failure_ = common::Error{
           committed.error().code,
@@ -92,11 +99,15 @@ common::Status Rekeyer::Commit() {
 }
 
 bool Rekeyer::pending() const {
-  if (batch_.size() > 0 || CommittablePositions() != committed_) return true;
+  return batch_.size() > 0 || CommittablePositions() != committed_ ||
+         MarksDue(std::chrono::steady_clock::now());
+}
+
+bool Rekeyer::MarksDue(std::chrono::steady_clock::time_point now) const {
   const std::string& marks = EncodedMarks();
+  if (now < marks_retry_at_) return false;
   return marks != committed_marks_ ||
-         (MarksHold() &&
-          std::chrono::steady_clock::now() - marks_committed_at_ >= options_.marks_refresh);
+         (MarksHold() && now - marks_committed_at_ >= options_.marks_refresh);
 }
 
 bool Rekeyer::MarksHold() const {

@@ -60,7 +60,9 @@ struct RekeyerCounters {
 //   the owner that read them);
 // - on demand (Commit), at shutdown.
 // A commit that fails is retried with the same records (kept) and later offsets at the next
-// one, since the input's position is past them. A failure that cannot be retried that way
+// one, since the input's position is past them. A commit of source marks alone is never
+// needed for correctness: one that fails is tried again a marks_refresh later, and a revoke
+// commits only records and positions. A failure that cannot be retried that way
 // stops the service as a crash would (failure() says why), and the input is read again from
 // the committed offsets by whoever gets its partitions: a commit whose outcome is unknown
 // (it may have committed), and a revoke's commit (the partitions are gone).
@@ -115,6 +117,9 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
   // Whether an input partition of the marks EncodedMarks() last read holds the others back:
   // only then are unchanged marks written again.
   bool MarksHold() const;
+  // Whether the marks alone are a reason to commit at `now`: changed, or holding and not
+  // written for marks_refresh; never before marks_retry_at_.
+  bool MarksDue(std::chrono::steady_clock::time_point now) const;
 
   const Options options_;
   const common::StringInterner& interner_;
@@ -127,6 +132,7 @@ class Rekeyer final : public common::EventReceiver, public consumers::RebalanceL
   mutable std::string marks_value_;                    // reused by EncodedMarks
   std::string committed_marks_;                        // the marks last committed, encoded
   std::chrono::steady_clock::time_point marks_committed_at_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point marks_retry_at_{};  // after a failed commit of marks only
   std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
   std::optional<common::Error> failure_;
   RekeyerCounters counters_;

@@ -164,6 +164,26 @@ TEST_F(RekeyerTest, EachCommitEndsWithTheInputPartitionsMarksInEveryPartition) {
   EXPECT_EQ(committer_.calls, 2) << "the same marks are not written again";
 }
 
+// Marks alone are never needed for correctness: in a broker outage their failed commit, even
+// one whose outcome is unknown, stops nothing, and a revoke does not wait for them.
+TEST_F(RekeyerTest, AFailedCommitOfMarksAloneStopsNothing) {
+  input_.marks = {{.topic = "in", .partition = 0, .time = std::nullopt, .holds = true}};
+  Read("111122223333", "us-east-1", "a", 0);
+  rekeyer_.CommitIfDue(std::chrono::steady_clock::now() + 1s);
+  ASSERT_EQ(committer_.commits.size(), 1u);
+
+  input_.marks[0].holds = false;  // only the marks changed
+  committer_.fail_next = 1;
+  committer_.unknown = true;
+  rekeyer_.CommitIfDue(std::chrono::steady_clock::now() + 2s);
+  EXPECT_EQ(committer_.calls, 2);
+  EXPECT_FALSE(rekeyer_.failure().has_value()) << "no record's fate is unknown";
+  EXPECT_FALSE(rekeyer_.pending()) << "tried again a refresh period later, not every turn";
+  rekeyer_.OnRevoke({{"in", 0, 1}});
+  EXPECT_EQ(committer_.calls, 2) << "a revoke hands over records and positions only";
+  EXPECT_FALSE(rekeyer_.failure().has_value());
+}
+
 TEST_F(RekeyerTest, AFailedCommitsRecordsGoWithTheNextOnce) {
   Read("111122223333", "us-east-1", "a", 0);
   committer_.fail_next = 1;
