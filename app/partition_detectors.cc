@@ -179,7 +179,7 @@ void PartitionDetectors::StartQueuedReads() {
   for (const Restoring& restoring : restoring_) running += restoring.read.valid() ? 1 : 0;
   for (Restoring& restoring : restoring_) {
     if (running >= kConcurrentReads) return;
-    if (restoring.read.valid()) continue;
+    if (restoring.read.valid() || restoring.records) continue;  // reading, or read
     ++running;
     // The thread touches the changelog reader and its own copies only: no interner, no
     // Detector.
@@ -187,35 +187,56 @@ void PartitionDetectors::StartQueuedReads() {
         std::async(std::launch::async,
                    [reader = wiring_.changelog, prefix = restoring.topic + kTopicEnd,
                     partition = restoring.partition]() -> common::Result<ChangelogState> {
-                     ChangelogState newest;
+                     std::unordered_map<std::string, std::string> newest;
                      common::Status read =
                          reader->Read(partition, [&](std::string_view key, std::string_view value) {
                            if (key.starts_with(prefix))
                              newest[std::string(key.substr(prefix.size()))] = value;
                          });
                      if (!read) return read.error();
-                     return newest;
+                     // Regions first: a key's record names its region.
+                     ChangelogState records;
+                     records.reserve(newest.size());
+                     for (bool regions : {true, false}) {
+                       for (auto& [key, value] : newest) {
+                         if (detector::IsRegionRecordKey(key) == regions) {
+                           records.emplace_back(key, std::move(value));
+                         }
+                       }
+                     }
+                     return records;
                    });
   }
 }
 
-common::Status PartitionDetectors::Install(Restoring& restoring) {
-  common::Result<ChangelogState> newest = restoring.read.get();
-  if (!newest) return newest.error();
-  std::vector<detector::StateRecord> records;
-  records.reserve(newest->size());
-  for (const auto& [key, value] : *newest) records.push_back({key, value});
-  auto detector = NewDetector();
-  if (common::Status loaded = detector->LoadRecords(records); !loaded) return loaded;
-  detector->Retune(tuning_);
+common::Result<bool> PartitionDetectors::Install(Restoring& restoring, std::size_t& budget) {
+  if (!restoring.records) {
+    common::Result<ChangelogState> newest = restoring.read.get();
+    if (!newest) return newest.error();
+    restoring.records = *std::move(newest);
+    restoring.detector = NewDetector();
+  }
+  const ChangelogState& records = *restoring.records;
+  const std::size_t count = std::min(budget, records.size() - restoring.loaded);
+  chunk_.clear();
+  for (std::size_t i = restoring.loaded; i < restoring.loaded + count; ++i) {
+    chunk_.push_back({records[i].first, records[i].second});
+  }
+  if (common::Status loaded = restoring.detector->LoadRecordsInOrder(chunk_); !loaded) {
+    return loaded.error();
+  }
+  restoring.loaded += count;
+  budget -= count;
+  if (restoring.loaded < records.size()) return false;
+  restoring.detector->Retune(tuning_);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - restoring.started).count();
   ++restores_.from_changelog;
   restores_.changelog_seconds += seconds;
   spdlog::info("state: {}/{} restored from the changelog in {:.2f} s ({} keys)", restoring.topic,
-               restoring.partition, seconds, detector->key_count());
-  held_.push_back({restoring.topic, restoring.partition, std::move(detector)});
-  return common::Ok();
+               restoring.partition, seconds, restoring.detector->key_count());
+  held_.push_back({restoring.topic, restoring.partition, std::move(restoring.detector)});
+  return true;
 }
 
 common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::FinishRestores(
@@ -227,14 +248,20 @@ common::Result<std::vector<consumers::PartitionOffset>> PartitionDetectors::Fini
   };
   std::erase_if(abandoned_, ready);  // waits for each when `wait`
   std::vector<consumers::PartitionOffset> finished;
+  std::size_t budget = wait ? SIZE_MAX : wiring_.load_chunk;
   do {
     StartQueuedReads();
     for (auto it = restoring_.begin(); it != restoring_.end();) {
-      if (!ready(it->read)) {
+      if (!it->records && !ready(it->read)) {
         ++it;
         continue;
       }
-      if (common::Status installed = Install(*it); !installed) {
+      common::Result<bool> installed = Install(*it, budget);
+      if (installed && !*installed) {
+        ++it;  // more to load at the next call
+        continue;
+      }
+      if (!installed) {
         const std::string where = fmt::format("{}/{}", it->topic, it->partition);
         restoring_.erase(it);
         return common::Error{common::ErrorCode::kIo,

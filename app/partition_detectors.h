@@ -6,9 +6,11 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "app/snapshot_store.h"  // Snapshot, PartitionState
@@ -71,6 +73,7 @@ class PartitionDetectors {
     std::vector<consumers::PartitionOffset> restoring;
   };
 
+  static constexpr std::size_t kLoadChunk = 8192;  // Wiring::load_chunk's default
   struct Wiring {
     detector::DetectorOptions options;
     common::StringInterner* interner = nullptr;  // these outlive the PartitionDetectors
@@ -78,6 +81,10 @@ class PartitionDetectors {
     common::AlertSink* alerts = nullptr;                // silent sources; may be null
     detector::CloseListener* close_listener = nullptr;  // may be null
     ChangelogReader* changelog = nullptr;  // per partition: the state changelog; may be null
+    // Changelog records loaded per FinishRestores() call, over every partition restoring: the
+    // service thread's pause for a restore is about this many records' load (some 50 ms),
+    // however large the partition.
+    std::size_t load_chunk = kLoadChunk;
   };
 
   // `tuning` applies to every Detector, present and future, until Retune().
@@ -124,8 +131,9 @@ class PartitionDetectors {
   // starts being read on a thread of its own (see RestoreStart); without one it starts fresh.
   common::Result<RestoreStart> Restore(const std::vector<consumers::PartitionOffset>& partitions,
                                        const std::vector<consumers::PartitionOffset>& committed);
-  // Loads the changelog reads that have finished (all of them, waiting, when `wait`) into
-  // their partitions' Detectors, and returns those partitions: their records may go on. Fails,
+  // Loads the changelog reads that have finished into their partitions' Detectors, at most
+  // Wiring::load_chunk records a call (all of them, waiting for the reads, when `wait`), and
+  // returns the partitions whose state is whole: their records may go on. Fails,
   // naming the partition, when its changelog could not be read or its records loaded: its
   // state is then unknown, and the caller must not process it.
   common::Result<std::vector<consumers::PartitionOffset>> FinishRestores(bool wait = false);
@@ -159,12 +167,17 @@ class PartitionDetectors {
   };
   // The newest value of each of a partition's detector record keys in the changelog: what
   // compaction keeps.
-  using ChangelogState = std::unordered_map<std::string, std::string>;
+  // The newest value of each of a partition's detector record keys in the changelog (what
+  // compaction keeps), every region's before the keys'.
+  using ChangelogState = std::vector<std::pair<std::string, std::string>>;
   struct Restoring {
     std::string topic;
     std::int32_t partition = 0;
-    std::future<common::Result<ChangelogState>> read;  // invalid while queued
+    std::future<common::Result<ChangelogState>> read;  // invalid while queued, and once taken
     std::chrono::steady_clock::time_point started;     // queued, then read
+    std::optional<ChangelogState> records;             // the read's, once taken
+    std::size_t loaded = 0;                            // of `records`, into `detector`
+    std::unique_ptr<detector::Detector> detector;
   };
   // Changelog reads at once, each a thread and a consumer; the others queue. A rebalance may
   // assign dozens of partitions: more reads than this would only share the same bandwidth.
@@ -174,8 +187,9 @@ class PartitionDetectors {
   void QueueChangelogRead(const std::string& topic, std::int32_t partition);
   // Starts queued reads, each on a thread of its own, up to kConcurrentReads running.
   void StartQueuedReads();
-  // Loads a finished read into a new held Detector.
-  common::Status Install(Restoring& restoring);
+  // Loads up to `budget` records of a finished read into its Detector (taking `budget` down);
+  // returns true once the state is whole and the Detector held.
+  common::Result<bool> Install(Restoring& restoring, std::size_t& budget);
   Held* Find(std::string_view topic, std::int32_t partition);
 
   const Wiring wiring_;
@@ -189,6 +203,7 @@ class PartitionDetectors {
   // Reads of partitions revoked while restoring, which cannot be stopped: waited for when
   // they are done (and, at the latest, by the destructor).
   std::vector<std::future<common::Result<ChangelogState>>> abandoned_;
+  std::vector<detector::StateRecord> chunk_;  // reused by Install
 };
 
 }  // namespace trailsight::app

@@ -10,7 +10,8 @@
 // - from the changelog alone: read_committed from the beginning
 //   (kafka::ReadChangelogPartition), the newest record per key, Detector::LoadRecords; the
 //   service reads on a thread of its own and loads on its own thread, whose pause that
-//   load is (timed apart);
+//   load is (timed apart), in chunks of PartitionDetectors' load_chunk records between polls
+//   (Detector::LoadRecordsInOrder; the longest chunk is the service thread's pause);
 // - from the local cache: Detector::LoadState of the whole state's bytes;
 // against `kcat -C` reading the same partition to its end (the reference: reading the bytes
 // and nothing else). The capture pauses are compared with a whole-state save, each
@@ -30,10 +31,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "app/partition_detectors.h"
 #include "bench/key_traffic.h"
 #include "common/interner.h"
 #include "detector/detector.h"
@@ -160,6 +163,26 @@ bool Measure(const std::string& brokers, std::size_t keys) {
                keys, loaded ? "" : loaded.error().message);
     return false;
   }
+  // The same load as the service does it: regions first, a chunk between two polls.
+  std::vector<detector::StateRecord> ordered;
+  ordered.reserve(records.size());
+  for (bool regions : {true, false}) {
+    for (const detector::StateRecord& record : records) {
+      if (detector::IsRegionRecordKey(record.key) == regions) ordered.push_back(record);
+    }
+  }
+  const std::size_t chunk = app::PartitionDetectors::kLoadChunk;
+  common::StringInterner chunked_interner;
+  detector::Detector chunked({}, chunked_interner, sink);
+  double longest_chunk = 0;
+  for (std::size_t at = 0; at < ordered.size(); at += chunk) {
+    const Clock::time_point chunk_started = Clock::now();
+    const std::span<const detector::StateRecord> piece(ordered.data() + at,
+                                                       std::min(chunk, ordered.size() - at));
+    if (!chunked.LoadRecordsInOrder(piece)) return false;
+    longest_chunk = std::max(longest_chunk, SecondsSince(chunk_started));
+  }
+  if (chunked.key_count() != keys) return false;
 
   // From the local cache.
   started = Clock::now();
@@ -191,14 +214,15 @@ bool Measure(const std::string& brokers, std::size_t keys) {
       "max {:.2f} ms (720 checkpoints, ~{} keys changed each); a whole-state save (each "
       "checkpoint's pause without a changelog) {:.0f} ms, ratio p99/whole {:.3f}\n"
       "state_restore: {:>8} keys  restore from the changelog alone {:.2f} s ({} records read; "
-      "the load, the service thread's part, {:.2f} s), from the local cache {:.2f} s; kcat "
-      "reads the partition in {:.2f} s (ratio changelog/kcat {:.2f})\n",
+      "the load, the service thread's part, {:.2f} s, in chunks of {} records: longest "
+      "{:.1f} ms), from the local cache {:.2f} s; kcat reads the partition in {:.2f} s (ratio "
+      "changelog/kcat {:.2f})\n",
       keys, first_records, per_key(static_cast<double>(first_bytes)),
       per_key(static_cast<double>(hour_bytes)) / 12.0, keys, pauses[pauses.size() / 2] * 1e3,
       pauses[pauses.size() * 99 / 100] * 1e3, pauses.back() * 1e3, keys / kCheckpointMinutes,
       whole_save_seconds * 1e3, pauses[pauses.size() * 99 / 100] / whole_save_seconds, keys,
-      changelog_seconds, read->records, load_seconds, cache_seconds, kcat_seconds,
-      changelog_seconds / kcat_seconds);
+      changelog_seconds, read->records, load_seconds, chunk, longest_chunk * 1e3, cache_seconds,
+      kcat_seconds, changelog_seconds / kcat_seconds);
   std::fflush(stdout);  // each count's lines as soon as they are measured
   return true;
 }

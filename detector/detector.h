@@ -54,6 +54,9 @@ struct StateRecord {
 // The (account, region) a state record's compaction key belongs to; nullopt for a key that is
 // not one (detector/state_records.cc has the layout).
 std::optional<std::pair<std::string, std::string>> StateRecordPair(std::string_view key);
+// Whether a state record's compaction key is a region's (whose record must be loaded before
+// its keys'; Detector::LoadRecordsInOrder).
+bool IsRegionRecordKey(std::string_view key);
 
 // The engine for call-rate and error-rate insights. Call rate counts write management
 // events per (account, region, eventSource, eventName); error rate counts management events
@@ -133,6 +136,11 @@ class Detector {
   // naming the record and saying why (corrupt, a key whose region is missing, a compaction
   // key that does not match its value), the Detector then left as it was.
   common::Status LoadRecords(std::span<const StateRecord> records);
+  // Loads `records` in the order given, as one of several calls that together restore a
+  // state in pieces (a restore bounded per call): every region's record must come before the
+  // keys' records that name it. Only before the first event; fails as LoadRecords does,
+  // naming the record within this call, and the Detector is then cleared.
+  common::Status LoadRecordsInOrder(std::span<const StateRecord> records);
   // Regions and keys changed since the last SaveChangedRecords.
   std::size_t changed_records() const { return changed_regions_.size() + changed_keys_.size(); }
 

@@ -1,5 +1,5 @@
-// Detector::SaveChangedRecords and Detector::LoadRecords: the detection state as changelog
-// records, one per (account, region) and one per key, in the whole state's row encoding
+// Detector::SaveChangedRecords, LoadRecords and LoadRecordsInOrder: the detection state as
+// changelog records, one per (account, region) and one per key, in the whole state's row encoding
 // (state_codec.cc).
 //
 // Compaction key: a kind byte ('r' region, 'k' key) then texts (state_encoding.h): account
@@ -12,8 +12,10 @@
 // A region's record is written whenever its watermark, totals or history change, which
 // every change of one of its keys implies, so a checkpoint's records are consistent.
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "detector/state_codec.h"
 
@@ -127,36 +129,63 @@ void Detector::MarkAllChanged() {
   for (std::uint32_t index = 0; index < keys_.size(); ++index) MarkKeyChanged(index);
 }
 
+namespace {
+
+// Loads one record with `codec` into `detector`; throws std::invalid_argument saying why not.
+void LoadRecord(StateCodec& codec, const StateRecord& record, Detector& detector,
+                const std::function<std::string()>& region_key,
+                const std::function<std::string()>& key_key) {
+  if (record.key.empty() || (record.key[0] != kRegionKind && record.key[0] != kKeyKind)) {
+    throw std::invalid_argument("unknown record kind");
+  }
+  if (record.key[0] == kRegionKind) {
+    codec.LoadRegionRecord(record.value, detector);
+    if (region_key() != record.key) {
+      throw std::invalid_argument("compaction key does not match the region");
+    }
+  } else {
+    codec.LoadKeyRecord(record.value, detector);
+    if (key_key() != record.key)
+      throw std::invalid_argument("compaction key does not match the key");
+  }
+}
+
+}  // namespace
+
+bool IsRegionRecordKey(std::string_view key) { return !key.empty() && key[0] == kRegionKind; }
+
 common::Status Detector::LoadRecords(std::span<const StateRecord> records) {
   if (!regions_.empty() || counters_.events > 0) {
+    return common::Error{common::ErrorCode::kInvalidArgument,
+                         "detector records can only be loaded before the first event"};
+  }
+  // Regions first: a key's record names its region.
+  std::vector<StateRecord> ordered;
+  ordered.reserve(records.size());
+  for (bool regions : {true, false}) {
+    for (const StateRecord& record : records) {
+      if (IsRegionRecordKey(record.key) == regions) ordered.push_back(record);
+    }
+  }
+  return LoadRecordsInOrder(ordered);
+}
+
+common::Status Detector::LoadRecordsInOrder(std::span<const StateRecord> records) {
+  if (counters_.events > 0) {
     return common::Error{common::ErrorCode::kInvalidArgument,
                          "detector records can only be loaded before the first event"};
   }
   std::size_t at = 0;  // the record being loaded, for the error
   try {
     StateCodec codec(interner_);
-    // Regions first: a key's record names its region.
-    for (const char kind : {kRegionKind, kKeyKind}) {
-      for (at = 0; at < records.size(); ++at) {
-        const StateRecord& record = records[at];
-        if (record.key.empty() || (record.key[0] != kRegionKind && record.key[0] != kKeyKind)) {
-          throw std::invalid_argument("unknown record kind");
-        }
-        if (record.key[0] != kind) continue;
-        if (kind == kRegionKind) {
-          codec.LoadRegionRecord(record.value, *this);
-          if (codec.RegionRecordKey(*this, static_cast<std::uint32_t>(regions_.size() - 1)) !=
-              record.key) {
-            throw std::invalid_argument("compaction key does not match the region");
-          }
-        } else {
-          codec.LoadKeyRecord(record.value, *this);
-          if (codec.KeyRecordKey(*this, static_cast<std::uint32_t>(keys_.size() - 1)) !=
-              record.key) {
-            throw std::invalid_argument("compaction key does not match the key");
-          }
-        }
-      }
+    const auto region_key = [&] {
+      return codec.RegionRecordKey(*this, static_cast<std::uint32_t>(regions_.size() - 1));
+    };
+    const auto key_key = [&] {
+      return codec.KeyRecordKey(*this, static_cast<std::uint32_t>(keys_.size() - 1));
+    };
+    for (at = 0; at < records.size(); ++at) {
+      LoadRecord(codec, records[at], *this, region_key, key_key);
     }
   } catch (const std::exception& error) {
     ClearState();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <optional>
@@ -58,13 +59,14 @@ class PartitionDetectorsTest : public SnapshotStoreFixture {
  protected:
   static constexpr std::string_view kEnd = "2024-12-07T10:00:00Z";
 
-  PartitionDetectors Make(ChangelogReader* changelog = nullptr) {
+  PartitionDetectors Make(ChangelogReader* changelog = nullptr, std::size_t load_chunk = 8192) {
     return PartitionDetectors({.options = {},
                                .interner = &interner_,
                                .findings = &findings_,
                                .alerts = &alerts_,
                                .close_listener = nullptr,
-                               .changelog = changelog},
+                               .changelog = changelog,
+                               .load_chunk = load_chunk},
                               DefaultTuning());
   }
 
@@ -291,6 +293,38 @@ TEST_F(PartitionDetectorsTest, AChangelogRestoreRunsBesideThePartitionsHeld) {
   EXPECT_EQ(b.restoring(), 0u);
   EXPECT_EQ(b.key_count(), 3u) << "partition 0's two keys, partition 1's restored one";
   EXPECT_EQ(b.restores().from_changelog, 2u);
+}
+
+// However large a partition's state, one call loads a bounded chunk of it on the service
+// thread; the partition goes on once the last chunk is in.
+TEST_F(PartitionDetectorsTest, AChangelogRestoreLoadsABoundedChunkPerCall) {
+  MemoryChangelog changelog;
+  PartitionDetectors a = Make(&changelog);
+  ASSERT_TRUE(a.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
+  ASSERT_TRUE(a.FinishRestores(/*wait=*/true));
+  FeedThreeDays(a);
+  std::vector<kafka::ChangelogRecord> changes;
+  a.CaptureChanges(changes);
+  const auto records = static_cast<std::size_t>(
+      std::count_if(changes.begin(), changes.end(),
+                    [](const kafka::ChangelogRecord& record) { return record.partition == 1; }));
+  ASSERT_GE(records, 2u) << "a region and a key at least";
+  changelog.Write(std::move(changes));
+
+  PartitionDetectors b = Make(&changelog, /*load_chunk=*/1);
+  ASSERT_TRUE(b.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
+  for (int i = 0; i < 200 && changelog.reads < 1; ++i) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(100ms);  // the read is in memory: done by now
+  std::size_t calls = 0;
+  common::Result<std::vector<PartitionOffset>> finished = std::vector<PartitionOffset>{};
+  while (finished && finished->empty() && calls < 100) {
+    finished = b.FinishRestores(/*wait=*/false);
+    ++calls;
+  }
+  ASSERT_TRUE(finished.has_value()) << finished.error().message;
+  EXPECT_EQ(*finished, (std::vector<PartitionOffset>{{"in", 1, consumers::kUnknownOffset}}));
+  EXPECT_EQ(calls, records) << "one record a call";
+  EXPECT_EQ(b.key_count(), a.For("in", 1).key_count());
 }
 
 TEST_F(PartitionDetectorsTest, AtMostFourChangelogReadsRunAtOnceAndTheRestQueue) {
