@@ -219,7 +219,12 @@ nlohmann::ordered_json RenderOcsfAlert(const common::Alert& alert) {
     record["api"] = Api(alert.event_name, alert.event_source, alert.error_code);
   }
   record["cloud"] = Cloud(alert.account, alert.region);
-  if (!alert.principal.empty()) record["actor"] = Actor(alert.principal);
+  if (!alert.principal.empty()) {
+    // `actor` is the host profile's attribute on a Detection Finding: declared with it, or
+    // a SIEM validating against the OCSF schema refuses the record.
+    record["actor"] = Actor(alert.principal);
+    record["metadata"]["profiles"].push_back("host");
+  }
   if (!alert.source_ip.empty()) {
     record["evidences"] = Json::array({{{"src_endpoint", SourceEndpoint(alert.source_ip)}}});
   }

@@ -153,6 +153,7 @@ TEST(OcsfRecordTest, FailedAttemptCarriesItsErrorAndLeavesUnknownFieldsOut) {
     EXPECT_FALSE(record.contains(absent)) << absent;
   }
   EXPECT_FALSE(record["finding_info"].contains("related_events"));
+  EXPECT_EQ(record["metadata"]["profiles"], ordered_json::array({"cloud"})) << "no actor";
 }
 
 TEST(OcsfRecordTest, ANoveltyAlertIsTypedAndTitledByItsCall) {
@@ -215,6 +216,8 @@ TEST(OcsfRecordTest, NamesThePrincipalTypeAndTheSourceAsCloudTrailDoes) {
 
     EXPECT_EQ(record["actor"]["user"]["uid"], c.principal);
     EXPECT_EQ(record["actor"]["user"]["type"], c.type);
+    // OCSF 1.3.0 gives a Detection Finding its `actor` through the host profile.
+    EXPECT_EQ(record["metadata"]["profiles"], ordered_json::array({"cloud", "host"}));
     EXPECT_EQ(record["evidences"][0]["src_endpoint"], c.endpoint);
   }
 }
