@@ -93,6 +93,21 @@ class PartitionDetectorsTest : public SnapshotStoreFixture {
     detectors.For("in", 1).OnEvent(Read(At(kEnd) - 1s, "222222222222", "StopInstances"));
   }
 
+  // `a` (on `changelog`) restores partition 1, reads three days and writes what changed to
+  // the changelog; returns the records written for partition 1.
+  std::size_t ThreeDaysOnTheChangelog(PartitionDetectors& a, MemoryChangelog& changelog) {
+    EXPECT_TRUE(a.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
+    EXPECT_TRUE(a.FinishRestores(/*wait=*/true));
+    FeedThreeDays(a);
+    std::vector<kafka::ChangelogRecord> changes;
+    a.CaptureChanges(changes);
+    const auto records = static_cast<std::size_t>(
+        std::count_if(changes.begin(), changes.end(),
+                      [](const kafka::ChangelogRecord& record) { return record.partition == 1; }));
+    changelog.Write(std::move(changes));
+    return records;
+  }
+
   common::StringInterner interner_;
   test_support::CollectingFindings findings_;
   test_support::CollectingAlerts alerts_;
@@ -259,12 +274,7 @@ TEST_F(PartitionDetectorsTest, KeptStateIsUsedOnlyWhileNobodyReadThePartitionSin
 TEST_F(PartitionDetectorsTest, AChangelogRestoreRunsBesideThePartitionsHeld) {
   MemoryChangelog changelog;
   PartitionDetectors a = Make(&changelog);
-  ASSERT_TRUE(a.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
-  ASSERT_TRUE(a.FinishRestores(/*wait=*/true));
-  FeedThreeDays(a);
-  std::vector<kafka::ChangelogRecord> changes;
-  a.CaptureChanges(changes);
-  changelog.Write(std::move(changes));
+  ThreeDaysOnTheChangelog(a, changelog);
 
   PartitionDetectors b = Make(&changelog);
   ASSERT_TRUE(b.Restore({{"in", 0, consumers::kUnknownOffset}}, {}));
@@ -300,16 +310,8 @@ TEST_F(PartitionDetectorsTest, AChangelogRestoreRunsBesideThePartitionsHeld) {
 TEST_F(PartitionDetectorsTest, AChangelogRestoreLoadsABoundedChunkPerCall) {
   MemoryChangelog changelog;
   PartitionDetectors a = Make(&changelog);
-  ASSERT_TRUE(a.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
-  ASSERT_TRUE(a.FinishRestores(/*wait=*/true));
-  FeedThreeDays(a);
-  std::vector<kafka::ChangelogRecord> changes;
-  a.CaptureChanges(changes);
-  const auto records = static_cast<std::size_t>(
-      std::count_if(changes.begin(), changes.end(),
-                    [](const kafka::ChangelogRecord& record) { return record.partition == 1; }));
+  const std::size_t records = ThreeDaysOnTheChangelog(a, changelog);
   ASSERT_GE(records, 2u) << "a region and a key at least";
-  changelog.Write(std::move(changes));
 
   PartitionDetectors b = Make(&changelog, /*load_chunk=*/1);
   ASSERT_TRUE(b.Restore({{"in", 1, consumers::kUnknownOffset}}, {}));
