@@ -45,20 +45,29 @@ common::Status SourceStreams::SkipHandedOver(std::string_view table, std::int64_
     std::int64_t delta = 0;
   };
   std::vector<Skip> skips;
+  // Groups "topic:partition@delta,partition@delta", separated by ';'.
   while (!table.empty()) {
-    const std::size_t comma = table.find(',');
-    const std::string_view item = table.substr(0, comma);
-    table = comma == std::string_view::npos ? std::string_view{} : table.substr(comma + 1);
-    const std::size_t colon = item.rfind(':');
-    const std::size_t at = item.rfind('@');
-    Skip skip;
-    if (colon == std::string_view::npos || at == std::string_view::npos || at < colon ||
-        !ReadNumber(item.substr(colon + 1, at - colon - 1), skip.partition) ||
-        !ReadNumber(item.substr(at + 1), skip.delta) || skip.delta < 0) {
-      return BadTable(fmt::format("entry \"{}\" is not topic:partition@delta", item));
+    const std::size_t semicolon = table.find(';');
+    const std::string_view group = table.substr(0, semicolon);
+    table = semicolon == std::string_view::npos ? std::string_view{} : table.substr(semicolon + 1);
+    const std::size_t colon = group.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return BadTable(fmt::format("group \"{}\" is not topic:partition@delta,...", group));
     }
-    skip.topic = item.substr(0, colon);
-    skips.push_back(skip);
+    std::string_view items = group.substr(colon + 1);
+    while (true) {
+      const std::size_t comma = items.find(',');
+      const std::string_view item = items.substr(0, comma);
+      const std::size_t at = item.find('@');
+      Skip skip{.topic = group.substr(0, colon)};
+      if (at == std::string_view::npos || !ReadNumber(item.substr(0, at), skip.partition) ||
+          !ReadNumber(item.substr(at + 1), skip.delta) || skip.delta < 0) {
+        return BadTable(fmt::format("entry \"{}\" of {} is not partition@delta", item, skip.topic));
+      }
+      skips.push_back(skip);
+      if (comma == std::string_view::npos) break;
+      items.remove_prefix(comma + 1);
+    }
   }
   if (position < 0) return BadTable("no position to resume at");
   for (const Skip& skip : skips) {
@@ -147,12 +156,26 @@ std::int64_t SourceStreams::Position() const {
 
 std::string SourceStreams::HandedOver(std::int64_t position) const {
   std::string table;
-  for (const Stream& stream : streams_) {
-    const std::int64_t last = std::max(stream.last_handed, stream.skip_through);
-    if (position < 0 || last < position) continue;
-    table += table.empty() ? kTableVersion : ",";
-    fmt::format_to(std::back_inserter(table), "{}:{}@{}", stream.source.topic,
-                   stream.source.partition, last - position);
+  std::vector<bool> written(streams_.size(), false);
+  // Grouped by topic, in the order the topics first appear.
+  for (std::size_t first = 0; first < streams_.size(); ++first) {
+    if (written[first]) continue;
+    bool group_open = false;
+    for (std::size_t i = first; i < streams_.size(); ++i) {
+      const Stream& stream = streams_[i];
+      if (written[i] || stream.source.topic != streams_[first].source.topic) continue;
+      written[i] = true;
+      const std::int64_t last = std::max(stream.last_handed, stream.skip_through);
+      if (position < 0 || last < position) continue;
+      if (!group_open) {
+        table += table.empty() ? kTableVersion : ";";
+        fmt::format_to(std::back_inserter(table), "{}:", stream.source.topic);
+        group_open = true;
+      } else {
+        table += ',';
+      }
+      fmt::format_to(std::back_inserter(table), "{}@{}", stream.source.partition, last - position);
+    }
   }
   return table;
 }

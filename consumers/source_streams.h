@@ -104,8 +104,9 @@ class SourceStreams {
   // read; -1 before anything was read.
   std::int64_t Position() const;
   // The handed-over table for a commit at `position` (see the class comment): empty when no
-  // source handed a record over at or after it. Text: "1;" then, per source, `topic:partition
-  // @offset - position`, separated by ','; Kafka topic names hold neither of ",:@;".
+  // source handed a record over at or after it. Text: "1;" then, per topic, the topic, ':'
+  // and, per source of it, `partition@offset - position` separated by ','; topics separated
+  // by ';' (Kafka topic names hold none of ",:@;"). About 8 bytes per source.
   std::string HandedOver(std::int64_t position) const;
 
   std::size_t buffered() const { return buffered_; }

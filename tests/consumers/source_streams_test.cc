@@ -4,6 +4,7 @@
 // handed-over tables let a restart hand nothing over twice.
 #include "consumers/source_streams.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -118,9 +119,36 @@ TEST_F(SourceStreamsTest, APositionStopsAtTheOldestRecordNotHandedOverAndATableC
 TEST_F(SourceStreamsTest, ABadTableIsRefusedNamingTheEntry) {
   const common::Status refused = aligner_.SkipHandedOver(index_, "1;in:x@2", 2);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("\"in:x@2\""), std::string::npos)
+  EXPECT_NE(refused.error().message.find("\"x@2\" of in"), std::string::npos)
       << refused.error().message;
   EXPECT_FALSE(aligner_.SkipHandedOver(index_, "2;in:1@2", 2)) << "another version";
+  EXPECT_FALSE(aligner_.SkipHandedOver(index_, "1;:1@2", 2)) << "no topic";
+}
+
+// The table names each topic once: a few bytes per input partition, so that hundreds fit in
+// the broker's offset.metadata.max.bytes (4096 by default).
+TEST(SourceStreamsTableTest, ATableGroupsItsSourcesByTopicAndReadsBack) {
+  SourceStreams streams(30s);
+  streams.Reset({{"in", 0}, {"in", 1}}, Clock::now());
+  const std::string table = "1;in:0@1,1@3;other:3@4";
+  ASSERT_TRUE(streams.SkipHandedOver(table, 10));
+  EXPECT_EQ(streams.HandedOver(10), table) << "carried until the position passes them";
+  EXPECT_EQ(streams.HandedOver(12), "1;in:1@1;other:3@2");
+  EXPECT_EQ(streams.HandedOver(15), "");
+
+  SourceStreams wide(30s);
+  std::vector<SourcePartition> sources;
+  for (std::int32_t partition = 0; partition < 300; ++partition) {
+    sources.push_back({"cloudtrail-management-events-organization", partition});
+  }
+  wide.Reset(sources, Clock::now());
+  std::string all = "1;cloudtrail-management-events-organization:";
+  for (std::int32_t partition = 0; partition < 300; ++partition) {
+    all += fmt::format("{}{}@{}", partition == 0 ? "" : ",", partition, 1000 + partition);
+  }
+  ASSERT_TRUE(wide.SkipHandedOver(all, 5'000'000));
+  EXPECT_EQ(wide.HandedOver(5'000'000), all);
+  EXPECT_LT(all.size(), 4096u) << "300 input partitions of a long-named topic";
 }
 
 TEST_F(SourceStreamsTest, AnEmptySourceHoldsAtItsMarkUntilTheMarkSaysItIsIdle) {
