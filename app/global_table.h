@@ -17,9 +17,10 @@ namespace trailsight::app {
 
 // Facts that span partitions (DESIGN.md "Delivery and state"): the trail buckets the tamper
 // rules learned from CreateTrail and UpdateTrail, which guard the bucket whichever account
-// and partition a later call on it comes from; and each account's first sighting and the
-// regions it writes in (detector::AccountFacts), which the novelty rules judge an account's
-// age and its new regions by, while its regions are on different partitions. They live in a
+// and partition a later call on it comes from; and each account's first sighting, the
+// regions it writes in and the sensitive APIs it calls (detector::AccountFacts), which the
+// novelty rules judge an account's age, its new regions and its first sensitive calls by,
+// while its regions are on different partitions. They live in a
 // compacted topic of one partition (`kafka.global_topic`) that every instance reads in full at
 // start and keeps reading; a fact learned here goes there in the next checkpoint's
 // transaction (CaptureChanges), so it is known to every instance, and survives this one, as

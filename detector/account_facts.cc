@@ -8,7 +8,10 @@
 namespace trailsight::detector {
 namespace {
 
-constexpr char kVersion = 1;  // the value's first byte
+// The value's first byte. Version 2 adds the sensitive calls after the regions; an account
+// without any is still written as version 1, which instances that predate version 2 read.
+constexpr char kVersion1 = 1;
+constexpr char kVersion2 = 2;
 
 }  // namespace
 
@@ -32,13 +35,36 @@ AccountFacts::Account* AccountFacts::Find(common::Symbol account, common::Second
   return &entry;
 }
 
+bool AccountFacts::KeepSensitiveCall(Account& account, common::Symbol source, common::Symbol name,
+                                     Day day) {
+  std::vector<SensitiveCall>& calls = account.sensitive_calls;
+  auto known = std::find_if(calls.begin(), calls.end(), [&](const SensitiveCall& call) {
+    return call.source == source && call.name == name;
+  });
+  if (known != calls.end()) {
+    if (day <= known->day) return false;
+    known->day = day;
+    return true;
+  }
+  if (calls.size() < kMaxSensitiveCalls) {
+    calls.push_back({source, name, day});
+    return true;
+  }
+  auto oldest = std::min_element(
+      calls.begin(), calls.end(),
+      [](const SensitiveCall& a, const SensitiveCall& b) { return a.day < b.day; });
+  if (day <= oldest->day) return false;
+  *oldest = {source, name, day};
+  return true;
+}
+
 void AccountFacts::MarkChanged(std::uint32_t index) {
   if (accounts_[index].changed) return;
   accounts_[index].changed = true;
   changed_.push_back(index);
 }
 
-AccountFacts::Before AccountFacts::Observe(const common::Event& event) {
+AccountFacts::Before AccountFacts::Observe(const common::Event& event, bool sensitive_call) {
   Before before;
   // The interner's overflow symbol stands for every name it refused: not one account.
   if (event.account == common::kNoSymbol || event.account == interner_.overflow_symbol()) {
@@ -55,6 +81,20 @@ AccountFacts::Before AccountFacts::Observe(const common::Event& event) {
     before.first_seen = account.first_seen;
     if (event.time < account.first_seen) {
       account.first_seen = event.time;
+      MarkChanged(index);
+    }
+  }
+  // A sensitive call counts whatever its region, and a read (GetFederationToken) as well.
+  if (sensitive_call && event.error_code == common::kNoSymbol &&
+      event.source != common::kNoSymbol && event.name != common::kNoSymbol &&
+      event.source != interner_.overflow_symbol() && event.name != interner_.overflow_symbol()) {
+    for (const SensitiveCall& call : account.sensitive_calls) {
+      if (call.source == event.source && call.name == event.name) {
+        before.last_sensitive_call_day = call.day;
+        break;
+      }
+    }
+    if (KeepSensitiveCall(account, event.source, event.name, DayOf(event.time))) {
       MarkChanged(index);
     }
   }
@@ -82,8 +122,16 @@ AccountFacts::Before AccountFacts::Observe(const common::Event& event) {
 common::Status AccountFacts::Merge(std::string_view account_name, std::string_view value) {
   common::Seconds first_seen{};
   std::vector<std::pair<std::string, Day>> regions;
+  struct NamedCall {
+    std::string source;
+    std::string name;
+    Day day = 0;
+  };
+  std::vector<NamedCall> calls;
   try {
-    if (value.empty() || value[0] != kVersion) throw std::invalid_argument("unknown version");
+    if (value.empty() || (value[0] != kVersion1 && value[0] != kVersion2)) {
+      throw std::invalid_argument("unknown version");
+    }
     state_encoding::BinaryIn in(value.substr(1));
     first_seen = common::Seconds{std::chrono::seconds{in.Int()}};
     const std::uint64_t count = in.UInt();
@@ -91,7 +139,16 @@ common::Status AccountFacts::Merge(std::string_view account_name, std::string_vi
       std::string region = in.Text();
       regions.emplace_back(std::move(region), static_cast<Day>(in.Int()));
     }
-    if (!in.AtEnd()) throw std::invalid_argument("bytes after the last region");
+    if (value[0] == kVersion2) {
+      const std::uint64_t call_count = in.UInt();
+      for (std::uint64_t i = 0; i < call_count; ++i) {
+        NamedCall& call = calls.emplace_back();
+        call.source = in.Text();
+        call.name = in.Text();
+        call.day = static_cast<Day>(in.Int());
+      }
+    }
+    if (!in.AtEnd()) throw std::invalid_argument("bytes after the last fact");
   } catch (const std::exception& error) {
     return common::Error{common::ErrorCode::kInvalidArgument,
                          "facts of account " + std::string(account_name) + ": " + error.what()};
@@ -113,6 +170,16 @@ common::Status AccountFacts::Merge(std::string_view account_name, std::string_vi
       known->day = std::max(known->day, day);
     }
   }
+  for (const NamedCall& call : calls) {
+    const common::Symbol source = interner_.Intern(call.source);
+    const common::Symbol name = interner_.Intern(call.name);
+    // A name the interner refused is no call's: its overflow symbol stands for many.
+    if (source == common::kNoSymbol || name == common::kNoSymbol ||
+        source == interner_.overflow_symbol() || name == interner_.overflow_symbol()) {
+      continue;
+    }
+    KeepSensitiveCall(account, source, name, call.day);
+  }
   return common::Ok();
 }
 
@@ -122,12 +189,20 @@ void AccountFacts::MarkAllChanged() {
 
 std::string AccountFacts::Encode(const Account& account) const {
   state_encoding::BinaryOut out;
-  out.bytes().push_back(kVersion);
+  out.bytes().push_back(account.sensitive_calls.empty() ? kVersion1 : kVersion2);
   out.Int(account.first_seen.time_since_epoch().count());
   out.Array(account.regions.size());
   for (const RegionWrite& write : account.regions) {
     out.Text(interner_.Resolve(write.region));
     out.Int(write.day);
+  }
+  if (!account.sensitive_calls.empty()) {
+    out.Array(account.sensitive_calls.size());
+    for (const SensitiveCall& call : account.sensitive_calls) {
+      out.Text(interner_.Resolve(call.source));
+      out.Text(interner_.Resolve(call.name));
+      out.Int(call.day);
+    }
   }
   return std::move(out.bytes());
 }
@@ -150,6 +225,19 @@ std::optional<AccountFacts::Day> AccountFacts::LastWriteDay(std::string_view acc
   const common::Symbol symbol = interner_.Intern(region);
   for (const RegionWrite& write : entry->regions) {
     if (write.region == symbol) return write.day;
+  }
+  return std::nullopt;
+}
+
+std::optional<AccountFacts::Day> AccountFacts::LastSensitiveCallDay(std::string_view account,
+                                                                    std::string_view source,
+                                                                    std::string_view name) const {
+  const Account* entry = Lookup(account);
+  if (entry == nullptr) return std::nullopt;
+  const common::Symbol source_symbol = interner_.Intern(source);
+  const common::Symbol name_symbol = interner_.Intern(name);
+  for (const SensitiveCall& call : entry->sensitive_calls) {
+    if (call.source == source_symbol && call.name == name_symbol) return call.day;
   }
   return std::nullopt;
 }

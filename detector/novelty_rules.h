@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "common/alert.h"
 #include "common/event.h"
@@ -9,6 +12,18 @@
 #include "detector/account_facts.h"
 
 namespace trailsight::detector {
+
+// One API whose first use in a warm account alerts: CloudTrail's eventSource and eventName.
+struct SensitiveApi {
+  std::string event_source;  // e.g. "iam.amazonaws.com"
+  std::string event_name;    // e.g. "AttachUserPolicy"
+  bool operator==(const SensitiveApi&) const = default;
+};
+
+// Returns the built-in list of `novelty.sensitive_apis`: IAM, STS, KMS, S3, Organizations and
+// EC2 calls attackers use for persistence, privilege escalation, destruction and data theft
+// (the reasons are beside the list in novelty_rules.cc).
+std::vector<SensitiveApi> DefaultSensitiveApis();
 
 // The `novelty:` section of the config: alerts on what an account has not done before, which
 // a call-rate baseline cannot see (DESIGN.md "Baseline").
@@ -22,6 +37,12 @@ struct NoveltyOptions {
   // region, are its warm-up, so a new account (or a new deployment of trailsight) does not
   // flood.
   std::chrono::hours warmup{24 * 7};
+  // An account's first successful call of a sensitive API it has not called successfully for
+  // `sensitive_window` (a never-seen AttachUserPolicy at 3 calls a minute, far below any
+  // rate level) raises a `first-sensitive-call` alert.
+  bool first_sensitive_call = true;
+  std::chrono::days sensitive_window{28};
+  std::vector<SensitiveApi> sensitive_apis = DefaultSensitiveApis();
   bool operator==(const NoveltyOptions&) const = default;
 };
 
@@ -34,27 +55,43 @@ struct NoveltyCounters {
 // to date with every event. Alerts are OCSF Detection Findings of kind kNovelty on the alerts
 // output; the Insights output is untouched.
 //
+// Cost: one hash lookup of the event's (source, name) symbols in the sensitive APIs per event
+// and no allocation unless an alert fires or the facts learn something new. The sensitive
+// APIs' names are interned at construction and at Reconfigure; one the interner refuses (at
+// its cap) is left out, with a warning.
+//
 // Thread safety: none; the pipeline's thread owns it.
 class NoveltyRules {
  public:
   // `interner` and `facts` must outlive the rules.
-  NoveltyRules(NoveltyOptions options, const common::StringInterner& interner, AccountFacts& facts)
-      : options_(options), interner_(interner), facts_(facts) {}
+  NoveltyRules(NoveltyOptions options, common::StringInterner& interner, AccountFacts& facts);
 
   // Takes one event into the account facts and hands `sink` an alert when it is the first
-  // write of a warm account in a region it has not written in within the window. A sink
-  // failure is counted in `publish_errors`; the rules carry on.
+  // write of a warm account in a region it has not written in within the window, and another
+  // when it is a warm account's first successful call of a sensitive API within its window. A
+  // sink failure is counted in `publish_errors`; the rules carry on.
   void OnEvent(const common::Event& event, common::AlertSink& sink);
 
   // A config reload: the facts learned so far are kept.
-  void Reconfigure(NoveltyOptions options) { options_ = options; }
+  void Reconfigure(NoveltyOptions options);
 
   const NoveltyCounters& counters() const { return counters_; }
 
  private:
+  static std::uint64_t CallKey(common::Symbol source, common::Symbol name) {
+    return (std::uint64_t{source} << 32) | name;
+  }
+  bool Warm(const common::Event& event, const AccountFacts::Before& before) const;
+  void CheckNewRegion(const common::Event& event, const AccountFacts::Before& before,
+                      common::AlertSink& sink);
+  void CheckSensitiveCall(const common::Event& event, const AccountFacts::Before& before,
+                          common::AlertSink& sink);
+  void Publish(const common::Alert& alert, common::AlertSink& sink);
+
   NoveltyOptions options_;
-  const common::StringInterner& interner_;  // these two outlive the rules
+  common::StringInterner& interner_;  // these two outlive the rules
   AccountFacts& facts_;
+  std::unordered_set<std::uint64_t> sensitive_;  // CallKey of each of options_.sensitive_apis
   NoveltyCounters counters_;
 };
 

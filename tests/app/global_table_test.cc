@@ -151,6 +151,30 @@ TEST_F(GlobalTableTest, AccountFactsCrossInstancesThroughTheTable) {
   EXPECT_EQ(Keys(changes), std::vector<std::string>{Account("111122223333")});
 }
 
+// An account's sensitive calls made on other partitions reach every instance, beside the
+// values of instances that write version 1 (no sensitive calls).
+TEST_F(GlobalTableTest, SensitiveCallsCrossInstancesThroughTheTable) {
+  common::StringInterner elsewhere_interner;
+  detector::AccountFacts elsewhere(elsewhere_interner);
+  common::Event event;
+  event.time = *common::ParseUtcTimestamp("2024-06-09T03:10:00Z");
+  event.account = elsewhere_interner.Intern("111122223333");
+  event.region = elsewhere_interner.Intern("us-east-1");
+  event.source = elsewhere_interner.Intern("iam.amazonaws.com");
+  event.name = elsewhere_interner.Intern("AttachUserPolicy");
+  elsewhere.Observe(event, /*sensitive_call=*/true);
+  elsewhere.TakeChanged([&](std::string_view account, std::string value) {
+    topic_.Append(Account(account), std::move(value));
+  });
+  topic_.Append(Account("111122223333"), std::string("\x01\x00\x00", 3));  // an old writer's
+
+  ASSERT_TRUE(table_.Load(1s));
+  EXPECT_EQ(facts_.LastSensitiveCallDay("111122223333", "iam.amazonaws.com", "AttachUserPolicy"),
+            detector::AccountFacts::DayOf(event.time))
+      << "a later version-1 value takes none of it away";
+  EXPECT_EQ(facts_.FirstSeen("111122223333"), common::Seconds{});
+}
+
 TEST_F(GlobalTableTest, AnUnreadableTableFailsTheLoadAndOnlyDelaysPolls) {
   topic_.unreachable = true;
   const common::Status loaded = table_.Load(1s);
