@@ -158,9 +158,12 @@ ReloadDecision DecideReload(const config::Config& previous, common::Result<confi
   accept(previous.novelty, loaded->novelty, decision.novelty,
          [](const detector::NoveltyOptions& n) {
            return fmt::format(
-               "config: reloaded novelty: new-region alerts {}, window {} days, warm-up {} hours "
-               "(the account facts learned so far are kept)",
-               n.new_region ? "on" : "off", n.region_window.count(), n.warmup.count());
+               "config: reloaded novelty: new-region alerts {}, window {} days, warm-up {} hours, "
+               "first-sensitive-call alerts {}, window {} days, {} sensitive APIs (the account "
+               "facts learned so far are kept)",
+               n.new_region ? "on" : "off", n.region_window.count(), n.warmup.count(),
+               n.first_sensitive_call ? "on" : "off", n.sensitive_window.count(),
+               n.sensitive_apis.size());
          });
   decision.tuning = *std::move(tuning);
   decision.file_config = *std::move(loaded);

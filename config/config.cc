@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
 #include "config/detection_section.h"
@@ -101,6 +102,35 @@ void ReadNovelty(FieldReader& read, detector::NoveltyOptions& novelty) {
       "novelty.region_window_days", novelty.region_window.count(), 1, 400)};
   novelty.warmup = std::chrono::hours{read.OptionalBetween<std::int64_t>(
       "novelty.warmup_hours", novelty.warmup.count(), 0, 24 * 400)};
+  novelty.first_sensitive_call =
+      read.Optional("novelty.first_sensitive_call", novelty.first_sensitive_call);
+  novelty.sensitive_window = std::chrono::days{read.OptionalBetween<std::int64_t>(
+      "novelty.sensitive_window_days", novelty.sensitive_window.count(), 1, 400)};
+  std::vector<std::string> defaults;
+  for (const detector::SensitiveApi& api : novelty.sensitive_apis) {
+    defaults.push_back(api.event_source + ":" + api.event_name);
+  }
+  const std::vector<std::string> apis =
+      read.OptionalStrings("novelty.sensitive_apis", std::move(defaults));
+  novelty.sensitive_apis.clear();
+  for (std::size_t i = 0; i < apis.size(); ++i) {
+    // "iam.amazonaws.com:AttachUserPolicy": an eventSource, then the eventName.
+    const std::string_view api = apis[i];
+    const std::size_t colon = api.find(':');
+    const bool ok = colon != std::string_view::npos && api.find(':', colon + 1) == api.npos &&
+                    api.substr(0, colon).ends_with(".amazonaws.com") &&
+                    api.substr(0, colon).size() > std::string_view(".amazonaws.com").size() &&
+                    colon + 1 < api.size() && api.find_first_of(" \t") == std::string_view::npos;
+    // Reported at the item's line ("novelty.sensitive_apis.3").
+    read.Check(ok, fmt::format("novelty.sensitive_apis.{}", i),
+               fmt::format("\"{}\" must be eventSource:eventName, e.g. "
+                           "\"iam.amazonaws.com:AttachUserPolicy\"",
+                           api));
+    if (ok) {
+      novelty.sensitive_apis.push_back(
+          {std::string(api.substr(0, colon)), std::string(api.substr(colon + 1))});
+    }
+  }
 }
 
 // A kafka.properties value of the form "${env:NAME}" or "${file:PATH}" names where a secret

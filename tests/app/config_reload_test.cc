@@ -68,8 +68,25 @@ TEST(DecideReloadTest, AppliesANewNoveltySection) {
   const std::vector<std::string> notes = Texts(decision, ReloadNote::Level::kInfo);
   EXPECT_NE(std::find(notes.begin(), notes.end(),
                       "config: reloaded novelty: new-region alerts off, window 28 days, warm-up "
-                      "168 hours (the account facts learned so far are kept)"),
+                      "168 hours, first-sensitive-call alerts on, window 28 days, 24 sensitive "
+                      "APIs (the account facts learned so far are kept)"),
             notes.end());
+}
+
+TEST(DecideReloadTest, AppliesNewSensitiveApisWithoutARestart) {
+  const config::Config previous = Load("");
+
+  const ReloadDecision decision = DecideReload(previous, config::LoadConfigText(R"(novelty:
+  sensitive_window_days: 7
+  sensitive_apis: ["iam.amazonaws.com:DeleteRole"]
+)",
+                                                                                "test.yaml"));
+
+  ASSERT_TRUE(decision.novelty.has_value());
+  EXPECT_EQ(decision.novelty->sensitive_window, std::chrono::days{7});
+  ASSERT_EQ(decision.novelty->sensitive_apis.size(), 1u);
+  EXPECT_EQ(decision.novelty->sensitive_apis[0].event_name, "DeleteRole");
+  EXPECT_TRUE(Texts(decision, ReloadNote::Level::kWarning).empty()) << "no restart needed";
 }
 
 TEST(DecideReloadTest, NamesFieldsThatNeedARestart) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -281,6 +282,7 @@ TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
   EXPECT_EQ(config->tamper.trail_buckets, defaults.tamper.trail_buckets);
   EXPECT_EQ(config->tamper.max_learned_buckets, defaults.tamper.max_learned_buckets);
   EXPECT_TRUE(config->tamper.rules.empty());
+  EXPECT_EQ(config->novelty, defaults.novelty) << "the sensitive APIs shown are the default";
 }
 
 }  // namespace
@@ -458,8 +460,55 @@ TEST(LoadConfigTest, ReadsTheNoveltySectionAndNamesItsBadFields) {
             (std::vector<std::string>{
                 "test.yaml:2:15: novelty.new_region: must be true or false",
                 "test.yaml:3:23: novelty.region_window_days: must be between 1 and 400",
-                "test.yaml:4:3: novelty.warmup: unknown key; expected one of: new_region, "
-                "region_window_days, warmup_hours"}));
+                "test.yaml:4:3: novelty.warmup: unknown key; expected one of: "
+                "first_sensitive_call, new_region, region_window_days, sensitive_apis, "
+                "sensitive_window_days, warmup_hours"}));
+}
+
+TEST(LoadConfigTest, ReadsTheSensitiveApisAndNamesTheLineOfABadOne) {
+  const common::Result<Config> config = LoadConfigText(R"(novelty:
+  first_sensitive_call: false
+  sensitive_window_days: 90
+  sensitive_apis:
+    - iam.amazonaws.com:DeleteRole
+    - kms.amazonaws.com:ScheduleKeyDeletion
+)",
+                                                       "test.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_FALSE(config->novelty.first_sensitive_call);
+  EXPECT_EQ(config->novelty.sensitive_window, std::chrono::days{90});
+  EXPECT_EQ(config->novelty.sensitive_apis,
+            (std::vector<detector::SensitiveApi>{{"iam.amazonaws.com", "DeleteRole"},
+                                                 {"kms.amazonaws.com", "ScheduleKeyDeletion"}}));
+  const Config defaults;
+  EXPECT_TRUE(defaults.novelty.first_sensitive_call);
+  EXPECT_EQ(defaults.novelty.sensitive_window, std::chrono::days{28});
+  EXPECT_NE(
+      std::find(defaults.novelty.sensitive_apis.begin(), defaults.novelty.sensitive_apis.end(),
+                detector::SensitiveApi{"iam.amazonaws.com", "AttachUserPolicy"}),
+      defaults.novelty.sensitive_apis.end());
+  EXPECT_EQ(
+      std::find(defaults.novelty.sensitive_apis.begin(), defaults.novelty.sensitive_apis.end(),
+                detector::SensitiveApi{"secretsmanager.amazonaws.com", "GetSecretValue"}),
+      defaults.novelty.sensitive_apis.end())
+      << "too common to be news";
+
+  EXPECT_EQ(Problems(R"(novelty:
+  sensitive_window_days: 401
+  sensitive_apis:
+    - iam.amazonaws.com:CreateUser
+    - iam:AttachUserPolicy
+    - kms.amazonaws.com
+  sensitive_api: []
+)"),
+            (std::vector<std::string>{
+                "test.yaml:2:26: novelty.sensitive_window_days: must be between 1 and 400",
+                "test.yaml:5:7: novelty.sensitive_apis.1: \"iam:AttachUserPolicy\" must be "
+                "eventSource:eventName, e.g. \"iam.amazonaws.com:AttachUserPolicy\"",
+                "test.yaml:6:7: novelty.sensitive_apis.2: \"kms.amazonaws.com\" must be "
+                "eventSource:eventName, e.g. \"iam.amazonaws.com:AttachUserPolicy\"",
+                "test.yaml:7:3: novelty.sensitive_api: unknown key; did you mean "
+                "'sensitive_apis'?"}));
 }
 
 TEST(LoadConfigTest, NamesTheLineAndFieldOfEveryBadTamperRule) {
