@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,19 @@ namespace {
 
 constexpr std::string_view kNewRegionRule = "novelty.new-region";
 constexpr std::string_view kFirstSensitiveCallRule = "novelty.first-sensitive-call";
+
+// What both novelty rules ask of a fact's last day before `today`: nullopt when it lies
+// within `window` days (the fact is in use: no alert), else how the alert words its last
+// use: `last` ("its last write there was N days earlier") or `never` without one.
+std::optional<std::string> LastUseBeyond(std::optional<AccountFacts::Day> last_day,
+                                         AccountFacts::Day today, std::chrono::days window,
+                                         std::string_view last, std::string_view never) {
+  if (last_day && today - *last_day <= static_cast<AccountFacts::Day>(window.count())) {
+    return std::nullopt;
+  }
+  if (!last_day) return std::string(never);
+  return fmt::format("{} {} days earlier", last, today - *last_day);
+}
 
 }  // namespace
 
@@ -111,23 +125,20 @@ void NoveltyRules::CheckNewRegion(const common::Event& event, const AccountFacts
       event.region == interner_.overflow_symbol() || !Warm(event, before)) {
     return;
   }
-  const AccountFacts::Day today = AccountFacts::DayOf(event.time);
-  const auto window = static_cast<AccountFacts::Day>(options_.region_window.count());
-  if (before.last_write_day && today - *before.last_write_day <= window) return;  // in use
+  const std::optional<std::string> last_use =
+      LastUseBeyond(before.last_write_day, AccountFacts::DayOf(event.time), options_.region_window,
+                    "its last write there was", "it had never written there");
+  if (!last_use) return;  // in use
 
   common::Alert alert = CallAlert(common::AlertKind::kNovelty, std::string(kNewRegionRule),
                                   common::Severity::kMedium, event, interner_);
-  const std::string last_use =
-      before.last_write_day
-          ? fmt::format("its last write there was {} days earlier", today - *before.last_write_day)
-          : "it had never written there";
   alert.message = fmt::format(
       "{}{} by {} in account {}: the account's first write in region {} in {} days ({}); an "
       "unused region is where stolen keys are spent.",
       alert.event_name,
       alert.error_code.empty() ? "" : fmt::format(" (failed: {})", alert.error_code),
       alert.principal.empty() ? "an unknown caller" : alert.principal, alert.account, alert.region,
-      options_.region_window.count(), last_use);
+      options_.region_window.count(), *last_use);
   Publish(alert, sink);
 }
 
@@ -139,27 +150,22 @@ void NoveltyRules::CheckSensitiveCall(const common::Event& event,
       !Warm(event, before)) {
     return;
   }
-  const AccountFacts::Day today = AccountFacts::DayOf(event.time);
-  const auto window = static_cast<AccountFacts::Day>(options_.sensitive_window.count());
-  if (before.last_sensitive_call_day && today - *before.last_sensitive_call_day <= window) {
-    return;  // made within the window: known
-  }
+  const std::optional<std::string> last_use =
+      LastUseBeyond(before.last_sensitive_call_day, AccountFacts::DayOf(event.time),
+                    options_.sensitive_window, "its last one was", "it had never made it");
+  if (!last_use) return;  // made within the window: known
   // Medium, as for a new region: in a warm account these calls are also an administrator's
   // rare but legitimate work (a new user, a policy change), so a first use asks for a look
   // rather than proving an attack; high is for the tamper rules, which blind the logging.
   common::Alert alert = CallAlert(common::AlertKind::kNovelty, std::string(kFirstSensitiveCallRule),
                                   common::Severity::kMedium, event, interner_);
   alert.resource = interner_.Resolve(event.resource);
-  const std::string last_use =
-      before.last_sensitive_call_day
-          ? fmt::format("its last one was {} days earlier", today - *before.last_sensitive_call_day)
-          : "it had never made it";
   alert.message = fmt::format(
       "{} by {} in account {}: the account's first successful {} {} in {} days ({}); a call "
       "attackers use to keep, widen or spend stolen access.",
       alert.event_name, alert.principal.empty() ? "an unknown caller" : alert.principal,
       alert.account, alert.event_source, alert.event_name, options_.sensitive_window.count(),
-      last_use);
+      *last_use);
   Publish(alert, sink);
 }
 
