@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/rate_limiter.h"
+#include "kafka/broker_refusal.h"
 
 namespace trailsight::kafka {
 namespace {
@@ -24,6 +25,8 @@ constexpr std::chrono::seconds kLogPeriod{10};
 // Routes librdkafka's log lines (syslog levels) to spdlog, rate-limited except for debug
 // lines, which librdkafka writes only when the operator asked for them with the "debug"
 // property: they are logged at info level, all of them, so that they show.
+// A broker's refusal of the client (kafka/broker_refusal.h) is a warning here: the client that
+// met it reports it as its error, once, in its own words.
 // Called on librdkafka's internal threads.
 void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
   static common::RateLimiter limiter(kLogBurst, kLogPeriod);
@@ -34,9 +37,10 @@ void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, cons
   }
   std::uint64_t suppressed = 0;
   if (!limiter.Allow(suppressed)) return;
-  const spdlog::level::level_enum spd_level = level <= 3   ? spdlog::level::err
-                                              : level == 4 ? spdlog::level::warn
-                                                           : spdlog::level::info;
+  const bool refusal = DescribesBrokerRefusal(text);
+  const spdlog::level::level_enum spd_level = level <= 3 && !refusal ? spdlog::level::err
+                                              : level <= 4           ? spdlog::level::warn
+                                                                     : spdlog::level::info;
   if (suppressed > 0) {
     spdlog::log(spd_level, "kafka {}: {}: {} ({} earlier librdkafka log lines suppressed)", client,
                 facility, text, suppressed);

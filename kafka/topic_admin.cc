@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "kafka/broker_refusal.h"
 #include "kafka/config.h"
 
 namespace trailsight::kafka {
@@ -22,12 +23,20 @@ using common::ErrorCode;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kAppearPollInterval{100};  // waiting for a new topic
+// How often a call waiting for an answer looks at what the client reported meanwhile: a
+// broker that refuses our credentials fails the call at once, not at its deadline.
+constexpr std::chrono::milliseconds kRefusalPollInterval{200};
 
 // Milliseconds left until `deadline`, 0 once it has passed; as librdkafka's int timeouts.
 int MillisecondsLeft(Clock::time_point deadline) {
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return static_cast<int>(std::clamp<std::int64_t>(left, 0, std::numeric_limits<int>::max()));
+}
+
+// The next wait of a call that answers by `deadline`: at most kRefusalPollInterval.
+int NextWaitMilliseconds(Clock::time_point deadline) {
+  return std::min(MillisecondsLeft(deadline), static_cast<int>(kRefusalPollInterval.count()));
 }
 
 // Admin options for one request that must answer by `deadline`.
@@ -58,13 +67,41 @@ common::Result<std::unique_ptr<TopicAdmin>> TopicAdmin::Create(const TopicAdminO
                      {"allow.auto.create.topics", "false"}},
                     options.properties);
   if (!conf) return std::move(conf).error();
+  std::unique_ptr<TopicAdmin> admin(new TopicAdmin(options));
+  rd_kafka_conf_set_opaque(conf->get(), admin.get());
+  rd_kafka_conf_set_error_cb(conf->get(), &TopicAdmin::OnClientError);
   std::array<char, 512> reason{};
-  KafkaHandle client(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), reason.data(), reason.size()));
-  if (client == nullptr) {
+  admin->client_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), reason.data(), reason.size()));
+  if (admin->client_ == nullptr) {
     return Error{ErrorCode::kInvalidConfig, fmt::format("kafka admin: {}", reason.data())};
   }
   (void)conf->release();  // rd_kafka_new took it
-  return std::unique_ptr<TopicAdmin>(new TopicAdmin(options, std::move(client)));
+  return admin;
+}
+
+void TopicAdmin::OnClientError(rd_kafka_t* /*client*/, int error, const char* reason,
+                               void* opaque) {
+  auto* admin = static_cast<TopicAdmin*>(opaque);
+  const auto code = static_cast<rd_kafka_resp_err_t>(error);
+  if (!admin->refusal_ && IsBrokerRefusal(code, reason)) admin->refusal_ = reason;
+}
+
+std::optional<common::Error> TopicAdmin::Refused(const std::string& doing) {
+  rd_kafka_poll(client_.get(), 0);  // serves OnClientError
+  if (!refusal_) return std::nullopt;
+  return Error{ErrorCode::kInvalidConfig,
+               fmt::format("kafka admin: {} on {}: the broker refused this client: {}", doing,
+                           options_.brokers, BrokerRefusalText(*refusal_))};
+}
+
+common::Result<KafkaEvent> TopicAdmin::AwaitAnswer(rd_kafka_queue_t* queue,
+                                                   const std::string& doing, Deadline deadline) {
+  while (true) {
+    KafkaEvent event(rd_kafka_queue_poll(queue, NextWaitMilliseconds(deadline)));
+    if (event != nullptr) return event;
+    if (std::optional<common::Error> refused = Refused(doing)) return *std::move(refused);
+    if (Clock::now() >= deadline) return BrokerError(doing, RD_KAFKA_RESP_ERR__TIMED_OUT);
+  }
 }
 
 common::Result<TopicDescription> TopicAdmin::Lookup(const std::string& topic) {
@@ -110,8 +147,17 @@ common::Result<TopicDescription> TopicAdmin::LookupUntil(const std::string& topi
   KafkaTopic handle(rd_kafka_topic_new(client_.get(), topic.c_str(), nullptr));
   if (handle == nullptr) return BrokerError(doing, rd_kafka_last_error());
   const rd_kafka_metadata_t* raw = nullptr;
-  const rd_kafka_resp_err_t error =
-      rd_kafka_metadata(client_.get(), 0, handle.get(), &raw, MillisecondsLeft(deadline));
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // In slices, looking for a refusal between them; librdkafka retries within each.
+  while (true) {
+    const Deadline slice_end = std::min(deadline, Clock::now() + kRefusalPollInterval);
+    error = rd_kafka_metadata(client_.get(), 0, handle.get(), &raw,
+                              std::max(MillisecondsLeft(slice_end), 1));
+    if (error != RD_KAFKA_RESP_ERR__TIMED_OUT && error != RD_KAFKA_RESP_ERR__TRANSPORT) break;
+    if (std::optional<common::Error> refused = Refused(doing)) return *std::move(refused);
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_until(slice_end);  // no broker at all may fail a request at once
+  }
   KafkaMetadata metadata(raw);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) return BrokerError(doing, error);
 
@@ -160,8 +206,9 @@ common::Result<std::optional<std::string>> TopicAdmin::CleanupPolicyUntil(const 
   std::array<rd_kafka_ConfigResource_t*, 1> resources = {resource.get()};
   rd_kafka_DescribeConfigs(client_.get(), resources.data(), resources.size(), options->get(),
                            queue.get());
-  KafkaEvent event(rd_kafka_queue_poll(queue.get(), MillisecondsLeft(deadline)));
-  if (event == nullptr) return BrokerError(doing, RD_KAFKA_RESP_ERR__TIMED_OUT);
+  common::Result<KafkaEvent> answer = AwaitAnswer(queue.get(), doing, deadline);
+  if (!answer) return answer.error();
+  const KafkaEvent event = *std::move(answer);
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return BrokerError(doing, rd_kafka_event_error(event.get()),
                        rd_kafka_event_error_string(event.get()));
@@ -221,8 +268,9 @@ common::Status TopicAdmin::CreateUntil(const TopicSpec& spec, Deadline deadline)
   KafkaQueue queue(rd_kafka_queue_new(client_.get()));
   std::array<rd_kafka_NewTopic_t*, 1> topics = {new_topic.get()};
   rd_kafka_CreateTopics(client_.get(), topics.data(), topics.size(), options->get(), queue.get());
-  KafkaEvent event(rd_kafka_queue_poll(queue.get(), MillisecondsLeft(deadline)));
-  if (event == nullptr) return BrokerError(doing, RD_KAFKA_RESP_ERR__TIMED_OUT);
+  common::Result<KafkaEvent> answer = AwaitAnswer(queue.get(), doing, deadline);
+  if (!answer) return answer.error();
+  const KafkaEvent event = *std::move(answer);
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return BrokerError(doing, rd_kafka_event_error(event.get()),
                        rd_kafka_event_error_string(event.get()));

@@ -44,6 +44,11 @@ struct TopicAdminOptions {
 // librdkafka's error name: "kafka admin: creating topic trailsight-insights with 1 partition on
 // b1:9092: TOPIC_AUTHORIZATION_FAILED (Broker: Topic authorization failed)".
 //
+// A broker that refuses the client's credentials or certificate (kafka/broker_refusal.h) fails
+// the call within a fraction of a second, with kInvalidConfig and librdkafka's words, which
+// name the listener and no secret: "kafka admin: looking up topic t on b1:9096: the broker
+// refused this client: sasl_ssl://b1:9096/bootstrap: SASL authentication error: ...".
+//
 // Thread safety: none; one thread at a time. Each call blocks its caller for at most
 // TopicAdminOptions::timeout. Holds one librdkafka client (and its threads) while it lives.
 class TopicAdmin {
@@ -74,8 +79,15 @@ class TopicAdmin {
  private:
   using Deadline = std::chrono::steady_clock::time_point;
 
-  TopicAdmin(TopicAdminOptions options, KafkaHandle client)
-      : options_(std::move(options)), client_(std::move(client)) {}
+  explicit TopicAdmin(TopicAdminOptions options) : options_(std::move(options)) {}
+
+  // librdkafka's error callback: keeps the first refusal (IsBrokerRefusal) in refusal_.
+  static void OnClientError(rd_kafka_t* client, int error, const char* reason, void* opaque);
+  // Serves the client's error callback; an error naming the refusal if the broker refused us.
+  std::optional<common::Error> Refused(const std::string& doing);
+  // The answer on `queue` by `deadline`, or an error: refused, or timed out.
+  common::Result<KafkaEvent> AwaitAnswer(rd_kafka_queue_t* queue, const std::string& doing,
+                                         Deadline deadline);
 
   common::Result<TopicDescription> LookupUntil(const std::string& topic, Deadline deadline);
   common::Result<TopicDescription> DescribeUntil(const std::string& topic, Deadline deadline);
@@ -88,6 +100,7 @@ class TopicAdmin {
 
   const TopicAdminOptions options_;
   KafkaHandle client_;  // a producer that never produces: librdkafka's admin calls need a client
+  std::optional<std::string> refusal_;  // librdkafka's words for the first refusal
 };
 
 }  // namespace trailsight::kafka
