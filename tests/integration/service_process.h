@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -158,6 +159,16 @@ class ServiceProcess {
     Wait(std::chrono::seconds{30});
   }
   std::string Log() const { return ReadFile(log_); }
+  // Its exit status once it has exited on its own (128 + the signal when one ended it),
+  // nullopt while it runs.
+  std::optional<int> ExitedWith() {
+    if (pid_ <= 0) return exited_with_;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    pid_ = -1;
+    exited_with_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exited_with_;
+  }
 
  private:
   int Wait(std::chrono::seconds timeout) {
@@ -169,6 +180,7 @@ class ServiceProcess {
 
   std::filesystem::path log_;
   pid_t pid_ = -1;
+  std::optional<int> exited_with_;
 };
 
 }  // namespace trailsight::test_support
