@@ -1,6 +1,6 @@
 // `trailsight run`'s operations endpoint on a real broker (KAFKA_BROKERS): /metrics counts
-// the traffic sent, /healthz turns ok once partitions are assigned, and the logs are JSON
-// lines when asked.
+// the traffic sent, /healthz turns ok once partitions are assigned, the logs are JSON lines
+// when asked, and every metric the packaged alert rules and dashboard name is served.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,6 +111,25 @@ class MetricsIntegrationTest : public ::testing::Test {
     return path;
   }
 
+  // Returns the port of the service's endpoint, which it logs when bound to port 0; 0 when
+  // it has not logged one within a minute.
+  static int MetricsPort(const Service& service) {
+    int port = 0;
+    WaitFor(
+        [&] {
+          std::smatch match;
+          const std::string log = service.Log();
+          if (!std::regex_search(
+                  log, match, std::regex(R"(metrics: serving .* on http://127\.0\.0\.1:(\d+))"))) {
+            return false;
+          }
+          port = std::stoi(match[1]);
+          return true;
+        },
+        60s);
+    return port;
+  }
+
   static inline fs::path dir_;
   static inline std::vector<std::string>* records_ = nullptr;
   static inline std::size_t expected_findings_ = 0;
@@ -128,21 +148,8 @@ TEST_F(MetricsIntegrationTest, CountersFollowTheTrafficSentAndLagDrainsToZero) {
   Service service(Config(), dir_ / (name_ + ".log"),
                   {"--metrics-bind", "127.0.0.1:0", "--log-format", "json"});
 
-  // Port 0: the service logs the port it got.
-  int port = 0;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        std::smatch match;
-        const std::string log = service.Log();
-        if (!std::regex_search(log, match,
-                               std::regex(R"(metrics: serving .* on http://127\.0\.0\.1:(\d+))"))) {
-          return false;
-        }
-        port = std::stoi(match[1]);
-        return true;
-      },
-      60s))
-      << service.Log();
+  const int port = MetricsPort(service);
+  ASSERT_NE(port, 0) << service.Log();
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5);
   client.set_read_timeout(5);
@@ -208,6 +215,55 @@ TEST_F(MetricsIntegrationTest, CountersFollowTheTrafficSentAndLagDrainsToZero) {
                 record.contains("logger"))
         << line;
   }
+}
+
+// The alert rules and the Grafana dashboard the .deb installs (packaging/) query the service by
+// metric name; a renamed or removed metric would leave an alert that never fires and an empty
+// panel. Every `trailsight_` name in them must be a series /metrics serves: a family's name, or
+// a histogram's with _bucket, _sum or _count.
+TEST_F(MetricsIntegrationTest, EveryMetricThePackageNamesIsServed) {
+  const fs::path packaging = fs::path(TRAILSIGHT_SOURCE_DIR) / "packaging";
+  std::set<std::string> used;
+  const std::regex metric_name(R"(trailsight_[a-zA-Z0-9_:]+)");
+  for (const fs::path& file : {packaging / "prometheus" / "trailsight-alerts.yml",
+                               packaging / "grafana" / "trailsight-dashboard.json"}) {
+    const std::string text = ReadFile(file);
+    ASSERT_FALSE(text.empty()) << file;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), metric_name);
+         it != std::sregex_iterator(); ++it) {
+      used.insert(it->str());
+    }
+  }
+  ASSERT_GE(used.size(), 20u) << "the rules and the dashboard name too few metrics to be read";
+
+  Service service(Config(), dir_ / (name_ + ".log"), {"--metrics-bind", "127.0.0.1:0"});
+  const int port = MetricsPort(service);
+  ASSERT_NE(port, 0) << service.Log();
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  httplib::Result response = client.Get("/metrics");
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200) << response->body;
+
+  // Every family has its "# TYPE" line from the start, series or not.
+  std::set<std::string> served;
+  const std::regex type_line(R"(# TYPE (\S+) (\S+))");
+  const std::string& text = response->body;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), type_line);
+       it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[1];
+    served.insert(name);
+    if ((*it)[2] == "histogram") {
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) served.insert(name + suffix);
+    }
+  }
+  ASSERT_GE(served.size(), 40u) << text;
+  for (const std::string& name : used) {
+    EXPECT_TRUE(served.contains(name))
+        << name << " is used by packaging/'s rules or dashboard but /metrics does not serve it";
+  }
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
 }
 
 }  // namespace
