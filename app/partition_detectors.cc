@@ -21,6 +21,8 @@ void AddCounters(detector::DetectorCounters& total, const detector::DetectorCoun
   total.suppressed += more.suppressed;
   total.keys_refused += more.keys_refused;
   total.late_dropped += more.late_dropped;
+  total.far_ahead_held += more.far_ahead_held;
+  total.far_ahead_dropped += more.far_ahead_dropped;
   total.findings += more.findings;
   total.alerts += more.alerts;
   total.publish_errors += more.publish_errors;

@@ -221,12 +221,16 @@ int RunReplay(const ReplayFlags& flags) {
   const detector::DetectorCounters& out = detector.counters();
   const detector::TamperCounters& tampering = tamper.counters();
   spdlog::info(
-      "replay: {} inputs, {} records, {} malformed{}, {} late dropped, {} keys, {} findings, {} "
+      "replay: {} inputs, {} records, {} malformed{}, {} late dropped{}, {} keys, {} findings, {} "
       "alerts{}",
       in.inputs, in.records, in.malformed,
       in.malformed > 0 ? fmt::format(" (see {})", config.input.dead_letter_path) : "",
-      out.late_dropped, detector.key_count(), out.findings,
-      tampering.alerts + novelty.counters().alerts + out.alerts,
+      out.late_dropped,
+      out.far_ahead_held > 0
+          ? fmt::format(", {} held far ahead of their region ({} never reached: dropped)",
+                        out.far_ahead_held, out.far_ahead_dropped)
+          : "",
+      detector.key_count(), out.findings, tampering.alerts + novelty.counters().alerts + out.alerts,
       tampering.alerts + novelty.counters().alerts + out.alerts > 0 && alert_out == nullptr
           ? " (not written: set --alerts-out or outputs.alerts)"
           : "");

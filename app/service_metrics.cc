@@ -69,6 +69,13 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
       late_dropped_(registry_.AddCounter(
           "trailsight_late_events_dropped_total",
           "Events that arrived after their minute had closed (beyond the allowed lateness).")),
+      far_ahead_held_(registry_.AddCounter(
+          "trailsight_far_ahead_events_total",
+          "Events dated more than 6 hours ahead of their (account, region)'s newest, held "
+          "until its timeline reached them.")),
+      far_ahead_dropped_(
+          registry_.AddCounter("trailsight_far_ahead_events_dropped_total",
+                               "Of those, dropped: more held in one region than it may hold.")),
       active_keys_(registry_.AddGauge(
           "trailsight_active_keys",
           "Keys (account, region, eventSource, eventName[, errorCode]) with state.")),
@@ -187,6 +194,8 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   partitions_.Set(static_cast<double>(partitions_held));
 
   late_dropped_.Set(detectors.counters().late_dropped);
+  far_ahead_held_.Set(detectors.counters().far_ahead_held);
+  far_ahead_dropped_.Set(detectors.counters().far_ahead_dropped);
   active_keys_.Set(static_cast<double>(detectors.key_count()));
   open_insights_.Set(static_cast<double>(detectors.open_insights()));
 

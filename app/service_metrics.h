@@ -112,6 +112,8 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Gauge& partitions_;
   // Detection (detector::Detector).
   ops::Counter& late_dropped_;
+  ops::Counter& far_ahead_held_;
+  ops::Counter& far_ahead_dropped_;
   ops::Gauge& active_keys_;
   ops::Gauge& open_insights_;
   // Output (alerts::KafkaFindingPublisher, the alert sources).

@@ -35,6 +35,8 @@ void ReadDetector(FieldReader& read, detector::DetectorOptions& options) {
       "detector.silent_after_minutes", options.silent_after.count(), 1, 1440)};
   options.silent_minimum_events = read.OptionalBetween("detector.silent_minimum_events",
                                                        options.silent_minimum_events, 1.0, 1e9);
+  options.max_time_jump = std::chrono::hours{read.OptionalBetween<std::int64_t>(
+      "detector.max_time_jump_hours", options.max_time_jump.count(), 1, 8760)};
 }
 
 // Reads the `baseline:` section. The sensitivity and minimum calls come from `tuning` (the

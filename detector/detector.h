@@ -26,15 +26,17 @@
 namespace trailsight::detector {
 
 struct DetectorCounters {
-  std::uint64_t events = 0;        // every event handed to OnEvent
-  std::uint64_t counted = 0;       // events counted into at least one key
-  std::uint64_t out_of_scope = 0;  // successful reads, data events: they only move the watermark
-  std::uint64_t excluded = 0;      // calls of callers excluded from counting
-  std::uint64_t suppressed = 0;    // Starts withheld by a suppression window
-  std::uint64_t keys_refused = 0;  // counts not kept because `max_keys` was reached
-  std::uint64_t late_dropped = 0;  // arrived after their minute had closed
-  std::uint64_t findings = 0;      // Start and End records handed to the sink
-  std::uint64_t alerts = 0;        // alerts handed to the alert sink
+  std::uint64_t events = 0;          // every event handed to OnEvent
+  std::uint64_t counted = 0;         // events counted into at least one key
+  std::uint64_t out_of_scope = 0;    // successful reads, data events: they only move the watermark
+  std::uint64_t excluded = 0;        // calls of callers excluded from counting
+  std::uint64_t suppressed = 0;      // Starts withheld by a suppression window
+  std::uint64_t keys_refused = 0;    // counts not kept because `max_keys` was reached
+  std::uint64_t late_dropped = 0;    // arrived after their minute had closed
+  std::uint64_t far_ahead_held = 0;  // held far ahead of the time counted so far
+  std::uint64_t far_ahead_dropped = 0;  // of those, dropped: never reached, or too many
+  std::uint64_t findings = 0;           // Start and End records handed to the sink
+  std::uint64_t alerts = 0;             // alerts handed to the alert sink
   std::uint64_t publish_errors = 0;
 };
 
@@ -87,6 +89,17 @@ class Detector {
   Detector(DetectorOptions options, common::StringInterner& interner, common::FindingSink& sink);
 
   // Counts one event, closing minutes and publishing findings as its time allows.
+  //
+  // An event more than max_time_jump ahead of the newest event counted (of any region)
+  // is held, not counted: its time would close every minute of its region before it, and
+  // the region's next records, dated where time really is, would all be late. A held event
+  // is counted once time reaches it, in time order: when an event dated at or after it is
+  // counted (a sparse region's first call after a gap, at a time others have reached), when
+  // a second event far ahead lands at most max_time_jump after it (time jumped, as after a
+  // gap in the whole input: both are counted), or when the wall clock passes it (OnIdle). A lone
+  // forged event far ahead waits, harmless, and is dropped at the end of input (FinishInput) and
+  // counted there. The first event sets the time: it cannot be judged. At most kMaxHeld are held;
+  // beyond, the one furthest ahead is dropped and counted. Held events are not in the saved state.
   void OnEvent(const common::Event& event);
 
   // Idle tick from a live service: moves every region's watermark up to `wall_clock`
@@ -95,8 +108,9 @@ class Detector {
   // records older than the new watermark are then late.
   void OnIdle(common::Seconds wall_clock);
 
-  // End of input: closes every region's minutes up to and including its last event's
-  // minute, then flushes the sink. Insights still open stay open: no End is invented.
+  // End of input: drops the held events (OnEvent), closes every region's minutes up to
+  // and including its last event's minute, then flushes the sink. Insights still open stay open: no
+  // End is invented.
   void FinishInput();
 
   // Applies new thresholds, overrides, exclusions and suppressions from the next event on,
@@ -211,7 +225,15 @@ class Detector {
     bool changed = false;                // since the last SaveChangedRecords
   };
 
+  static constexpr std::size_t kMaxHeld = 64;
+
   std::uint32_t RegionFor(const common::Event& event);
+  // Counts `event` of region `region_index`, which is not held.
+  void Accept(std::uint32_t region_index, const common::Event& event);
+  // Holds `event`, far ahead of the time counted so far (OnEvent).
+  void Hold(const common::Event& event);
+  // Counts, in time order, the held events dated at most `until`.
+  void ReleaseHeld(common::Seconds until);
   void MarkRegionChanged(std::uint32_t region_index) {
     if (!std::exchange(regions_[region_index].changed, true)) {
       changed_regions_.push_back(region_index);
@@ -231,7 +253,16 @@ class Detector {
   std::size_t Slot(common::Minute minute) const;
   const OpenCell* FindCell(std::uint32_t key_index, common::Minute minute) const;
   OpenCell& CellFor(std::uint32_t key_index, common::Minute minute);
+  // Closes the region's minutes that end by `watermark`. Quiet minutes (no event, no open
+  // insight) cost nothing to close beyond moving next_close: their zeros are what a
+  // history reads for minutes never recorded. So a stretch of them closes at once, and a gap
+  // of any length costs time in proportion to the region's keys, not to its minutes.
   void AdvanceWatermark(Region& region, common::Seconds watermark);
+  // The end of the stretch of quiet minutes from the region's next_close that may close at
+  // once (before `limit`, the first minute not to close); next_close when there is none of
+  // at least kBulkCloseMinimum. An hour's last minute within the baseline's reach of a call
+  // closes on its own: CheckDrops judges the hour there.
+  common::Minute QuietUntil(std::uint32_t region_index, common::Minute limit) const;
   void CloseMinute(std::uint32_t region_index, common::Minute minute);
   void CloseKeyMinute(std::uint32_t key_index, common::Minute minute, std::uint32_t count,
                       std::uint32_t muted, const AttributionTally& tally);
@@ -274,7 +305,10 @@ class Detector {
 
   std::vector<Region> regions_;
   std::unordered_map<std::uint64_t, std::uint32_t> region_index_;
-  std::deque<KeyState> keys_;  // a deque: grows without copying or doubling its memory
+  // The newest event counted (or restored, for the regions seen since); none before the first.
+  std::optional<common::Seconds> timeline_;
+  std::vector<common::Event> held_;  // far ahead of timeline_ (OnEvent), in time order
+  std::deque<KeyState> keys_;        // a deque: grows without copying or doubling its memory
   struct KeyId {
     std::uint32_t region_index;
     common::Symbol source, name;

@@ -30,6 +30,10 @@ struct DetectorOptions {
   // improbable under it).
   std::chrono::minutes silent_after{15};
   double silent_minimum_events = 100.0;
+  // A record more than this ahead of the newest record counted is held, not counted, until
+  // time reaches it (Detector::OnEvent): one forged far-future record cannot make every
+  // record of its (account, region) after it late.
+  std::chrono::hours max_time_jump{6};
   models::CountBaselineOptions baseline;
 };
 

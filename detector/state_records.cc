@@ -122,6 +122,8 @@ void Detector::SaveChangedRecords(StateRecordReceiver& receiver) {
   }
   changed_regions_.clear();
   changed_keys_.clear();
+  timeline_.reset();
+  held_.clear();
 }
 
 void Detector::MarkAllChanged() {
@@ -204,6 +206,8 @@ void Detector::ClearState() {
   episodes_.clear();
   changed_regions_.clear();
   changed_keys_.clear();
+  timeline_.reset();
+  held_.clear();
 }
 
 }  // namespace trailsight::detector

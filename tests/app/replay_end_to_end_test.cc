@@ -193,6 +193,37 @@ TEST_F(ReplayEndToEndTest, BadRecordsAreDeadLetteredAndNothingElseIsLost) {
   }
 }
 
+TEST_F(ReplayEndToEndTest, RecordsDatedFarFromTheirTimelinePoisonNothing) {
+  // Go's zero time is before CloudTrail began: dead-lettered. Year 9999 and three days ahead
+  // are held, never reached by their region's timeline, and dropped at the end: nothing
+  // after them is late, and no gap is walked a minute at a time.
+  std::vector<std::string> records = ReadLines(dir_ / "week.jsonl");
+  const std::string sample = records[records.size() / 2];
+  const std::size_t at = sample.find("\"eventTime\":\"") + 13;
+  std::vector<std::string> poisoned = records;
+  for (const char* forged :
+       {"0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-11-09T00:00:00Z"}) {
+    std::string record = sample;
+    record.replace(at, 20, forged);
+    poisoned.insert(poisoned.begin() + static_cast<std::ptrdiff_t>(poisoned.size() / 3), record);
+  }
+  WriteLines(dir_ / "poisoned.jsonl", poisoned);
+
+  const fs::path clean = Replay(Quote(dir_ / "week.jsonl"), "unpoisoned.jsonl");
+  const fs::path log = dir_ / "poisoned.log";
+  const fs::path with_poison =
+      Replay(Quote(dir_ / "poisoned.jsonl"), "poisoned.out", "2> " + Quote(log));
+
+  EXPECT_EQ(ReadFile(with_poison), ReadFile(clean));
+  const std::vector<std::string> letters = ReadLines(dir_ / "poisoned.out.dead");
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_NE(letters[0].find("0001-01-01"), std::string::npos) << letters[0];
+  EXPECT_NE(ReadFile(log).find(" 0 late dropped, 2 held far ahead of their region (2 never "
+                               "reached: dropped)"),
+            std::string::npos)
+      << ReadFile(log);
+}
+
 TEST_F(ReplayEndToEndTest, ConfigTunesAndFlagsWin) {
   const fs::path config = dir_ / "strict.yaml";
   std::ofstream(config) << "detection:\n  min_calls: 100000\noutputs:\n  insights: "
