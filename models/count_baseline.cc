@@ -5,6 +5,7 @@
 #include <bit>
 #include <boost/math/distributions/poisson.hpp>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -84,23 +85,59 @@ std::uint32_t PoissonLowerBound(double mean, double tail) {
 
 namespace {
 
+// Returns the smallest k >= least for which `holds(k)`, given that `holds` is false up to
+// some k and true from there on, in O(log distance) calls from `guess`: gallops away from
+// the guess to bracket the answer, then bisects. Each call is an incomplete-gamma
+// evaluation whose cost grows with the mean, so walking one k at a time (about sqrt(mean)
+// calls) would take seconds for one baseline at a million calls a minute.
+template <typename Holds>
+std::uint32_t SmallestHolding(Holds holds, std::int64_t guess, std::int64_t least) {
+  constexpr std::int64_t kLargest = std::numeric_limits<std::uint32_t>::max();
+  guess = std::clamp(guess, least, kLargest);
+  std::int64_t low = least - 1;  // the largest k known not to hold (least - 1: none known)
+  std::int64_t high = kLargest;  // a k known to hold, or the largest representable
+  if (holds(static_cast<std::uint32_t>(guess))) {
+    high = guess;
+    for (std::int64_t step = 1; high > least; step *= 2) {
+      const std::int64_t below = std::max(high - step, least);
+      if (!holds(static_cast<std::uint32_t>(below))) {
+        low = below;
+        break;
+      }
+      high = below;
+    }
+  } else {
+    low = guess;
+    for (std::int64_t step = 1; low < kLargest; step *= 2) {
+      const std::int64_t above = std::min(low + step, kLargest);
+      if (holds(static_cast<std::uint32_t>(above))) {
+        high = above;
+        break;
+      }
+      low = above;
+    }
+  }
+  while (high - low > 1) {
+    const std::int64_t middle = low + (high - low) / 2;
+    (holds(static_cast<std::uint32_t>(middle)) ? high : low) = middle;
+  }
+  return static_cast<std::uint32_t>(high);
+}
+
 std::uint32_t ExactUpperQuantile(double mean, double tail) {
   const boost::math::poisson_distribution<double> poisson(mean);
-  // Start from the normal approximation and walk to the exact answer: a few steps at most.
-  const double guess = mean + 5.0 * std::sqrt(mean);
-  auto k = static_cast<std::uint32_t>(std::max(1.0, std::floor(guess)));
-  while (k > 1 && UpperTail(poisson, k - 1) <= tail) --k;
-  while (UpperTail(poisson, k) > tail) ++k;
-  return k;
+  // Start from the normal approximation (about 5 standard deviations up).
+  const auto guess = static_cast<std::int64_t>(std::floor(mean + 5.0 * std::sqrt(mean)));
+  return SmallestHolding([&](std::uint32_t k) { return UpperTail(poisson, k) <= tail; }, guess, 1);
 }
 
 std::uint32_t ExactLowerBound(double mean, double tail) {
   const boost::math::poisson_distribution<double> poisson(mean);
-  const double guess = mean - 5.0 * std::sqrt(mean);
-  auto k = static_cast<std::uint32_t>(std::max(0.0, std::floor(guess)));
-  while (k > 0 && boost::math::cdf(poisson, static_cast<double>(k - 1)) > tail) --k;
-  while (boost::math::cdf(poisson, static_cast<double>(k)) <= tail) ++k;
-  return k;  // P(X <= k - 1) <= tail < P(X <= k)
+  const auto guess = static_cast<std::int64_t>(std::floor(mean - 5.0 * std::sqrt(mean)));
+  // The smallest k with P(X <= k) > tail: then P(X <= k - 1) <= tail < P(X <= k).
+  return SmallestHolding(
+      [&](std::uint32_t k) { return boost::math::cdf(poisson, static_cast<double>(k)) > tail; },
+      guess, 0);
 }
 
 }  // namespace

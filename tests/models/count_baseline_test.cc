@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/math/distributions/poisson.hpp>
+
 namespace trailsight::models {
 namespace {
 
@@ -17,6 +19,36 @@ TEST(PoissonUpperQuantileTest, MatchesExactTailsComputedIndependently) {
   EXPECT_EQ(PoissonUpperQuantile(1.0, 1e-6), 10u);
   EXPECT_EQ(PoissonUpperQuantile(0.03, 1e-6), 4u);
   EXPECT_EQ(PoissonUpperQuantile(10.0, 1e-6), 29u);
+}
+
+// P(X >= k) for X ~ Poisson(mean), straight from Boost.Math.
+double UpperTailOf(double mean, std::uint32_t k) {
+  const boost::math::poisson_distribution<double> poisson(mean);
+  return boost::math::cdf(boost::math::complement(poisson, static_cast<double>(k) - 1.0));
+}
+
+TEST(PoissonUpperQuantileTest, IsExactForLargeMeansFarFromTheFirstGuess) {
+  // Sixty minutes of a hundred thousand calls, and a calm tail far below the first guess of
+  // five standard deviations: the answer is a few thousand calls from where the search starts.
+  for (const double mean : {6e6, 6e6 + 17.0, 3e9}) {
+    for (const double tail : {1e-6, 1e-3, 0.4}) {
+      const std::uint32_t k = PoissonUpperQuantile(mean, tail);
+
+      EXPECT_LE(UpperTailOf(mean, k), tail) << mean << " " << tail;
+      EXPECT_GT(UpperTailOf(mean, k - 1), tail) << mean << " " << tail;
+    }
+  }
+}
+
+TEST(PoissonLowerBoundTest, IsExactForLargeMeans) {
+  for (const double mean : {6e6, 3e9}) {
+    const boost::math::poisson_distribution<double> poisson(mean);
+
+    const std::uint32_t k = PoissonLowerBound(mean, 1e-6);
+
+    EXPECT_LE(boost::math::cdf(poisson, static_cast<double>(k) - 1.0), 1e-6) << mean;
+    EXPECT_GT(boost::math::cdf(poisson, static_cast<double>(k)), 1e-6) << mean;
+  }
 }
 
 TEST(PoissonUpperQuantileTest, ZeroMeanNeedsOneCall) {
