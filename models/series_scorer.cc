@@ -165,4 +165,30 @@ std::vector<double> ScoreSeries(std::span<const SeriesPoint> points,
   return scores;
 }
 
+SeriesModel ModelFor(std::span<const SeriesValue> values) {
+  const bool counts = std::all_of(values.begin(), values.end(), [](const SeriesValue& row) {
+    return row.value >= 0.0 && row.value <= kLargestCount && std::floor(row.value) == row.value;
+  });
+  return counts ? SeriesModel::kCount : SeriesModel::kContinuous;
+}
+
+std::vector<double> ScoreValues(std::span<const SeriesValue> values, SeriesModel model,
+                                const CountBaselineOptions& counts,
+                                const LevelScaleOptions& levels) {
+  if (model == SeriesModel::kContinuous) {
+    LevelScaleScorer scorer(levels);
+    std::vector<double> scores;
+    scores.reserve(values.size());
+    for (const SeriesValue& row : values) scores.push_back(scorer.Observe(row.value));
+    return scores;
+  }
+  std::vector<SeriesPoint> points;
+  points.reserve(values.size());
+  for (const SeriesValue& row : values) {
+    const double count = std::round(std::clamp(row.value, 0.0, kLargestCount));
+    points.push_back({row.time, static_cast<std::uint32_t>(count)});
+  }
+  return ScoreSeries(points, counts);
+}
+
 }  // namespace trailsight::models

@@ -138,5 +138,71 @@ TEST(ScoreSeriesTest, DailyStepsAreJudgedAgainstTheirRecentLevel) {
   EXPECT_LT(MaxScore(scores, 0, 50), 0.1);
 }
 
+TEST(ScoreSeriesTest, RepeatedAndEarlierTimestampsKeepOneScorePerPointInOrder) {
+  // Three days of minutes; at 02:00 on the third day the clock goes back an hour (the
+  // daylight-saving repeat), and two later rows are swapped.
+  std::vector<SeriesPoint> points;
+  for (int i = 0; i < 3 * kMinutesPerDay; ++i) {
+    const int clock = i < 2 * kMinutesPerDay + 120 ? i : i - 60;
+    points.push_back({kStart + minutes{clock}, 10u});
+  }
+  const int swapped = 2 * kMinutesPerDay + 600;
+  std::swap(points[swapped].time, points[swapped + 1].time);
+  const int spike = 2 * kMinutesPerDay + 150;  // inside the repeated hour
+  points[spike].count = 200;
+
+  const std::vector<double> scores = ScoreSeries(points, {});
+
+  ASSERT_EQ(scores.size(), points.size());
+  EXPECT_EQ(scores[spike], 1.0);
+  EXPECT_LT(MaxScore(scores, 0, spike), 0.1);
+  EXPECT_LT(MaxScore(scores, spike + 1, scores.size()), 0.1);
+}
+
+std::vector<SeriesValue> Values(std::initializer_list<double> values) {
+  std::vector<SeriesValue> rows;
+  for (double value : values) rows.push_back({kStart + minutes{rows.size()}, value});
+  return rows;
+}
+
+TEST(ModelForTest, TakesWholeValuesFromZeroToTheLargestCountAsCounts) {
+  EXPECT_EQ(ModelFor(Values({0.0, 3.0, 17.0, kLargestCount})), SeriesModel::kCount);
+  EXPECT_EQ(ModelFor(Values({})), SeriesModel::kCount);
+}
+
+TEST(ModelForTest, TakesNegativeFractionalOrLargerValuesAsContinuous) {
+  EXPECT_EQ(ModelFor(Values({3.0, -1.0, 4.0})), SeriesModel::kContinuous);
+  EXPECT_EQ(ModelFor(Values({3.0, 2.5, 4.0})), SeriesModel::kContinuous);
+  EXPECT_EQ(ModelFor(Values({3.0, kLargestCount + 1.0})), SeriesModel::kContinuous);
+  EXPECT_EQ(ModelFor(Values({5e7, 5.1e7})), SeriesModel::kContinuous);
+}
+
+TEST(ScoreValuesTest, CountModelScoresAsScoreSeries) {
+  const auto points = MinuteSeries(2, [](int i) { return i == 2000 ? 300u : 20u + i % 3; });
+  std::vector<SeriesValue> values;
+  for (const SeriesPoint& point : points) values.push_back({point.time, double(point.count)});
+
+  const std::vector<double> scores = ScoreValues(values, SeriesModel::kCount, {}, {});
+
+  EXPECT_EQ(scores, ScoreSeries(points, {}));
+  EXPECT_EQ(scores[2000], 1.0);
+}
+
+TEST(ScoreValuesTest, ContinuousModelScoresLargeMagnitudesInInputOrder) {
+  // Bytes written a minute: around 5e7, timestamps repeating in pairs.
+  std::vector<SeriesValue> values;
+  for (int i = 0; i < 4000; ++i) {
+    const double bytes = 5e7 + 1e5 * (i * 7 % 5) + (i == 3000 ? 4e7 : 0.0);
+    values.push_back({kStart + minutes{i / 2}, bytes});
+  }
+
+  const std::vector<double> scores = ScoreValues(values, ModelFor(values), {}, LevelScaleOptions{});
+
+  ASSERT_EQ(scores.size(), values.size());
+  EXPECT_EQ(scores[3000], 1.0);
+  EXPECT_EQ(MaxScore(scores, 0, 3000), 0.0);
+  EXPECT_EQ(MaxScore(scores, 3001, scores.size()), 0.0);
+}
+
 }  // namespace
 }  // namespace trailsight::models
