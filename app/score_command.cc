@@ -6,7 +6,6 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
-#include <limits>
 
 #include "app/time_text.h"
 #include "config/config.h"
@@ -15,10 +14,15 @@
 namespace trailsight::app {
 namespace {
 
-// One input row, as written, and the point it stands for.
+// One input row, as written.
 struct Row {
   std::string timestamp, value;
-  models::SeriesPoint point;
+};
+
+// The rows as written, for the output, and the series they stand for, in input order.
+struct Series {
+  std::vector<Row> rows;
+  std::vector<models::SeriesValue> values;
 };
 
 std::string_view Trim(std::string_view text) {
@@ -36,9 +40,10 @@ common::Error BadRow(std::string_view source, std::size_t line, std::string_view
   return {common::ErrorCode::kInvalidArgument, fmt::format("{}:{}: {}", source, line, why)};
 }
 
-// Reads every row of `in`; `source` names it in errors.
-common::Result<std::vector<Row>> ReadRows(std::istream& in, std::string_view source) {
-  std::vector<Row> rows;
+// Reads every row of `in`, in order; `source` names it in errors. Any finite number is a
+// value, and timestamps may repeat or go back in time.
+common::Result<Series> ReadSeries(std::istream& in, std::string_view source) {
+  Series series;
   std::string line;
   std::size_t number = 0;
   bool first = true;
@@ -58,46 +63,44 @@ common::Result<std::vector<Row>> ReadRows(std::istream& in, std::string_view sou
     }
     first = false;
     if (!time) return BadRow(source, number, fmt::format("timestamp {}", time.error().message));
-    double count = 0.0;
-    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), count);
-    if (error != std::errc() || end != value.data() + value.size() || !std::isfinite(count)) {
-      return BadRow(source, number, fmt::format("value '{}' is not a number", value));
+    double parsed = 0.0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (error != std::errc() || end != value.data() + value.size() || !std::isfinite(parsed)) {
+      return BadRow(source, number, fmt::format("value '{}' is not a finite number", value));
     }
-    if (count < 0.0) {
-      return BadRow(source, number,
-                    fmt::format("value {} is negative; values are counts per step", value));
-    }
-    if (!rows.empty() && *time <= rows.back().point.time) {
-      return BadRow(source, number,
-                    fmt::format("timestamp {} is not after the previous row's ({}); rows must be "
-                                "in time order, one per step",
-                                timestamp, rows.back().timestamp));
-    }
-    const double rounded =
-        std::min(std::round(count), double{std::numeric_limits<std::uint32_t>::max()});
-    rows.push_back(
-        {std::string(timestamp), std::string(value), {*time, static_cast<std::uint32_t>(rounded)}});
+    series.rows.push_back({std::string(timestamp), std::string(value)});
+    series.values.push_back({*time, parsed});
   }
   if (in.bad()) {
     return common::Error{common::ErrorCode::kIo, fmt::format("{}: read failed", source)};
   }
-  return rows;
+  return series;
 }
 
 }  // namespace
 
 CLI::App* AddScoreCommand(CLI::App& app, ScoreFlags& flags) {
   CLI::App* score = app.add_subcommand(
-      "score", "Score a numeric series (CSV timestamp,value) with the detector's baseline");
+      "score", "Score any numeric series (CSV timestamp,value): one anomaly score per row");
   score
       ->add_option("--input", flags.input,
                    "CSV of timestamp,value rows, one per time step (header optional); - for "
                    "stdin")
       ->required();
+  score->footer(fmt::format(
+      "Models: a series whose values are all whole numbers from 0 to {:.0f} is a series of "
+      "counts, scored with the detector's count baseline (time of day, Poisson tests over 1, "
+      "5, 15 and 60 steps; the --config baseline: section applies). Any other series "
+      "(negative or fractional values, or larger magnitudes) is continuous: each value is "
+      "judged against the median and median absolute deviation of the {} values before it, "
+      "in both directions (the first {} rows score 0). Timestamps may repeat or go back in "
+      "time; every row gets its score in input order.",
+      models::kLargestCount, models::LevelScaleOptions{}.window,
+      models::LevelScaleOptions{}.min_history));
   score->add_option("--output", flags.output, "Where the scored CSV goes; - for stdout")
       ->capture_default_str();
   score->add_option("--config", flags.config_path,
-                    "YAML config file whose baseline: section applies");
+                    "YAML config file whose baseline: section applies to count series");
   return score;
 }
 
@@ -108,31 +111,30 @@ int RunScore(const ScoreFlags& flags) {
     return 2;
   }
   config::Config config = *std::move(loaded);
-  common::Result<std::vector<Row>> rows = common::Error{};
+  common::Result<Series> series = common::Error{};
   if (flags.input == "-") {
-    rows = ReadRows(std::cin, "stdin");
+    series = ReadSeries(std::cin, "stdin");
   } else {
     std::ifstream file(flags.input);
     if (!file) {
       fmt::print(stderr, "score: {}: cannot open\n", flags.input);
       return 2;
     }
-    rows = ReadRows(file, flags.input);
+    series = ReadSeries(file, flags.input);
   }
-  if (!rows) {
-    fmt::print(stderr, "score: {}\n", rows.error().message);
+  if (!series) {
+    fmt::print(stderr, "score: {}\n", series.error().message);
     return 2;
   }
 
-  std::vector<models::SeriesPoint> points;
-  points.reserve(rows->size());
-  for (const Row& row : *rows) points.push_back(row.point);
-  const std::vector<double> scores = models::ScoreSeries(points, config.detector.baseline);
+  const std::vector<double> scores =
+      models::ScoreValues(series->values, models::ModelFor(series->values),
+                          config.detector.baseline, models::LevelScaleOptions{});
 
   std::string text = "timestamp,value,anomaly_score\n";
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    fmt::format_to(std::back_inserter(text), "{},{},{:.4f}\n", (*rows)[i].timestamp,
-                   (*rows)[i].value, scores[i]);
+  for (std::size_t i = 0; i < series->rows.size(); ++i) {
+    fmt::format_to(std::back_inserter(text), "{},{},{:.4f}\n", series->rows[i].timestamp,
+                   series->rows[i].value, scores[i]);
   }
   std::ofstream file;
   if (flags.output != "-") file.open(flags.output, std::ios::binary | std::ios::trunc);

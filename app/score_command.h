@@ -5,14 +5,16 @@
 
 namespace trailsight::app {
 
-// `trailsight score --input SERIES.csv`: scores any numeric series with the detector's
-// baseline (models::ScoreSeries), for analysts and public benchmarks.
+// `trailsight score --input SERIES.csv`: scores any numeric series, for analysts and public
+// benchmarks, with the model models::ModelFor picks: a series of counts (whole numbers from
+// 0 to models::kLargestCount) with the detector's count baseline (models::ScoreSeries), any
+// other with the continuous model (models::LevelScaleScorer).
 //
-// Input: CSV rows `timestamp,value`, one per time step in increasing time order, with an
-// optional header line; timestamps in ISO-8601 or Unix epoch seconds (see time_text.h);
-// values are counts per step (non-integers are rounded; negative values are an error).
-// Output: CSV `timestamp,value,anomaly_score`, one row per input row, timestamp and value
-// as written in the input, the score in [0, 1].
+// Input: CSV rows `timestamp,value`, one per time step, with an optional header line;
+// timestamps in ISO-8601 or Unix epoch seconds (see time_text.h), which may repeat or go
+// back in time (daylight saving, clock steps); values any finite number.
+// Output: CSV `timestamp,value,anomaly_score`, one row per input row in input order,
+// timestamp and value as written in the input, the score in [0, 1].
 struct ScoreFlags {
   std::string input;         // "-" for stdin
   std::string output = "-";  // "-" for stdout

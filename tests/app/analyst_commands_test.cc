@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -24,9 +25,13 @@ using trailsight::test_support::WriteLines;
 
 const fs::path kBinary = TRAILSIGHT_BINARY;
 
-// Runs the executable with `arguments` (shell syntax) and returns its exit status.
-int RunTrailsight(const std::string& arguments) {
-  const std::string command = fmt::format("'{}' {}", kBinary.string(), arguments);
+// Runs the executable with `arguments` (shell syntax) and returns its exit status; with
+// `limit_seconds`, stops it then (status 124).
+int RunTrailsight(const std::string& arguments, int limit_seconds = 0) {
+  const std::string command =
+      limit_seconds > 0
+          ? fmt::format("timeout {} '{}' {}", limit_seconds, kBinary.string(), arguments)
+          : fmt::format("'{}' {}", kBinary.string(), arguments);
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -171,8 +176,92 @@ TEST_F(AnalystCommandsTest, ScoreGivesOneRowPerInputRowAndOneAtTheSpike) {
   }
 }
 
+// Scores `rows` (header first) with `score`; returns its output lines, or none when it did not
+// succeed within `limit`.
+std::vector<std::string> Score(const fs::path& dir, const std::vector<std::string>& rows,
+                               const std::string& name, int limit_seconds = 60) {
+  const fs::path input = dir / (name + ".csv");
+  const fs::path scored = dir / (name + "-scored.csv");
+  WriteLines(input, rows);
+  if (RunTrailsight(
+          fmt::format("score --input '{}' --output '{}'", input.string(), scored.string()),
+          limit_seconds) != 0) {
+    return {};
+  }
+  return ReadLines(scored);
+}
+
+// Checks that `lines` has one row per row of `rows` (header first), in order, each with its
+// timestamp and value as written; returns the scores.
+std::vector<double> ScoresInInputOrder(const std::vector<std::string>& rows,
+                                       const std::vector<std::string>& lines) {
+  std::vector<double> scores;
+  EXPECT_EQ(lines.size(), rows.size());
+  if (lines.size() != rows.size()) return scores;
+  EXPECT_EQ(lines[0], "timestamp,value,anomaly_score");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].substr(0, lines[i].rfind(',')), rows[i]) << "row " << i;
+    scores.push_back(std::stod(Split(lines[i]).at(2)));
+  }
+  return scores;
+}
+
+TEST_F(AnalystCommandsTest, ScoreTakesNegativeAndFractionalValuesWithTimestampsOutOfOrder) {
+  // Two days of minutes around -3.5; at row 1000 the clock goes back an hour (a
+  // daylight-saving repeat), rows 1500 and 1501 are swapped, and row 2200 falls to -40.
+  std::vector<std::string> rows = {"timestamp,value"};
+  std::vector<int> clock;
+  for (int i = 0; i < 2 * 24 * 60; ++i) clock.push_back(i < 1000 ? i : i - 60);
+  std::swap(clock[1500], clock[1501]);
+  for (int i = 0; i < 2 * 24 * 60; ++i) {
+    const double value = i == 2200 ? -40.0 : -3.5 + 0.25 * (i * 7 % 5);
+    rows.push_back(fmt::format("{},{}", 1794009600 + 60 * clock[i], value));
+  }
+
+  const std::vector<double> scores =
+      ScoresInInputOrder(rows, Score(dir_, rows, "negative-fractional"));
+
+  ASSERT_EQ(scores.size(), rows.size() - 1);
+  EXPECT_EQ(scores[2200], 1.0);
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (i == 2200) continue;
+    EXPECT_EQ(scores[i], 0.0) << "row " << i + 1 << ": " << rows[i + 1];
+  }
+}
+
+TEST_F(AnalystCommandsTest, ScoreTakesLargeValuesWithRepeatedTimestampsQuickly) {
+  // 4,000 rows of bytes written, around 5e7, each timestamp twice; a burst at row 3000.
+  std::vector<std::string> rows = {"timestamp,value"};
+  for (int i = 0; i < 4000; ++i) {
+    const int bytes = 50'000'000 + 100'000 * (i * 7 % 5) + (i == 3000 ? 40'000'000 : 0);
+    const int minute = i / 2;
+    rows.push_back(fmt::format("2026-11-{:02}T{:02}:{:02}:00Z,{}", 2 + minute / 1440,
+                               minute / 60 % 24, minute % 60, bytes));
+  }
+
+  const std::vector<double> scores =
+      ScoresInInputOrder(rows, Score(dir_, rows, "large", /*limit_seconds=*/20));
+
+  ASSERT_EQ(scores.size(), rows.size() - 1);
+  EXPECT_EQ(scores[3000], 1.0);
+  EXPECT_EQ(*std::max_element(scores.begin(), scores.begin() + 3000), 0.0);
+  EXPECT_EQ(*std::max_element(scores.begin() + 3001, scores.end()), 0.0);
+}
+
+TEST_F(AnalystCommandsTest, ScoreHelpSaysWhichSeriesGoToWhichModel) {
+  const fs::path help = dir_ / "score-help.txt";
+
+  ASSERT_EQ(RunTrailsight(fmt::format("score --help > '{}'", help.string())), 0);
+
+  const std::string text = ReadFile(help);
+  EXPECT_NE(text.find("whole numbers from 0 to 100000 is a series of counts"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("is continuous"), std::string::npos) << text;
+  EXPECT_NE(text.find("go back in time"), std::string::npos) << text;
+}
+
 TEST_F(AnalystCommandsTest, ScoreNamesTheLineOfABadRow) {
-  WriteLines(dir_ / "bad.csv", {"timestamp,value", "2026-11-07T14:07Z,3", "2026-11-07T14:08Z,-4"});
+  WriteLines(dir_ / "bad.csv", {"timestamp,value", "2026-11-07T14:07Z,3", "2026-11-07T14:08Z,x4"});
   const fs::path err = dir_ / "bad.err";
 
   EXPECT_EQ(RunTrailsight(fmt::format("score --input '{}' > /dev/null 2> '{}'",
@@ -181,7 +270,7 @@ TEST_F(AnalystCommandsTest, ScoreNamesTheLineOfABadRow) {
 
   const std::string message = ReadFile(err);
   EXPECT_NE(message.find("bad.csv:3:"), std::string::npos) << message;
-  EXPECT_NE(message.find("negative"), std::string::npos) << message;
+  EXPECT_NE(message.find("value 'x4' is not a finite number"), std::string::npos) << message;
 }
 
 }  // namespace
