@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ struct Attribution {
   std::vector<AttributionValue> baseline;
 };
 
+// A key's calls (or errors) per minute over a bounded stretch of minutes, oldest first: what
+// a reader needs to draw an insight from its finding alone.
+struct MinuteCounts {
+  Minute first;                       // the minute of counts[0]; counts[i] is first + i minutes
+  std::vector<std::uint32_t> counts;  // empty when not known
+};
+
 // An Insights record, Start or End, before rendering. A Start and its End share
 // `key` and `start`; both IDs are derived from them, so re-deriving a finding after a
 // replay or a restart yields the same record.
@@ -54,6 +62,11 @@ struct Finding {
   int baseline_duration_minutes = 0;  // AWS's rule: start - floor_to_day(start - 7 days)
   std::vector<Attribution> attributions;
   Severity severity = Severity::kMedium;  // from the API's criticality; for the OCSF mirror
+  // The key's minutes around the episode, for the OCSF mirror (not in the AWS record): the
+  // Detector gives 30 minutes before `start` through the minute the finding was made (a
+  // Start's minute holds its running count when it fired; an End's last minute is the one
+  // that ended it), at most 64 minutes, the newest kept. See detector/detector.h.
+  MinuteCounts minute_counts;
 };
 
 // Where findings go: a file, stdout, a Kafka topic. Publish() may be called from the

@@ -553,6 +553,7 @@ void Detector::Start(std::uint32_t key_index, common::Minute minute, std::size_t
   for (std::size_t i = 0; i < start.attributions.size(); ++i) {
     start.attributions[i].insight = Values(tally, static_cast<Attribute>(i), 1.0);
   }
+  start.minute_counts = MinutesAround(key_index, minute, minute);
   if (!episode.suppressed) Publish(start);
 }
 
@@ -570,6 +571,7 @@ void Detector::EndEpisode(std::uint32_t key_index, const Episode& episode) {
     end.attributions[i].insight =
         Values(episode.tally, static_cast<Attribute>(i), static_cast<double>(duration.count()));
   }
+  end.minute_counts = MinutesAround(key_index, episode.start, key.last_closed);
   if (!episode.suppressed) Publish(end);
 }
 

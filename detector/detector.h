@@ -78,6 +78,12 @@ bool IsRegionRecordKey(std::string_view key);
 // firing window is below its `calm_below`; the End is dated at the minute after the last
 // unusual one and carries the episode's mean and duration.
 //
+// Every finding carries the key's minute counts around its episode (Finding::minute_counts):
+// from kMinutesBeforeStart before the episode's start through the minute the finding is made,
+// at most kMaxFindingMinutes minutes, the newest kept; the calls that may fire (muted callers
+// left out), saturated at 65535 as RecentMinutes keeps them. A Start's minutes still open
+// hold their running counts when it fired: like its attributions, they follow arrival order.
+//
 // Silence: an (account, region) whose traffic stops for `silent_after` while its baseline
 // expected plenty raises a kSilentSource alert, when its traffic resumes or, live, when
 // an idle tick shows the gap.
@@ -157,6 +163,9 @@ class Detector {
   common::Status LoadRecordsInOrder(std::span<const StateRecord> records);
   // Regions and keys changed since the last SaveChangedRecords.
   std::size_t changed_records() const { return changed_regions_.size() + changed_keys_.size(); }
+
+  static constexpr std::chrono::minutes kMinutesBeforeStart{30};
+  static constexpr int kMaxFindingMinutes = RecentMinutes::kMinutes;  // what a key keeps
 
   const DetectorCounters& counters() const { return counters_; }
   std::size_t key_count() const { return keys_.size(); }
@@ -287,6 +296,11 @@ class Detector {
   std::vector<common::AttributionValue> Values(const AttributionTally& tally, Attribute attribute,
                                                double minutes) const;
   void Publish(const common::Finding& finding);
+  // Returns the key's counts of the minutes from kMinutesBeforeStart before `start` through
+  // `last`, at most kMaxFindingMinutes of them (the newest); `last` is the minute being judged
+  // (closed just now, or open). Defined in finding_minutes.cc.
+  common::MinuteCounts MinutesAround(std::uint32_t key_index, common::Minute start,
+                                     common::Minute last) const;
 
   const DetectorOptions options_;
   const models::CountBaseline baseline_;
