@@ -130,6 +130,17 @@ Json SourceEndpoint(const std::string& source) {
   return {{is_address ? "ip" : "svc_name", source}};
 }
 
+// The key's minute counts as an evidence artifact: the activity the statistical analytic
+// judged, in `data` (OCSF's place for evidence that no specific attribute holds), so a SIEM
+// can draw the episode from the finding alone.
+Json MinuteCountsEvidence(const common::Finding& finding) {
+  Json counts = Json::object();
+  counts["first_minute_time"] = EpochMillis(finding.minute_counts.first);
+  counts["unit"] = finding.key.type == common::InsightType::kApiErrorRate ? "errors" : "calls";
+  counts["counts"] = finding.minute_counts.counts;
+  return {{"data", {{"minute_counts", std::move(counts)}}}};
+}
+
 std::string AlertTitle(const common::Alert& alert) {
   if (alert.event_name.empty()) return alert.rule;
   if (alert.error_code.empty()) return fmt::format("{} called", alert.event_name);
@@ -263,6 +274,9 @@ nlohmann::ordered_json RenderOcsfInsight(const common::Finding& finding) {
   record["finding_info"] = std::move(info);
   record["api"] = Api(key.event_name, key.event_source, key.error_code);
   record["cloud"] = Cloud(key.account, key.region);
+  if (!finding.minute_counts.counts.empty()) {
+    record["evidences"] = Json::array({MinuteCountsEvidence(finding)});
+  }
   record["unmapped"] = {{"insightDetails", RenderInsightRecord(finding)["insightDetails"]}};
   return record;
 }

@@ -41,8 +41,10 @@ nlohmann::ordered_json RenderOcsfAlert(const common::Alert& alert);
 // severity Medium; a Start is activity Create, an End activity Close. finding_info.uid is the
 // insight's sharedEventID, so a Start and its End correlate; metadata.uid is its eventID.
 // time is the record's eventTime; start_time the first anomalous minute, end_time (End only)
-// the first minute back to normal. api and cloud name the key; unmapped carries AWS's
-// insightDetails verbatim (state, statistics, attributions).
+// the first minute back to normal. api and cloud name the key; evidences [{data
+// {minute_counts {first_minute_time (epoch ms), unit "calls" or "errors", counts [one per
+// minute, oldest first]}}}] carries the finding's minute counts when it has them; unmapped
+// carries AWS's insightDetails verbatim (state, statistics, attributions).
 nlohmann::ordered_json RenderOcsfInsight(const common::Finding& finding);
 
 // The records above as compact JSON on one line, without a trailing newline. Invalid UTF-8

@@ -55,6 +55,10 @@ common::Finding TerminateInstancesStart() {
       {"userAgent", {{"aws-cli/2.15.0", 42.0}}, {{"autoscaling.amazonaws.com", 0.25}}},
       {"errorCode", {{"null", 42.0}}, {{"null", 0.25}}},
   };
+  // 30 minutes of background, about one call in four minutes, then the firing minute.
+  finding.minute_counts.first = finding.start - std::chrono::minutes{30};
+  finding.minute_counts.counts = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0,
+                                  0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 42};
   return finding;
 }
 
@@ -111,6 +115,29 @@ TEST(OcsfRecordTest, InsightEndCorrelatesWithItsStartAndCloses) {
   EXPECT_EQ(closed["unmapped"]["insightDetails"]["state"], "End");
   EXPECT_EQ(closed["unmapped"]["insightDetails"]["insightContext"]["statistics"]["insightDuration"],
             6);
+}
+
+TEST(OcsfRecordTest, InsightMirrorCarriesItsMinuteCountsAsEvidenceData) {
+  common::Finding finding = TerminateInstancesStart();
+  finding.key.type = common::InsightType::kApiErrorRate;
+  finding.key.error_code = "AccessDenied";
+  finding.minute_counts.first = test_support::ParseMinute("2024-03-05T14:05:00Z");
+  finding.minute_counts.counts = {3, 0, 17};
+
+  const ordered_json record = RenderOcsfInsight(finding);
+
+  ASSERT_EQ(record["evidences"].size(), 1u);
+  const ordered_json& counts = record["evidences"][0]["data"]["minute_counts"];
+  EXPECT_EQ(counts["first_minute_time"], 1709647500000);  // 2024-03-05T14:05:00Z
+  EXPECT_EQ(counts["unit"], "errors");
+  EXPECT_EQ(counts["counts"], ordered_json::array({3, 0, 17}));
+}
+
+TEST(OcsfRecordTest, InsightMirrorWithoutMinuteCountsHasNoEvidence) {
+  common::Finding finding = TerminateInstancesStart();
+  finding.minute_counts = {};
+
+  EXPECT_FALSE(RenderOcsfInsight(finding).contains("evidences"));
 }
 
 TEST(OcsfRecordTest, TheApisCriticalitySetsTheMirrorsSeverity) {
