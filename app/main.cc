@@ -7,6 +7,7 @@
 #include "app/explain_command.h"
 #include "app/generate_command.h"
 #include "app/replay_command.h"
+#include "app/report_command.h"
 #include "app/run_command.h"
 #include "app/score_command.h"
 #include "app/validate_config_command.h"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
   CLI::App* explain = trailsight::app::AddExplainCommand(app, explain_flags);
   trailsight::app::ScoreFlags score_flags;
   CLI::App* score = trailsight::app::AddScoreCommand(app, score_flags);
+  trailsight::app::ReportFlags report_flags;
+  CLI::App* report = trailsight::app::AddReportCommand(app, report_flags);
 
   try {
     app.parse(argc, argv);
@@ -45,5 +48,6 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return trailsight::app::RunValidateConfig(validate_flags);
   if (explain->parsed()) return trailsight::app::RunExplain(explain_flags);
   if (score->parsed()) return trailsight::app::RunScore(score_flags);
+  if (report->parsed()) return trailsight::app::RunReport(report_flags);
   return 2;
 }
