@@ -81,6 +81,16 @@ std::string_view ReportScript() {
   });
   sort.addEventListener('change', apply);
 
+  // A link can carry a view: ?account=...&region=...&api=...&type=...&order=severity. A value
+  // that no row has selects nothing, so it filters nothing.
+  var query = new URLSearchParams(window.location.search);
+  selects.forEach(function (select) {
+    var wanted = query.get(select.getAttribute('data-filter'));
+    if (wanted !== null) select.value = wanted;
+    if (select.selectedIndex < 0) select.value = '';
+  });
+  if (query.get('order') === 'severity') sort.value = 'severity';
+
   function compare(a, b) {
     var timeA = Number(a.dataset.time), timeB = Number(b.dataset.time);
     var severityA = Number(a.dataset.severity), severityB = Number(b.dataset.severity);

@@ -16,7 +16,9 @@ std::string_view ReportStyle();
 //   - orders the rows by data-time then data-severity (highest first), or by severity then
 //     time when #sort says "severity", data-order breaking ties;
 //   - writes "N of M shown" into #shown.
-// It runs once at load, so the page's DOM holds #shown's text once the script ran.
+// It runs once at load, first taking filter values and the order from the page's query
+// string (?account=A&region=R&api=API&type=T&order=severity), so a link can carry a view;
+// the page's DOM holds #shown's text once the script ran.
 std::string_view ReportScript();
 
 // The page's Content-Security-Policy: nothing may be fetched (default-src 'none'); inline

@@ -48,9 +48,11 @@ struct Loaded {
   Json net_log;
 };
 
-// Loads `page` in a fresh headless Chromium, saving a screenshot to `screenshot`; its
-// profile, the DOM, the network log and Chromium's own log go to `work`.
-Loaded LoadInChromium(const fs::path& page, const fs::path& screenshot, const fs::path& work) {
+// Loads `page` (with `query`, "?..." or empty) in a fresh headless Chromium, saving a
+// screenshot to `screenshot`; its profile, the DOM, the network log and Chromium's own log
+// go to `work`.
+Loaded LoadInChromium(const fs::path& page, const fs::path& screenshot, const fs::path& work,
+                      const std::string& query = "") {
   const fs::path profile = work / "chromium-profile";
   const fs::path dom = work / "dom.html", net_log = work / "netlog.json";
   fs::remove_all(profile);
@@ -58,9 +60,9 @@ Loaded LoadInChromium(const fs::path& page, const fs::path& screenshot, const fs
       "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync "
       "--disable-features=NetworkTimeServiceQuerying --hide-scrollbars --window-size=1100,2000 "
-      "--user-data-dir={} --log-net-log={} --screenshot={} --dump-dom 'file://{}' >{} 2>{}",
-      Quote(profile), Quote(net_log), Quote(screenshot), fs::absolute(page).string(), Quote(dom),
-      Quote(work / "chromium.log"));
+      "--user-data-dir={} --log-net-log={} --screenshot={} --dump-dom 'file://{}{}' >{} 2>{}",
+      Quote(profile), Quote(net_log), Quote(screenshot), fs::absolute(page).string(), query,
+      Quote(dom), Quote(work / "chromium.log"));
   EXPECT_EQ(RunShell(command), 0) << command;
   fs::remove_all(profile);
   Loaded loaded{.dom = ReadFile(dom),
@@ -218,7 +220,9 @@ TEST_F(ReportBrowserTest, TamperAlertsShareTheListAndTheTimeline) {
   const fs::path page = kBuild / "report-tamper.html";
   ReplayAndReport(Quote(kStratus), dir_, page);
 
-  const Loaded loaded = LoadInChromium(page, kBuild / "report-tamper.png", dir_);
+  // The link shows the StopLogging alert only.
+  const Loaded loaded = LoadInChromium(page, kBuild / "report-tamper.png", dir_,
+                                       "?type=Tamper&api=cloudtrail.amazonaws.com%20StopLogging");
 
   // Every alert of the OCSF stream (its mirrored insights aside) once.
   std::set<std::string> alerts;
@@ -241,8 +245,15 @@ TEST_F(ReportBrowserTest, TamperAlertsShareTheListAndTheTimeline) {
     EXPECT_NE(loaded.dom.find("<section class=\"item alert\" id=\"" + id + "\""), std::string::npos)
         << id;
   }
+  // The script applied the link's filters: one row shown, the others and their sections
+  // and timeline marks hidden.
   EXPECT_EQ(Between(loaded.dom, "<output id=\"shown\">", "<"),
-            fmt::format("{0} of {0} shown", alerts.size()));
+            fmt::format("1 of {} shown", alerts.size()));
+  EXPECT_EQ(Count(list, "\" hidden=\"\""), alerts.size() - 1);
+  EXPECT_EQ(Count(loaded.dom, "style=\"display: none;\""), 2 * (alerts.size() - 1));
+  const std::string stop_row =
+      Between(list, "data-api=\"cloudtrail.amazonaws.com StopLogging\"", "</tr>");
+  EXPECT_EQ(stop_row.find("hidden"), std::string::npos);
   EXPECT_EQ(PageRequests(loaded.net_log), std::vector<std::string>{});
 }
 
