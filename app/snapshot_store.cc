@@ -18,6 +18,9 @@
 #include <sstream>
 
 namespace trailsight::app {
+
+using common::FileDescriptor;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -255,18 +258,6 @@ common::Result<Snapshot> Parse(const std::string& content) {
 }
 
 }  // namespace
-
-FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-FileDescriptor::~FileDescriptor() {
-  if (fd_ >= 0) ::close(fd_);
-}
 
 common::Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(fs::path dir, int keep) {
   if (common::Status made = MakeFolder(dir); !made) return made.error();

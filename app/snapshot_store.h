@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/file_descriptor.h"
 #include "common/result.h"
 #include "consumers/kafka_source.h"
 
@@ -35,23 +36,6 @@ struct Snapshot {
   std::string detector_state;                       // Detector::SaveState() bytes
   std::vector<PartitionState> partitions;
   std::vector<std::string> trail_buckets;  // TamperRules::LearnedBuckets()
-};
-
-// An open POSIX file descriptor, closed when destroyed (which also releases a flock held
-// through it). Move-only; -1 means none.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor();
-
-  int get() const { return fd_; }
-
- private:
-  int fd_;
 };
 
 // Keeps complete snapshots in a local folder (`state.dir`), newest last. One store per
@@ -106,12 +90,12 @@ class SnapshotStore {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  SnapshotStore(std::filesystem::path dir, int keep, FileDescriptor lock)
+  SnapshotStore(std::filesystem::path dir, int keep, common::FileDescriptor lock)
       : dir_(std::move(dir)), keep_(keep), lock_(std::move(lock)) {}
 
   std::filesystem::path dir_;
   int keep_;
-  FileDescriptor lock_;  // `dir_/LOCK`, flock(LOCK_EX) for the store's lifetime
+  common::FileDescriptor lock_;  // `dir_/LOCK`, flock(LOCK_EX) for the store's lifetime
 };
 
 }  // namespace trailsight::app
