@@ -12,6 +12,7 @@
 #include "alerts/ocsf_sink.h"
 #include "alerts/text_lines_sink.h"
 #include "app/config_reload.h"
+#include "app/dead_letters.h"
 #include "app/progress.h"
 #include "app/series_writer.h"
 #include "app/snapshot_store.h"
@@ -140,7 +141,8 @@ int RunReplay(const ReplayFlags& flags) {
     alert_out = ocsf.get();
     mirror = ocsf.get();
   }
-  auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
+  auto dead_letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path,
+                                                            DeadLetterFileOptionsFor(config.input));
   if (!dead_letters) {
     fmt::print(stderr, "replay: {}\n", dead_letters.error().message);
     return 2;
@@ -220,12 +222,17 @@ int RunReplay(const ReplayFlags& flags) {
   const consumers::InputCounters& in = reader.counters();
   const detector::DetectorCounters& out = detector.counters();
   const detector::TamperCounters& tampering = tamper.counters();
+  const std::uint64_t letters_lost = (*dead_letters)->lost();
+  std::string see_letters;
+  if (in.malformed > 0) {
+    see_letters = letters_lost == 0 ? fmt::format(" (see {})", config.input.dead_letter_path)
+                                    : fmt::format(" (see {}; {} lost)",
+                                                  config.input.dead_letter_path, letters_lost);
+  }
   spdlog::info(
       "replay: {} inputs, {} records, {} malformed{}, {} late dropped{}, {} keys, {} findings, {} "
       "alerts{}",
-      in.inputs, in.records, in.malformed,
-      in.malformed > 0 ? fmt::format(" (see {})", config.input.dead_letter_path) : "",
-      out.late_dropped,
+      in.inputs, in.records, in.malformed, see_letters, out.late_dropped,
       out.far_ahead_held > 0
           ? fmt::format(", {} held far ahead of their region ({} never reached: dropped)",
                         out.far_ahead_held, out.far_ahead_dropped)
@@ -236,6 +243,13 @@ int RunReplay(const ReplayFlags& flags) {
           : "");
   if (out.publish_errors > 0 || tampering.publish_errors > 0 ||
       novelty.counters().publish_errors > 0) {
+    status = 1;
+  }
+  if (letters_lost > 0) {
+    spdlog::error(
+        "replay: {} of {} dead letters could not be written to {}: that rejected "
+        "input is lost",
+        letters_lost, in.malformed, config.input.dead_letter_path);
     status = 1;
   }
   return status;

@@ -37,8 +37,10 @@ StdoutChoice ChooseStdout(std::string_view format, bool stdout_is_terminal, cons
 // Registers the subcommand and its flags on `app`; `flags` must outlive parsing.
 CLI::App* AddReplayCommand(CLI::App& app, ReplayFlags& flags);
 
-// Runs the replay. Returns the process exit status: 0 when every input was read, 1 when
-// some input could not be read (the rest was still processed), 2 for a bad config.
+// Runs the replay. Returns the process exit status: 0 when every input was read and every
+// finding, alert and dead letter written; 1 when some input could not be read or some
+// output not written (the rest was still processed; a dead letter that could not be written
+// is counted and the count printed); 2 for a bad config.
 int RunReplay(const ReplayFlags& flags);
 
 }  // namespace trailsight::app

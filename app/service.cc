@@ -10,6 +10,7 @@
 #include "alerts/ocsf_sink.h"
 #include "app/checkpointer.h"
 #include "app/config_reload.h"
+#include "app/dead_letters.h"
 #include "app/global_table.h"
 #include "app/partition_detectors.h"
 #include "app/rekey_ceiling.h"
@@ -187,7 +188,8 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
   common::Result<ServiceTopics> topics = EnsureServiceTopics(config);
   if (!topics) return topics.error();
   keyed_partitions = topics->keyed_partitions;
-  auto letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path);
+  auto letters = consumers::FileDeadLetterSink::Create(config.input.dead_letter_path,
+                                                       DeadLetterFileOptionsFor(config.input));
   if (!letters) return letters.error();
   dead_letters = *std::move(letters);
   for (auto [topic, out] : {std::pair{&config.kafka.insights_topic, &publisher},
@@ -491,7 +493,7 @@ Service::Step Service::RunOnce(bool reload) {
       now, p.rekey_source != nullptr ? *p.rekey_source : *p.source, *p.source, *p.detectors,
       *p.publisher,
       p.tamper->counters().alerts + p.novelty->counters().alerts + p.detectors->counters().alerts,
-      p.checkpointer->completed(), p.assignments->held());
+      p.checkpointer->completed(), p.assignments->held(), p.dead_letters->lost());
   p.metrics->UpdateChangelog(*p.changelog_writer, p.detectors->restores(),
                              p.detectors->restoring());
   if (p.rekeyer != nullptr) p.metrics->UpdateRekeying(p.rekeyer->counters());

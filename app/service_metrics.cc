@@ -28,7 +28,8 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
                                "Records dated before input.min_event_time; dead-lettered.")),
       dead_letters_lost_(registry_.AddCounter(
           "trailsight_dead_letters_lost_total",
-          "Dead letters the dead-letter topic did not take (the dead-letter file has them).")),
+          "Dead letters not kept: each one the dead-letter file could not be written with, "
+          "and each one the dead-letter topic did not take.")),
       broker_errors_(registry_.AddCounter("trailsight_broker_errors_total",
                                           "Errors librdkafka reported while consuming.")),
       commit_errors_(registry_.AddCounter("trailsight_commit_errors_total",
@@ -149,7 +150,7 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
                             const PartitionDetectors& detectors,
                             const alerts::KafkaFindingPublisher& publisher,
                             std::uint64_t alerts_published, std::uint64_t snapshots_completed,
-                            std::size_t partitions_held) {
+                            std::size_t partitions_held, std::uint64_t dead_letter_file_lost) {
   const consumers::KafkaSourceCounters& input = input_source.counters();
   const bool rekeyed = &input_source != &keyed;
   messages_in_.Set(input.messages);
@@ -157,7 +158,10 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   parse_errors_.Set(input.malformed);
   future_events_.Set(input.future_dated);
   early_events_.Set(input.early_dated);
-  dead_letters_lost_.Set(input.dead_letters_lost);
+  // The file's and each source's topic producer's (the re-keying source's and the keyed
+  // topic's, when the input is re-keyed).
+  dead_letters_lost_.Set(dead_letter_file_lost + input.dead_letters_lost +
+                         (rekeyed ? keyed.counters().dead_letters_lost : 0));
   broker_errors_.Set(input.broker_errors + (rekeyed ? keyed.counters().broker_errors : 0));
   commit_errors_.Set(keyed.counters().commit_errors);
   fetch_wakes_.Set(input.fetch_wakes + (rekeyed ? keyed.counters().fetch_wakes : 0));

@@ -65,11 +65,14 @@ class ServiceMetrics final : public detector::CloseListener {
   // records and dead letters are the input's, the events those handed to the detectors, and
   // the partitions' lags and late records both's. `alerts_published` counts the alerts
   // raised so far, `snapshots_completed` the snapshots written (a rise restarts the
-  // snapshot age at `now`), `partitions_held` the keyed partitions held.
+  // snapshot age at `now`), `partitions_held` the keyed partitions held, and
+  // `dead_letter_file_lost` the dead letters the dead-letter file did not take
+  // (FileDeadLetterSink::lost()).
   void Update(Clock::time_point now, const consumers::KafkaSource& input,
               const consumers::KafkaSource& keyed, const PartitionDetectors& detectors,
               const alerts::KafkaFindingPublisher& publisher, std::uint64_t alerts_published,
-              std::uint64_t snapshots_completed, std::size_t partitions_held);
+              std::uint64_t snapshots_completed, std::size_t partitions_held,
+              std::uint64_t dead_letter_file_lost);
 
   // Copies the state changelog's counters in, and how many partitions are restoring.
   void UpdateChangelog(const kafka::ChangelogWriter& writer,

@@ -175,6 +175,13 @@ void ReadInput(FieldReader& read, InputSettings& input) {
       "input.max_record_bytes", input.max_record_bytes, 1024, std::size_t{1} << 30);
   input.dead_letter_path = read.Optional("input.dead_letter_path", input.dead_letter_path);
   read.Check(!input.dead_letter_path.empty(), "input.dead_letter_path", "must not be empty");
+  // The floor keeps a file larger than any one letter (4 KiB of payload, escaped, and its
+  // source and reason).
+  input.dead_letter_max_file_bytes = read.OptionalBetween<std::size_t>(
+      "input.dead_letter_max_file_bytes", input.dead_letter_max_file_bytes, 65'536,
+      std::size_t{1} << 40);
+  input.dead_letter_keep_files = read.OptionalBetween<int>("input.dead_letter_keep_files",
+                                                           input.dead_letter_keep_files, 1, 100);
   const std::string min_event_time =
       read.Optional("input.min_event_time", common::FormatUtcTimestamp(input.min_event_time));
   const common::Result<common::Seconds> parsed_min = common::ParseUtcTimestamp(min_event_time);

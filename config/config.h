@@ -26,6 +26,11 @@ struct InputSettings {
   std::vector<std::string> files;
   std::size_t max_record_bytes = 50u << 20;  // larger records are dead-lettered, truncated
   std::string dead_letter_path = "trailsight-dead-letters.jsonl";  // JSON lines of rejects
+  // The file rotates before it would grow beyond this many bytes; dead_letter_keep_files
+  // rotated files (PATH.1 the newest) are kept, so the letters take at most
+  // max_file_bytes * (keep_files + 1) bytes however much input is rejected.
+  std::size_t dead_letter_max_file_bytes = 64u << 20;
+  int dead_letter_keep_files = 4;
   // Records dated earlier are dead-lettered, in replay and from Kafka (Go's zero time
   // 0001-01-01T00:00:00Z is the usual culprit); default: when CloudTrail began.
   common::Seconds min_event_time = common::kCloudTrailBegan;

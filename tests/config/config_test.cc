@@ -44,6 +44,8 @@ TEST(LoadConfigTest, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(config->detector.baseline.p_value, 1e-6);
   EXPECT_EQ(config->input.max_record_bytes, 50u << 20);
   EXPECT_EQ(config->input.dead_letter_path, "trailsight-dead-letters.jsonl");
+  EXPECT_EQ(config->input.dead_letter_max_file_bytes, 64u << 20);
+  EXPECT_EQ(config->input.dead_letter_keep_files, 4);
   EXPECT_EQ(config->outputs.insights, "-");
 }
 
@@ -71,6 +73,8 @@ baseline:
 input:
   max_record_bytes: 1048576
   dead_letter_path: /var/lib/trailsight/dead.jsonl
+  dead_letter_max_file_bytes: 1048576
+  dead_letter_keep_files: 9
 outputs:
   insights: /var/lib/trailsight/insights/
 )",
@@ -89,6 +93,8 @@ outputs:
   EXPECT_DOUBLE_EQ(detector.baseline.peak_margin, 2.5);
   EXPECT_EQ(config->input.max_record_bytes, 1048576u);
   EXPECT_EQ(config->input.dead_letter_path, "/var/lib/trailsight/dead.jsonl");
+  EXPECT_EQ(config->input.dead_letter_max_file_bytes, 1048576u);
+  EXPECT_EQ(config->input.dead_letter_keep_files, 9);
   EXPECT_EQ(config->outputs.insights, "/var/lib/trailsight/insights/");
 }
 
@@ -172,6 +178,20 @@ input:
       "(0.01): the level that ends an insight cannot be stricter than the one that starts it",
       "test.yaml:9:21: input.max_record_bytes: is too large",
       "test.yaml:10:21: input.dead_letter_path: must not be empty",
+  };
+  EXPECT_EQ(problems, expected);
+}
+
+TEST(LoadConfigTest, BoundsTheDeadLetterFiles) {
+  const std::vector<std::string> problems = Problems(R"(input:
+  dead_letter_max_file_bytes: 4096
+  dead_letter_keep_files: 0
+)");
+
+  const std::vector<std::string> expected = {
+      "test.yaml:2:31: input.dead_letter_max_file_bytes: must be between 65536 and "
+      "1099511627776",
+      "test.yaml:3:27: input.dead_letter_keep_files: must be between 1 and 100",
   };
   EXPECT_EQ(problems, expected);
 }
@@ -274,6 +294,8 @@ TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
   EXPECT_DOUBLE_EQ(config->detector.baseline.peak_margin, defaults.detector.baseline.peak_margin);
   EXPECT_EQ(config->input.max_record_bytes, defaults.input.max_record_bytes);
   EXPECT_EQ(config->input.dead_letter_path, defaults.input.dead_letter_path);
+  EXPECT_EQ(config->input.dead_letter_max_file_bytes, defaults.input.dead_letter_max_file_bytes);
+  EXPECT_EQ(config->input.dead_letter_keep_files, defaults.input.dead_letter_keep_files);
   EXPECT_EQ(config->input.min_event_time, defaults.input.min_event_time);
   EXPECT_EQ(config->outputs.insights, defaults.outputs.insights);
   EXPECT_EQ(config->outputs.alerts, defaults.outputs.alerts);

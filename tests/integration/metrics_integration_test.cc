@@ -97,17 +97,21 @@ class MetricsIntegrationTest : public ::testing::Test {
               0);
   }
 
-  fs::path Config() const {
+  // The service's config; dead letters go to `dead_letter_path`, by default a file in the
+  // state folder.
+  fs::path Config(std::string dead_letter_path = "") const {
     const fs::path path = dir_ / (name_ + ".yaml");
     const std::string state = (dir_ / (name_ + "-state")).string();
+    if (dead_letter_path.empty()) dead_letter_path = state + "/dead-letters.jsonl";
     std::ofstream(path) << fmt::format(
         "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
         "  dead_letter_topic: {}\n  idle_after_seconds: 3600\n"
         "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
-        "input:\n  dead_letter_path: {}/dead-letters.jsonl\n"
+        "input:\n  dead_letter_path: {}\n"
         // The flag must win over this.
         "metrics:\n  enabled: false\n  bind: 127.0.0.1:1\n",
-        Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("dead"), state, state);
+        Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("dead"), state,
+        dead_letter_path);
     return path;
   }
 
@@ -263,6 +267,32 @@ TEST_F(MetricsIntegrationTest, EveryMetricThePackageNamesIsServed) {
     EXPECT_TRUE(served.contains(name))
         << name << " is used by packaging/'s rules or dashboard but /metrics does not serve it";
   }
+  EXPECT_EQ(service.Stop(), 0) << service.Log();
+}
+
+// A dead-letter file that takes no letter (a full disk): the letters the service could not
+// write are counted as lost, though the dead-letter topic has them.
+TEST_F(MetricsIntegrationTest, DeadLettersTheFileCannotTakeAreCountedAsLost) {
+  Produce({records_->front(), "this is not json", "[1, 2, 3]"});
+  Service service(Config("/dev/full"), dir_ / (name_ + ".log"), {"--metrics-bind", "127.0.0.1:0"});
+  const int port = MetricsPort(service);
+  ASSERT_NE(port, 0) << service.Log();
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  std::string metrics;
+  const auto scrape = [&](const std::string& name) -> double {
+    httplib::Result response = client.Get("/metrics");
+    if (!response || response->status != 200) return std::nan("");
+    metrics = response->body;
+    return Sample(metrics, name).value_or(std::nan(""));
+  };
+
+  EXPECT_TRUE(WaitFor([&] { return scrape("trailsight_parse_errors_total") == 2; }, 120s))
+      << metrics << service.Log();
+  EXPECT_TRUE(WaitFor([&] { return scrape("trailsight_dead_letters_lost_total") == 2; }, 10s))
+      << metrics;
+  EXPECT_NE(service.Log().find("No space left on device"), std::string::npos) << service.Log();
   EXPECT_EQ(service.Stop(), 0) << service.Log();
 }
 
