@@ -60,6 +60,8 @@ void CompareRestartFields(const config::Config& before, const config::Config& af
                  after.input.dead_letter_max_file_bytes);
   fields.Compare("input.dead_letter_keep_files", before.input.dead_letter_keep_files,
                  after.input.dead_letter_keep_files);
+  fields.Compare("input.dead_letter_redact", before.input.dead_letter_redact,
+                 after.input.dead_letter_redact);
   fields.Compare("input.min_event_time", before.input.min_event_time, after.input.min_event_time);
   fields.Compare("outputs.insights", before.outputs.insights, after.outputs.insights);
   fields.Compare("outputs.alerts", before.outputs.alerts, after.outputs.alerts);

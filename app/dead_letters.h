@@ -8,7 +8,8 @@ namespace trailsight::app {
 // The dead-letter file's options from the `input:` section, for `replay` and `run` alike.
 inline consumers::DeadLetterFileOptions DeadLetterFileOptionsFor(
     const config::InputSettings& input) {
-  return {.file = {.max_file_bytes = input.dead_letter_max_file_bytes,
+  return {.redact = input.dead_letter_redact,
+          .file = {.max_file_bytes = input.dead_letter_max_file_bytes,
                    .keep_files = input.dead_letter_keep_files}};
 }
 

@@ -243,6 +243,7 @@ common::Status Service::Parts::Build(detector::CompiledTuning tuning) {
        .dead_letter_topic = config.kafka.dead_letter_topic,
        .properties = config.kafka.properties,
        .max_record_bytes = config.input.max_record_bytes,
+       .dead_letter_redact = config.input.dead_letter_redact,
        .future_skew = config.kafka.future_skew,
        .min_event_time = config.input.min_event_time,
        // Re-keyed: every (account, region) is on one repartition partition, merged there
@@ -321,6 +322,7 @@ common::Status Service::Parts::BuildRekeying(std::size_t input_partitions) {
                                       .dead_letter_topic = config.kafka.dead_letter_topic,
                                       .properties = config.kafka.properties,
                                       .max_record_bytes = config.input.max_record_bytes,
+                                      .dead_letter_redact = config.input.dead_letter_redact,
                                       .future_skew = config.kafka.future_skew,
                                       .min_event_time = config.input.min_event_time,
                                       .alignment = AlignmentFor(config, until_caught_up)},

@@ -182,6 +182,7 @@ void ReadInput(FieldReader& read, InputSettings& input) {
       std::size_t{1} << 40);
   input.dead_letter_keep_files = read.OptionalBetween<int>("input.dead_letter_keep_files",
                                                            input.dead_letter_keep_files, 1, 100);
+  input.dead_letter_redact = read.Optional("input.dead_letter_redact", input.dead_letter_redact);
   const std::string min_event_time =
       read.Optional("input.min_event_time", common::FormatUtcTimestamp(input.min_event_time));
   const common::Result<common::Seconds> parsed_min = common::ParseUtcTimestamp(min_event_time);

@@ -31,6 +31,10 @@ struct InputSettings {
   // max_file_bytes * (keep_files + 1) bytes however much input is rejected.
   std::size_t dead_letter_max_file_bytes = 64u << 20;
   int dead_letter_keep_files = 4;
+  // Dead letters, in the file and on kafka.dead_letter_topic, keep the reason, source and
+  // position but only the record's eventTime, eventSource, eventName, awsRegion and
+  // recipientAccountId (consumers/dead_letter_redaction.h), not the record.
+  bool dead_letter_redact = false;
   // Records dated earlier are dead-lettered, in replay and from Kafka (Go's zero time
   // 0001-01-01T00:00:00Z is the usual culprit); default: when CloudTrail began.
   common::Seconds min_event_time = common::kCloudTrailBegan;

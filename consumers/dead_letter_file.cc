@@ -24,7 +24,8 @@ FileDeadLetterSink::FileDeadLetterSink(std::unique_ptr<RotatingLetterFile> file,
 
 void FileDeadLetterSink::Write(const common::DeadLetter& letter) {
   std::lock_guard lock(mutex_);
-  const std::string_view payload = letter.payload;
+  const std::string_view payload =
+      options_.redact ? redactor_.Redact(letter.payload) : letter.payload;
   nlohmann::ordered_json line;
   line["source"] = letter.source;
   line["position"] = letter.position;
@@ -32,6 +33,7 @@ void FileDeadLetterSink::Write(const common::DeadLetter& letter) {
   line["payload_bytes"] = letter.payload.size();
   line["payload"] = payload.substr(0, options_.max_payload_bytes);
   line["truncated"] = payload.size() > options_.max_payload_bytes;
+  if (options_.redact) line["redacted"] = true;
   std::string text =
       line.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
   text += '\n';

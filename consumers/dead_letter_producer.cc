@@ -41,15 +41,17 @@ rd_kafka_vu_t Header(const char* name, const void* value, ssize_t size) {
 
 }  // namespace
 
-DeadLetterProducer::DeadLetterProducer(std::string topic, std::size_t max_payload)
+DeadLetterProducer::DeadLetterProducer(std::string topic, std::size_t max_payload, bool redact)
     : topic_(std::move(topic)),
       max_payload_(max_payload),
+      redactor_(redact ? std::make_unique<DeadLetterRedactor>() : nullptr),
       log_limiter_(5, std::chrono::seconds(10)) {}
 
 common::Result<std::unique_ptr<DeadLetterProducer>> DeadLetterProducer::Create(
     const std::string& brokers, const std::string& topic,
-    const std::map<std::string, std::string>& properties, std::size_t max_payload) {
-  auto producer = std::unique_ptr<DeadLetterProducer>(new DeadLetterProducer(topic, max_payload));
+    const std::map<std::string, std::string>& properties, std::size_t max_payload, bool redact) {
+  auto producer =
+      std::unique_ptr<DeadLetterProducer>(new DeadLetterProducer(topic, max_payload, redact));
   common::Result<kafka::KafkaConf> conf =
       kafka::MakeKafkaConf({{"bootstrap.servers", brokers},
                             {"client.id", "trailsight-dead-letters"},
@@ -90,9 +92,10 @@ bool DeadLetterProducer::Produce(const DeadLetterOrigin& origin, std::string_vie
   const DecimalText offset(origin.offset);
   const DecimalText bytes(static_cast<std::int64_t>(payload.size()));
   const DecimalText record(static_cast<std::int64_t>(origin.record));
-  const std::string_view kept = payload.substr(0, max_payload_);
+  const std::string_view sent = redactor_ != nullptr ? redactor_->Redact(payload) : payload;
+  const std::string_view kept = sent.substr(0, max_payload_);
 
-  std::array<rd_kafka_vu_t, 10> vus{};
+  std::array<rd_kafka_vu_t, 11> vus{};
   std::size_t count = 0;
   vus[count].vtype = RD_KAFKA_VTYPE_TOPIC;
   vus[count++].u.cstr = topic_.c_str();
@@ -109,6 +112,7 @@ bool DeadLetterProducer::Produce(const DeadLetterOrigin& origin, std::string_vie
   vus[count++] = Header(kDeadLetterBytesHeader, bytes.data(), bytes.size());
   if (origin.record > 0)
     vus[count++] = Header(kDeadLetterRecordHeader, record.data(), record.size());
+  if (redactor_ != nullptr) vus[count++] = Header(kDeadLetterRedactedHeader, "true", 4);
 
   const auto give_up = std::chrono::steady_clock::now() + kQueueFullWait;
   while (true) {

@@ -10,6 +10,7 @@
 
 #include "common/rate_limiter.h"
 #include "common/result.h"
+#include "consumers/dead_letter_redaction.h"
 #include "kafka/handles.h"
 
 namespace trailsight::consumers {
@@ -22,8 +23,10 @@ inline constexpr char kDeadLetterOffsetHeader[] = "trailsight.source.offset";
 inline constexpr char kDeadLetterReasonHeader[] = "trailsight.reason";
 // The 1-based index of the bad record in a {"Records":[...]} batch; absent for whole messages.
 inline constexpr char kDeadLetterRecordHeader[] = "trailsight.source.record";
-// The size in bytes of the rejected payload before truncation.
+// The size in bytes of the rejected payload before redaction and truncation.
 inline constexpr char kDeadLetterBytesHeader[] = "trailsight.source.bytes";
+// "true" when the value is the payload's redacted form (DeadLetterRedactor); absent otherwise.
+inline constexpr char kDeadLetterRedactedHeader[] = "trailsight.redacted";
 
 // Where a rejected piece of input came from.
 struct DeadLetterOrigin {
@@ -34,7 +37,8 @@ struct DeadLetterOrigin {
 };
 
 // Writes dead letters to a Kafka topic with an idempotent producer (acks=all) of its own:
-// the payload is cut to `max_payload` bytes and the origin and reason travel in headers.
+// the payload (with `redact`, its redacted form: no identities, request parameters or
+// addresses) is cut to `max_payload` bytes and the origin and reason travel in headers.
 // Produce() only queues; delivery reports are served by Poll() and Flush(), and a letter the
 // broker did not take is logged (rate-limited) and counted in failed().
 //
@@ -45,7 +49,8 @@ class DeadLetterProducer {
   // kInvalidConfig naming the property librdkafka rejected.
   static common::Result<std::unique_ptr<DeadLetterProducer>> Create(
       const std::string& brokers, const std::string& topic,
-      const std::map<std::string, std::string>& properties, std::size_t max_payload);
+      const std::map<std::string, std::string>& properties, std::size_t max_payload,
+      bool redact = false);
 
   DeadLetterProducer(const DeadLetterProducer&) = delete;
   DeadLetterProducer& operator=(const DeadLetterProducer&) = delete;
@@ -70,12 +75,13 @@ class DeadLetterProducer {
   static constexpr std::chrono::milliseconds kCloseFlushTimeout{10000};
 
  private:
-  DeadLetterProducer(std::string topic, std::size_t max_payload);
+  DeadLetterProducer(std::string topic, std::size_t max_payload, bool redact);
   static void OnDelivery(rd_kafka_t* handle, const rd_kafka_message_t* message, void* opaque);
   void Fail(std::string_view why);
 
   const std::string topic_;
   const std::size_t max_payload_;
+  std::unique_ptr<DeadLetterRedactor> redactor_;  // set when payloads are redacted
   kafka::KafkaHandle producer_;
   std::uint64_t failed_ = 0;
   common::RateLimiter log_limiter_;

@@ -73,9 +73,9 @@ common::Result<std::unique_ptr<KafkaSource>> KafkaSource::Create(
 
 common::Status KafkaSource::Connect() {
   if (!options_.dead_letter_topic.empty()) {
-    auto producer =
-        DeadLetterProducer::Create(options_.brokers, options_.dead_letter_topic,
-                                   options_.properties, options_.dead_letter_max_payload);
+    auto producer = DeadLetterProducer::Create(
+        options_.brokers, options_.dead_letter_topic, options_.properties,
+        options_.dead_letter_max_payload, options_.dead_letter_redact);
     if (!producer) return std::move(producer).error();
     dead_letter_producer_ = *std::move(producer);
   }

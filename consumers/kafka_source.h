@@ -38,6 +38,9 @@ struct KafkaSourceOptions {
   std::map<std::string, std::string> properties;
   std::size_t max_record_bytes = 50u << 20;         // larger messages are dead-lettered
   std::size_t dead_letter_max_payload = 64u << 10;  // the dead-letter topic gets this much
+  // The dead-letter topic gets each payload's redacted form (DeadLetterRedactor), not the
+  // record; the DeadLetterSink is given the record and redacts it itself if it must.
+  bool dead_letter_redact = false;
   // Events later than the wall clock plus this are dead-lettered (DESIGN.md "Time"); 0
   // disables the check.
   std::chrono::seconds future_skew{900};

@@ -99,6 +99,8 @@ state:
   dir: /elsewhere
 detector:
   allowed_lateness_seconds: 60
+input:
+  dead_letter_redact: true
 detection:
   min_calls: 9
 )",
@@ -111,6 +113,7 @@ detection:
       std::string(" changed; it needs a restart, the running value stays until then");
   EXPECT_EQ(warnings, (std::vector<std::string>{
                           "config: detector.allowed_lateness_seconds" + suffix,
+                          "config: input.dead_letter_redact" + suffix,
                           "config: kafka.brokers" + suffix,
                           "config: kafka.properties" + suffix,
                           "config: state.dir" + suffix,

@@ -1,5 +1,6 @@
 // `trailsight replay` against hostile input and a failing dead-letter file, run as an operator
-// would: the letters stay bounded on disk, and a letter that cannot be written fails the run.
+// would: the letters stay bounded on disk, a letter that cannot be written fails the run, and
+// redacted letters keep no identity, key or address.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -143,6 +144,30 @@ TEST_F(ReplayDeadLettersTest, AllLettersWrittenExitsZero) {
 
   EXPECT_EQ(outcome.status, 0) << outcome.err;
   EXPECT_EQ(ReadLines(dir_ / "dead.jsonl").size(), 1u);
+}
+
+TEST_F(ReplayDeadLettersTest, RedactedLettersKeepNoIdentityKeyOrAddress) {
+  const fs::path input = Write("in.jsonl", Record("\"no\"") + "\n");
+  const fs::path config = Write("config.yaml", "input:\n  dead_letter_redact: true\n");
+  const fs::path letters = dir_ / "dead.jsonl";
+
+  const Outcome outcome = Replay(fmt::format("--config '{}' --dead-letter-out '{}' '{}'",
+                                             config.string(), letters.string(), input.string()));
+
+  EXPECT_EQ(outcome.status, 0) << outcome.err;
+  const std::string text = ReadFile(letters);
+  EXPECT_EQ(text.find(kAccessKeyId), std::string::npos) << text;
+  EXPECT_EQ(text.find(kAddress), std::string::npos) << text;
+  EXPECT_EQ(text.find(kUserArn), std::string::npos) << text;
+  EXPECT_EQ(text.find("mallory"), std::string::npos) << text;
+  const Json letter = Json::parse(text);
+  EXPECT_EQ(letter["position"], "line 1");
+  EXPECT_EQ(letter["reason"], "field readOnly must be a boolean, not a string");
+  EXPECT_EQ(letter["payload"],
+            R"({"eventTime":"2024-01-02T03:04:05Z","eventSource":"iam.amazonaws.com",)"
+            R"("eventName":"CreateAccessKey","awsRegion":"us-east-1",)"
+            R"("recipientAccountId":"111122223333"})");
+  EXPECT_EQ(letter["redacted"], true);
 }
 
 }  // namespace

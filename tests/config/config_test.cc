@@ -46,6 +46,7 @@ TEST(LoadConfigTest, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(config->input.dead_letter_path, "trailsight-dead-letters.jsonl");
   EXPECT_EQ(config->input.dead_letter_max_file_bytes, 64u << 20);
   EXPECT_EQ(config->input.dead_letter_keep_files, 4);
+  EXPECT_FALSE(config->input.dead_letter_redact);
   EXPECT_EQ(config->outputs.insights, "-");
 }
 
@@ -75,6 +76,7 @@ input:
   dead_letter_path: /var/lib/trailsight/dead.jsonl
   dead_letter_max_file_bytes: 1048576
   dead_letter_keep_files: 9
+  dead_letter_redact: true
 outputs:
   insights: /var/lib/trailsight/insights/
 )",
@@ -95,6 +97,7 @@ outputs:
   EXPECT_EQ(config->input.dead_letter_path, "/var/lib/trailsight/dead.jsonl");
   EXPECT_EQ(config->input.dead_letter_max_file_bytes, 1048576u);
   EXPECT_EQ(config->input.dead_letter_keep_files, 9);
+  EXPECT_TRUE(config->input.dead_letter_redact);
   EXPECT_EQ(config->outputs.insights, "/var/lib/trailsight/insights/");
 }
 
@@ -182,16 +185,18 @@ input:
   EXPECT_EQ(problems, expected);
 }
 
-TEST(LoadConfigTest, BoundsTheDeadLetterFiles) {
+TEST(LoadConfigTest, BoundsTheDeadLetterFilesAndNamesAWrongRedactSwitch) {
   const std::vector<std::string> problems = Problems(R"(input:
   dead_letter_max_file_bytes: 4096
   dead_letter_keep_files: 0
+  dead_letter_redact: sometimes
 )");
 
   const std::vector<std::string> expected = {
       "test.yaml:2:31: input.dead_letter_max_file_bytes: must be between 65536 and "
       "1099511627776",
       "test.yaml:3:27: input.dead_letter_keep_files: must be between 1 and 100",
+      "test.yaml:4:23: input.dead_letter_redact: must be true or false",
   };
   EXPECT_EQ(problems, expected);
 }
@@ -296,6 +301,7 @@ TEST(LoadConfigFileTest, TheDocumentedExampleLoadsWithItsDefaults) {
   EXPECT_EQ(config->input.dead_letter_path, defaults.input.dead_letter_path);
   EXPECT_EQ(config->input.dead_letter_max_file_bytes, defaults.input.dead_letter_max_file_bytes);
   EXPECT_EQ(config->input.dead_letter_keep_files, defaults.input.dead_letter_keep_files);
+  EXPECT_EQ(config->input.dead_letter_redact, defaults.input.dead_letter_redact);
   EXPECT_EQ(config->input.min_event_time, defaults.input.min_event_time);
   EXPECT_EQ(config->outputs.insights, defaults.outputs.insights);
   EXPECT_EQ(config->outputs.alerts, defaults.outputs.alerts);

@@ -292,6 +292,43 @@ TEST(FileDeadLetterSinkTest, LettersDuringTheBackoffAreCountedWithoutTryingTheFi
   EXPECT_FALSE(std::filesystem::exists(target));
 }
 
+TEST(FileDeadLetterSinkTest, RedactionKeepsWhereAndWhyButNoIdentityKeyOrAddress) {
+  TempDir dir;
+  const std::string path = dir.Path("dead.jsonl");
+  auto sink = FileDeadLetterSink::Create(path, {.redact = true});
+  ASSERT_TRUE(sink.has_value()) << sink.error().message;
+  const std::string record = test_support::MakeRejectedRecordWithSecrets();
+
+  (*sink)->Write({.source = "a.jsonl",
+                  .position = "line 7",
+                  .reason = "field readOnly must be a boolean, not a string",
+                  .payload = record});
+
+  const std::string text = ReadText(path);
+  EXPECT_EQ(text.find(test_support::kPlantedAccessKeyId), std::string::npos) << text;
+  EXPECT_EQ(text.find(test_support::kPlantedAddress), std::string::npos) << text;
+  EXPECT_EQ(text.find(test_support::kPlantedUserArn), std::string::npos) << text;
+  const Json line = Json::parse(text);
+  EXPECT_EQ(line["source"], "a.jsonl");
+  EXPECT_EQ(line["position"], "line 7");
+  EXPECT_EQ(line["reason"], "field readOnly must be a boolean, not a string");
+  EXPECT_EQ(line["payload"], test_support::kRedactedRecord);
+  EXPECT_EQ(line["payload_bytes"], record.size());
+  EXPECT_EQ(line["redacted"], true);
+}
+
+TEST(FileDeadLetterSinkTest, WithoutRedactionTheLetterHasTheWholeRecord) {
+  std::ostringstream out;
+  FileDeadLetterSink sink(out);
+  const std::string record = test_support::MakeRejectedRecordWithSecrets();
+
+  sink.Write({.source = "s", .position = "p", .reason = "r", .payload = record});
+
+  const Json line = Json::parse(out.str());
+  EXPECT_EQ(line["payload"], record);
+  EXPECT_FALSE(line.contains("redacted"));
+}
+
 TEST(FileDeadLetterSinkTest, RecordsWhereAReplayRejectedInput) {
   TempDir dir;
   const std::string input = dir.Write("in.jsonl", test_support::MakeRecord("A") + "\n{\"x\":1}\n");

@@ -196,6 +196,36 @@ TEST_F(KafkaSourceTest, DeadLettersBadMessagesAndKeepsTheStreamGoing) {
   EXPECT_EQ(topic[0].headers.count("trailsight.source.record"), 0u);
 }
 
+TEST_F(KafkaSourceTest, RedactedDeadLettersOnTheTopicCarryNoIdentityKeyOrAddress) {
+  KafkaSourceOptions options = Options();
+  options.dead_letter_redact = true;
+  const std::string record = test_support::MakeRejectedRecordWithSecrets();
+  Producer producer(cluster_.brokers());
+  producer.Send(kTopic, 0, record);                        // offset 0
+  producer.Send(kTopic, 0, "not JSON from 203.0.113.77");  // 1
+  producer.Flush();
+  auto source = Source(options);
+
+  ASSERT_TRUE(Consume(*source, 0, 2));
+  source->Close();  // flushes the dead-letter topic
+
+  EXPECT_EQ(dead_letters_.letters[0].payload, record);  // the sink redacts for itself
+  const std::vector<kafka_test::ReceivedMessage> topic =
+      ReadTopic(cluster_.brokers(), kDeadLetters, 2);
+  ASSERT_EQ(topic.size(), 2u);
+  EXPECT_EQ(topic[0].payload, test_support::kRedactedRecord);
+  EXPECT_EQ(topic[1].payload, "");
+  for (const kafka_test::ReceivedMessage& letter : topic) {
+    EXPECT_EQ(letter.payload.find(test_support::kPlantedAccessKeyId), std::string::npos);
+    EXPECT_EQ(letter.payload.find(test_support::kPlantedAddress), std::string::npos);
+    EXPECT_EQ(letter.payload.find(test_support::kPlantedUserArn), std::string::npos);
+    EXPECT_EQ(letter.headers.at("trailsight.redacted"), "true");
+  }
+  EXPECT_EQ(topic[0].headers.at("trailsight.reason"), dead_letters_.letters[0].reason);
+  EXPECT_EQ(topic[0].headers.at("trailsight.source.offset"), "0");
+  EXPECT_EQ(topic[0].headers.at("trailsight.source.bytes"), std::to_string(record.size()));
+}
+
 // Go's zero time is a poison pill for the detector: dead-lettered. A future_skew of zero turns
 // the upper bound off.
 TEST_F(KafkaSourceTest, ARecordBeforeMinEventTimeIsDeadLetteredAndSkewZeroAllowsAnyFuture) {

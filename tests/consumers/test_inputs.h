@@ -105,6 +105,29 @@ inline std::string MakeRecord(std::string_view name,
          R"("recipientAccountId":"111122223333"})";
 }
 
+// What a rejected record must not leak into a redacted dead letter.
+inline constexpr std::string_view kPlantedAccessKeyId = "AKIAIOSFODNN7EXAMPLE";
+inline constexpr std::string_view kPlantedAddress = "203.0.113.77";
+inline constexpr std::string_view kPlantedUserArn = "arn:aws:iam::111122223333:user/mallory";
+
+// A record the parser rejects (readOnly is a string) that carries an identity with an access
+// key id and an ARN, request parameters and a source address: the planted values above.
+inline std::string MakeRejectedRecordWithSecrets() {
+  return std::string(R"({"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":")") +
+         std::string(kPlantedUserArn) + R"(","accessKeyId":")" + std::string(kPlantedAccessKeyId) +
+         R"(","accountId":"111122223333"},"eventTime":"2024-01-02T03:04:05Z",)" +
+         R"("eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey",)" +
+         R"("awsRegion":"us-east-1","sourceIPAddress":")" + std::string(kPlantedAddress) +
+         R"(","requestParameters":{"userName":"mallory"},"readOnly":"no",)" +
+         R"("recipientAccountId":"111122223333"})";
+}
+
+// The redacted form of MakeRejectedRecordWithSecrets().
+inline constexpr std::string_view kRedactedRecord =
+    R"({"eventTime":"2024-01-02T03:04:05Z","eventSource":"iam.amazonaws.com",)"
+    R"("eventName":"CreateAccessKey","awsRegion":"us-east-1",)"
+    R"("recipientAccountId":"111122223333"})";
+
 // Pretty-prints a record from MakeRecord (whose values hold no commas or braces) the way
 // jq or json.dumps(indent=...) would: one field per line, nested objects indented.
 inline std::string Pretty(std::string_view record, std::string_view indent = "  ") {
