@@ -269,7 +269,7 @@ class Detector {
   void AdvanceWatermark(Region& region, common::Seconds watermark);
   // The end of the stretch of quiet minutes from the region's next_close that may close at
   // once (before `limit`, the first minute not to close); next_close when there is none of
-  // at least kBulkCloseMinimum. An hour's last minute within the baseline's reach of a call
+  // at least 15. An hour's last minute within the baseline's reach of a call
   // closes on its own: CheckDrops judges the hour there.
   common::Minute QuietUntil(std::uint32_t region_index, common::Minute limit) const;
   void CloseMinute(std::uint32_t region_index, common::Minute minute);
