@@ -230,9 +230,13 @@ int RunReplay(const ReplayFlags& flags) {
                                                   config.input.dead_letter_path, letters_lost);
   }
   spdlog::info(
-      "replay: {} inputs, {} records, {} malformed{}, {} late dropped{}, {} keys, {} findings, {} "
-      "alerts{}",
-      in.inputs, in.records, in.malformed, see_letters, out.late_dropped,
+      "replay: {} inputs, {} records, {} malformed{}{}, {} long values cut, {} late dropped{}, "
+      "{} keys, {} findings, {} alerts{}",
+      in.inputs, in.records, in.malformed,
+      in.oversized_fields > 0
+          ? fmt::format(" ({} with a field beyond its bound)", in.oversized_fields)
+          : "",
+      see_letters, in.values_cut, out.late_dropped,
       out.far_ahead_held > 0
           ? fmt::format(", {} held far ahead of their region ({} never reached: dropped)",
                         out.far_ahead_held, out.far_ahead_dropped)

@@ -26,6 +26,14 @@ ServiceMetrics::ServiceMetrics(Clock::time_point started)
       early_events_(
           registry_.AddCounter("trailsight_early_events_total",
                                "Records dated before input.min_event_time; dead-lettered.")),
+      oversized_fields_(registry_.AddCounter(
+          "trailsight_oversized_field_records_total",
+          "Records with an account, region, eventSource, eventName, errorCode or principal "
+          "longer than its bound (docs/config.md, Field bounds); dead-lettered.")),
+      values_cut_(registry_.AddCounter(
+          "trailsight_field_values_cut_total",
+          "userAgent values cut to their bound, and bucket names beyond theirs left out, "
+          "before interning.")),
       dead_letters_lost_(registry_.AddCounter(
           "trailsight_dead_letters_lost_total",
           "Dead letters not kept: each one the dead-letter file could not be written with, "
@@ -158,6 +166,8 @@ void ServiceMetrics::Update(Clock::time_point now, const consumers::KafkaSource&
   parse_errors_.Set(input.malformed);
   future_events_.Set(input.future_dated);
   early_events_.Set(input.early_dated);
+  oversized_fields_.Set(input.oversized_fields);
+  values_cut_.Set(input.values_cut);
   // The file's and each source's topic producer's (the re-keying source's and the keyed
   // topic's, when the input is re-keyed).
   dead_letters_lost_.Set(dead_letter_file_lost + input.dead_letters_lost +

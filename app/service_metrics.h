@@ -101,6 +101,8 @@ class ServiceMetrics final : public detector::CloseListener {
   ops::Counter& parse_errors_;
   ops::Counter& future_events_;
   ops::Counter& early_events_;
+  ops::Counter& oversized_fields_;
+  ops::Counter& values_cut_;
   ops::Counter& dead_letters_lost_;
   ops::Counter& broker_errors_;
   ops::Counter& commit_errors_;

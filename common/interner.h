@@ -63,6 +63,8 @@ class StringInterner {
 
   // Strings held, the overflow text included once it is in use.
   std::size_t size() const { return strings_.size() - 1; }
+  // Bytes of text held, summed (what `max_bytes` bounds).
+  std::size_t text_bytes() const { return text_bytes_; }
   // Intern() calls that met a new string beyond the limits.
   std::uint64_t refused() const { return refused_; }
   // The symbol refused strings map to; kNoSymbol until the first refusal.

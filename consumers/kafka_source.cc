@@ -165,6 +165,8 @@ std::size_t KafkaSource::Poll(common::EventReceiver& receiver, std::chrono::mill
     if (handled == 0 && std::chrono::steady_clock::now() >= deadline) break;
   }
   Release();
+  counters_.oversized_fields = decoder_.field_limit_counters().oversized_records;
+  counters_.values_cut = decoder_.field_limit_counters().values_cut;
   if (dead_letter_producer_ != nullptr) {
     dead_letter_producer_->Poll();
     counters_.dead_letters_lost = dead_letter_producer_->failed();

@@ -89,11 +89,14 @@ class RebalanceListener {
 };
 
 struct KafkaSourceCounters {
-  std::uint64_t messages = 0;           // messages handled (each also advances its position)
-  std::uint64_t records = 0;            // records handed to the receiver as Events
-  std::uint64_t malformed = 0;          // messages, or records in a batch, that did not parse
-  std::uint64_t future_dated = 0;       // records whose eventTime is beyond wall clock + skew
-  std::uint64_t early_dated = 0;        // records whose eventTime is before min_event_time
+  std::uint64_t messages = 0;      // messages handled (each also advances its position)
+  std::uint64_t records = 0;       // records handed to the receiver as Events
+  std::uint64_t malformed = 0;     // messages, or records in a batch, that did not parse
+  std::uint64_t future_dated = 0;  // records whose eventTime is beyond wall clock + skew
+  std::uint64_t early_dated = 0;   // records whose eventTime is before min_event_time
+  // Records with an identity field beyond its bound (field_limits.h; in malformed too).
+  std::uint64_t oversized_fields = 0;
+  std::uint64_t values_cut = 0;         // userAgents cut and bucket names left out (field_limits.h)
   std::uint64_t dead_lettered = 0;      // malformed + future_dated + early_dated: letters written
   std::uint64_t dead_letters_lost = 0;  // letters the dead-letter topic did not take
   std::uint64_t broker_errors = 0;      // errors librdkafka reported while polling

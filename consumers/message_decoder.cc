@@ -129,6 +129,10 @@ MessageDecoder::MessageDecoder(common::StringInterner& interner)
 
 MessageDecoder::~MessageDecoder() = default;
 
+const FieldLimitCounters& MessageDecoder::field_limit_counters() const {
+  return state_->records.field_limit_counters();
+}
+
 void MessageDecoder::State::Record(std::string_view record_json, std::size_t index,
                                    std::string_view payload, std::string_view reason_prefix,
                                    DecodedRecordHandler& handler) {

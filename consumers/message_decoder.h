@@ -53,6 +53,9 @@ class MessageDecoder {
   // Decodes `payload` and reports every record, good or bad, to `handler` before returning.
   void Decode(std::string_view payload, DecodedRecordHandler& handler);
 
+  // What the record parser did about values beyond their bounds, each record counted once.
+  const FieldLimitCounters& field_limit_counters() const;
+
  private:
   struct State;  // hides simdjson from every includer
   std::unique_ptr<State> state_;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "consumers/field_limits.h"
 #include "consumers/json_type_name.h"
 
 namespace trailsight::consumers {
@@ -235,6 +236,15 @@ std::optional<Error> Require(const std::optional<std::string_view>& value, std::
   return std::nullopt;
 }
 
+// Returns the dead-letter reason of an identity field longer than its bound (field_limits.h),
+// naming the field and its length; nullopt when it fits.
+std::optional<Error> BeyondBound(std::string_view value, std::size_t limit,
+                                 std::string_view field) {
+  if (value.size() <= limit) return std::nullopt;
+  return Malformed(fmt::format("field {} is {} bytes long, beyond its bound of {} bytes", field,
+                               value.size(), limit));
+}
+
 std::optional<EventCategory> CategoryFromName(std::string_view name) {
   if (name == "Management") return EventCategory::kManagement;
   if (name == "Data") return EventCategory::kData;
@@ -255,12 +265,15 @@ struct RecordParser::State {
   common::StringInterner& interner;  // outlives the parser; see the constructor's contract
   std::vector<char> buffer;          // the record plus SIMDJSON_PADDING; grows, never shrinks
   od::parser parser;                 // reuses its index and string buffers between records
+  FieldLimitCounters limits;
 };
 
 RecordParser::RecordParser(common::StringInterner& interner)
     : state_(std::make_unique<State>(interner)) {}
 
 RecordParser::~RecordParser() = default;
+
+const FieldLimitCounters& RecordParser::field_limit_counters() const { return state_->limits; }
 
 common::Result<common::Event> RecordParser::Parse(std::string_view record_json) {
   return Read(record_json, /*whole_message=*/false);
@@ -316,9 +329,9 @@ common::Result<common::Event> RecordParser::Read(std::string_view record_json, b
     return Malformed(fmt::format("field {}: {}", fields.event_time ? "eventTime" : "@timestamp",
                                  time.error().message));
   }
+  const bool recipient = fields.recipient_account && !fields.recipient_account->empty();
   const std::optional<std::string_view>& account =
-      fields.recipient_account && !fields.recipient_account->empty() ? fields.recipient_account
-                                                                     : fields.identity_account;
+      recipient ? fields.recipient_account : fields.identity_account;
   if (!account || account->empty()) {
     return Malformed("missing field recipientAccountId (and userIdentity.accountId)");
   }
@@ -339,12 +352,46 @@ common::Result<common::Event> RecordParser::Read(std::string_view record_json, b
   }
 
   std::string_view principal;
+  std::string_view principal_field;
   if (fields.identity_arn && !fields.identity_arn->empty()) {
     principal = PrincipalFromArn(*fields.identity_arn);
+    principal_field = "userIdentity.arn";
   } else if (fields.identity_invoked_by && !fields.identity_invoked_by->empty()) {
     principal = *fields.identity_invoked_by;
+    principal_field = "userIdentity.invokedBy";
   } else if (fields.identity_type) {
     principal = *fields.identity_type;
+    principal_field = "userIdentity.type";
+  }
+
+  // Identity fields beyond their bounds cost the record; a cut would merge keys.
+  std::optional<Error> oversized = BeyondBound(
+      *account, FieldLimits::kAccount, recipient ? "recipientAccountId" : "userIdentity.accountId");
+  if (!oversized) oversized = BeyondBound(*fields.region, FieldLimits::kRegion, "awsRegion");
+  if (!oversized) {
+    oversized = BeyondBound(*fields.source, FieldLimits::kEventSource, "eventSource");
+  }
+  if (!oversized) oversized = BeyondBound(*fields.name, FieldLimits::kEventName, "eventName");
+  if (!oversized && fields.error_code) {
+    oversized = BeyondBound(*fields.error_code, FieldLimits::kErrorCode, "errorCode");
+  }
+  if (!oversized) oversized = BeyondBound(principal, FieldLimits::kPrincipal, principal_field);
+  if (oversized) {
+    // A whole message refused here is parsed again by Parse(), which counts it.
+    if (!whole_message) ++state_->limits.oversized_records;
+    return *std::move(oversized);
+  }
+  // Free-text context is cut (userAgent) or left out (a bucket name), and counted.
+  std::string_view user_agent = fields.user_agent.value_or(std::string_view());
+  if (user_agent.size() > FieldLimits::kUserAgent) {
+    user_agent = CutAtCharacter(user_agent, FieldLimits::kUserAgent);
+    ++state_->limits.values_cut;
+  }
+  std::optional<std::string_view> bucket =
+      fields.trail_bucket && !fields.trail_bucket->empty() ? fields.trail_bucket : fields.bucket;
+  if (bucket && bucket->size() > FieldLimits::kBucket) {
+    bucket.reset();
+    ++state_->limits.values_cut;
   }
 
   common::StringInterner& interner = state_->interner;
@@ -356,11 +403,9 @@ common::Result<common::Event> RecordParser::Read(std::string_view record_json, b
   event.name = interner.Intern(*fields.name);
   event.error_code = fields.error_code ? interner.Intern(*fields.error_code) : common::kNoSymbol;
   event.principal = interner.Intern(principal);
-  event.user_agent = fields.user_agent ? interner.Intern(*fields.user_agent) : common::kNoSymbol;
+  event.user_agent = interner.Intern(user_agent);  // the empty string is kNoSymbol
   event.read_only = fields.read_only.value_or(IsReadOnlyName(*fields.name));
   event.category = category;
-  const std::optional<std::string_view>& bucket =
-      fields.trail_bucket && !fields.trail_bucket->empty() ? fields.trail_bucket : fields.bucket;
   event.resource = bucket ? interner.Intern(*bucket) : common::kNoSymbol;
   if (fields.event_id) event.event_id.Assign(*fields.event_id);
   if (fields.source_ip) event.source_ip.Assign(*fields.source_ip);

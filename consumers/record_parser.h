@@ -10,6 +10,7 @@
 #include "common/interner.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "consumers/field_limits.h"
 
 namespace trailsight::consumers {
 
@@ -32,6 +33,12 @@ std::string EarlyDatedReason(common::Seconds time, common::Seconds min_event_tim
 // the bucket the call named (requestParameters.s3BucketName, else .bucketName; interned) and
 // the eventID and sourceIPAddress (inline in the Event, never interned). Fields may come in
 // any order; the record is read in one pass with simdjson On-Demand.
+//
+// Every interned field has a bound (field_limits.h), checked before anything is interned: a
+// record whose account, region, eventSource, eventName, errorCode or principal is longer is
+// rejected with a message naming the field and its length ("field eventName is 1048576 bytes
+// long, beyond its bound of 128 bytes"); a longer userAgent is cut and a longer bucket name
+// left out, and field_limit_counters() counts both.
 //
 // The parser owns a padded buffer and a simdjson parser that it reuses, so in steady state
 // Parse() allocates only when the interner meets a string it has never seen (and when it
@@ -57,6 +64,9 @@ class RecordParser {
   // decodes the message the general way, which tells a batch or an envelope from a bad record
   // and names the problem.
   std::optional<common::Event> ParsePlainMessage(std::string_view message);
+
+  // Records refused for an oversized identity field by Parse(), and values cut, so far.
+  const FieldLimitCounters& field_limit_counters() const;
 
  private:
   // Parse(); with `whole_message`, fails at once (with an empty message) on a top-level key

@@ -40,6 +40,8 @@ common::Status ReplayReader::ReadStream(InputStream& stream, std::string_view so
                        stream, source, receiver);
   common::Status status = session.Run();
   if (status) ++counters_.inputs;
+  counters_.oversized_fields = parser_.field_limit_counters().oversized_records;
+  counters_.values_cut = parser_.field_limit_counters().values_cut;
   return status;
 }
 

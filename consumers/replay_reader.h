@@ -23,7 +23,10 @@ struct InputCounters {
   std::uint64_t records = 0;      // records handed to a receiver as Events
   std::uint64_t malformed = 0;    // dead letters written (bad records and bad input)
   std::uint64_t early_dated = 0;  // records dated before min_event_time (in malformed too)
-  std::uint64_t bytes = 0;        // bytes read, after gunzip
+  // Records with an identity field beyond its bound (field_limits.h; in malformed too).
+  std::uint64_t oversized_fields = 0;
+  std::uint64_t values_cut = 0;  // userAgents cut and bucket names left out (field_limits.h)
+  std::uint64_t bytes = 0;       // bytes read, after gunzip
 };
 
 // Replays CloudTrail records from files or stdin. The shape of an input is detected from its
