@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string_view>
 #include <system_error>
 
@@ -316,13 +315,22 @@ common::Result<Config> LoadConfigFile(const std::filesystem::path& path,
         common::ErrorCode::kInvalidConfig,
         fmt::format("{}: cannot read config file: {}", path.string(), std::strerror(errno))};
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  // One byte beyond the limit tells a file at the limit from a larger one (or an endless
+  // device such as /dev/zero) without reading more.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) {
     return common::Error{common::ErrorCode::kInvalidConfig,
                          fmt::format("{}: cannot read config file", path.string())};
   }
-  return LoadConfigText(text.str(), path.string(), kafka_check);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    return common::Error{
+        common::ErrorCode::kInvalidConfig,
+        fmt::format("{}: cannot read config file: it is larger than the limit of {} bytes (1 MiB)",
+                    path.string(), kMaxConfigBytes)};
+  }
+  return LoadConfigText(text, path.string(), kafka_check);
 }
 
 }  // namespace trailsight::config

@@ -121,12 +121,16 @@ struct Config {
   LoggingSettings logging;
 };
 
+// The largest config file LoadConfigFile() reads: the documented example is 17 KiB.
+inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
+
 // Loads and validates the YAML file at `path`. Collects every problem rather than the
 // first: unknown keys (with "did you mean 'X'?"), wrong types, out-of-range values,
 // kafka.properties the service refuses (kafka_properties.h) and, when `kafka_check` is given,
 // those librdkafka refuses, each as "FILE:LINE:COL: FIELD.PATH: message" (never with a
 // kafka.properties value). On failure the Error (kInvalidConfig) holds all of them, one per
-// line; an unreadable file or a YAML syntax error is one such line.
+// line; an unreadable file, one larger than kMaxConfigBytes (read no further) or a YAML syntax
+// error is one such line.
 common::Result<Config> LoadConfigFile(const std::filesystem::path& path,
                                       const KafkaPropertyCheck& kafka_check = {});
 

@@ -26,13 +26,14 @@ std::string Slurp(const fs::path& path) {
 }
 
 Outcome Validate(const fs::path& config) {
-  // Named after the test: ctest runs the tests of this file in parallel.
+  // `timeout` turns a hang into status 124 instead of a stuck test. Named after the test: ctest
+  // runs the tests of this file in parallel.
   const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
   const fs::path out = fs::path(::testing::TempDir()) / (name + ".out");
   const fs::path err = fs::path(::testing::TempDir()) / (name + ".err");
   const std::string command =
-      fmt::format("'{}' validate-config '{}' >'{}' 2>'{}'", TRAILSIGHT_BINARY, config.string(),
-                  out.string(), err.string());
+      fmt::format("timeout 60 '{}' validate-config '{}' >'{}' 2>'{}'", TRAILSIGHT_BINARY,
+                  config.string(), out.string(), err.string());
   const int status = std::system(command.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
 }
@@ -124,6 +125,39 @@ TEST(ValidateConfigTest, TheDocumentedExampleIsValid) {
 
   EXPECT_EQ(outcome.status, 0) << outcome.err;
   EXPECT_EQ(outcome.out, config.string() + ": ok\n");
+}
+
+// A config file larger than 1 MiB (an endless device, a log given by mistake) is refused at
+// once, naming the file and the limit, by validate-config and by the commands that load one.
+TEST(ValidateConfigTest, RefusesAnEndlessOrHugeFileAtOnce) {
+  const fs::path huge = fs::path(::testing::TempDir()) / "huge.yaml";
+  {
+    std::ofstream out(huge);
+    out << "detection:\n  sensitivity: high\n";
+    out << std::string((1u << 20), '#') << "\n";  // a comment: valid YAML, too large
+  }
+  for (const fs::path& config : {fs::path("/dev/zero"), huge}) {
+    SCOPED_TRACE(config.string());
+    const std::string expected = fmt::format(
+        "{}: cannot read config file: it is larger than the limit of 1048576 bytes (1 MiB)\n",
+        config.string());
+
+    const Outcome outcome = Validate(config);
+
+    EXPECT_EQ(outcome.status, 2);
+    EXPECT_EQ(outcome.err, expected);
+    EXPECT_TRUE(outcome.out.empty()) << outcome.out;
+
+    const fs::path err = fs::path(::testing::TempDir()) / "huge-replay.err";
+    // `timeout` turns a hang into status 124 instead of a stuck test.
+    const int status =
+        std::system(fmt::format("timeout 20 '{}' replay --config '{}' /dev/null >/dev/null 2>'{}'",
+                                TRAILSIGHT_BINARY, config.string(), err.string())
+                        .c_str());
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+    EXPECT_EQ(Slurp(err), expected);
+  }
 }
 
 }  // namespace

@@ -268,6 +268,30 @@ TEST(LoadConfigFileTest, AFolderIsNotAConfigFile) {
       << config.error().message;
 }
 
+// The limit is 1 MiB: a file of exactly that loads, one byte more (or /dev/zero, which never
+// ends) is refused without being read further.
+TEST(LoadConfigFileTest, AFileBeyondOneMebibyteIsRefused) {
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) / "big.yaml";
+  std::string text = "detector:\n  warmup_hours: 1\n#";
+  text.resize(kMaxConfigBytes, '#');
+  std::ofstream(path, std::ios::binary) << text;
+  EXPECT_TRUE(LoadConfigFile(path).has_value());
+
+  std::ofstream(path, std::ios::binary | std::ios::app) << '#';
+  const common::Result<Config> big = LoadConfigFile(path);
+  const common::Result<Config> endless = LoadConfigFile("/dev/zero");
+  std::filesystem::remove(path);
+
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().message,
+            path.string() +
+                ": cannot read config file: it is larger than the limit of 1048576 bytes (1 MiB)");
+  ASSERT_FALSE(endless);
+  EXPECT_EQ(endless.error().message,
+            "/dev/zero: cannot read config file: it is larger than the limit of 1048576 bytes "
+            "(1 MiB)");
+}
+
 TEST(LoadConfigFileTest, NamesTheFileInEveryProblem) {
   const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) / "bad.yaml";
   std::ofstream(path) << "detector:\n  warmup_hours: -1\n";
