@@ -326,7 +326,7 @@ int RunExplain(const ExplainFlags& flags) {
     return 2;
   }
   config::Config config = *std::move(loaded);
-  common::Result<std::vector<std::string>> inputs = consumers::ExpandInputs(flags.inputs);
+  common::Result<consumers::InputList> inputs = consumers::ExpandInputs(flags.inputs);
   if (!inputs) {
     fmt::print(stderr, "explain: {}\n", inputs.error().message);
     return 2;
@@ -343,10 +343,14 @@ int RunExplain(const ExplainFlags& flags) {
                                  {.max_record_bytes = config.input.max_record_bytes,
                                   .min_event_time = config.input.min_event_time});
   int status = 0;
+  for (const common::Error& unreadable : inputs->unreadable) {
+    spdlog::error("explain: {} (not read)", unreadable.message);
+    status = 1;
+  }
   {
     common::UnwrittenAlerts alerts;  // explain shows one key's minutes, not alerts
     detector::Pipeline feed(interner, /*tamper=*/nullptr, /*novelty=*/nullptr, &detector, alerts);
-    for (const std::string& input : *inputs) {
+    for (const std::string& input : inputs->files) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
         spdlog::error("explain: {}", read.error().message);
         status = 1;

@@ -107,7 +107,7 @@ int RunReplay(const ReplayFlags& flags) {
     fmt::print(stderr, "replay: no input: give PATH... or set input.files in the config\n");
     return 2;
   }
-  common::Result<std::vector<std::string>> inputs = consumers::ExpandInputs(paths);
+  common::Result<consumers::InputList> inputs = consumers::ExpandInputs(paths);
   if (!inputs) {
     fmt::print(stderr, "replay: {}\n", inputs.error().message);
     return 2;
@@ -176,11 +176,17 @@ int RunReplay(const ReplayFlags& flags) {
   consumers::ReplayReader reader(interner, **dead_letters,
                                  {.max_record_bytes = config.input.max_record_bytes,
                                   .min_event_time = config.input.min_event_time});
+  // A folder that cannot be listed costs only itself: the rest is replayed, and the status
+  // says something was left unread.
   int status = 0;
+  for (const common::Error& unreadable : inputs->unreadable) {
+    spdlog::error("replay: {} (not replayed)", unreadable.message);
+    status = 1;
+  }
   {
     detector::Pipeline pipeline(interner, &tamper, &novelty, &detector, alert_sink);
     ReplayFeed feed(pipeline);
-    for (const std::string& input : *inputs) {
+    for (const std::string& input : inputs->files) {
       if (common::Status read = reader.ReadInput(input, feed); !read) {
         spdlog::error("replay: {}", read.error().message);
         status = 1;

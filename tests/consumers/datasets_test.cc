@@ -23,10 +23,11 @@ class DatasetsTest : public ::testing::Test {
     const std::filesystem::path dir =
         std::filesystem::path(TRAILSIGHT_SHARED_DIR) / "datasets" / name;
     if (!std::filesystem::exists(dir)) GTEST_SKIP() << "dataset not available: " << dir;
-    const common::Result<std::vector<std::string>> inputs = ExpandInputs({dir.string()});
+    const common::Result<InputList> inputs = ExpandInputs({dir.string()});
     ASSERT_TRUE(inputs.has_value()) << inputs.error().message;
-    input_count_ = inputs->size();
-    for (const std::string& input : *inputs) {
+    ASSERT_TRUE(inputs->unreadable.empty()) << inputs->unreadable.front().message;
+    input_count_ = inputs->files.size();
+    for (const std::string& input : inputs->files) {
       const common::Status status = reader_.ReadInput(input, receiver_);
       ASSERT_TRUE(status.ok()) << status.error().message;
     }

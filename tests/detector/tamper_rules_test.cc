@@ -99,10 +99,10 @@ TEST_F(TamperRulesTest, AlertsOnEveryTamperCallInTheRecordedStratusDetonations) 
   NoDeadLetters dead_letters;
   consumers::ReplayReader reader(interner_, dead_letters, {});
   RulesFeed feed(rules, sink_);
-  const common::Result<std::vector<std::string>> inputs = consumers::ExpandInputs({dir.string()});
+  const common::Result<consumers::InputList> inputs = consumers::ExpandInputs({dir.string()});
   ASSERT_TRUE(inputs.has_value()) << inputs.error().message;
 
-  for (const std::string& input : *inputs) ASSERT_TRUE(reader.ReadInput(input, feed).ok());
+  for (const std::string& input : inputs->files) ASSERT_TRUE(reader.ReadInput(input, feed).ok());
 
   // The six defense-evasion detonations, in file order, and nothing from the other 304 events.
   std::vector<std::string> rules_fired;
