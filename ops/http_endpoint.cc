@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace trailsight::ops {
 namespace {
@@ -23,11 +26,24 @@ common::Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
   auto server = std::make_unique<httplib::Server>();
   server->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
   server->set_keep_alive_max_count(1);
+  server->set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(kReadTimeout).count());
+  server->set_read_timeout(kReadTimeout);
+  server->set_write_timeout(kWriteTimeout);
+  server->set_payload_max_length(kMaxRequestBody);
   // cpp-httplib's default adds SO_REUSEPORT, which would let a second instance bind the same
   // port and take half the scrapes; SO_REUSEADDR alone still allows a quick restart.
-  server->set_socket_options([](socket_t socket) {
+  // TCP_DEFER_ACCEPT: the kernel hands a connection over only once its request has arrived,
+  // so connections that stay silent wait in the kernel instead of in a worker.
+  // The listening socket is kept to raise its backlog once cpp-httplib has listened on it
+  // (shared with the callback, which the server keeps).
+  auto listening = std::make_shared<socket_t>(INVALID_SOCKET);
+  server->set_socket_options([listening](socket_t socket) {
     const int yes = 1;
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    const int defer_seconds = static_cast<int>(kSilentConnectionHeld.count());
+    ::setsockopt(socket, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds));
+    *listening = socket;
   });
   server->Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& response) {
     response.set_content(metrics.Render(), std::string(kExpositionContentType));
@@ -57,6 +73,10 @@ common::Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
                                      FormatAddress(options.host, options.port),
                                      error != 0 ? std::strerror(error) : "cannot bind")};
   }
+  // Debian's cpp-httplib listens with a backlog of 5, and silent connections waiting in the
+  // kernel count against it: beyond it the kernel answers with SYN cookies, whose connections
+  // skip TCP_DEFER_ACCEPT and reach the workers. Listening again only sets the backlog.
+  if (*listening != INVALID_SOCKET) ::listen(*listening, kListenBacklog);
   return std::unique_ptr<HttpEndpoint>(
       new HttpEndpoint(std::move(server), options.host, static_cast<std::uint16_t>(port)));
 }

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,14 +27,24 @@ struct HttpEndpointOptions {
 //   GET /metrics  200, the registry's exposition text (Content-Type kExpositionContentType);
 //   GET /healthz  200 "ok" while `health` has no problem, else 503 and the problem;
 //   anything else 404 naming the two paths.
-// Each connection serves one request and is closed, so an idle client never holds a worker.
+// Each connection serves one request and is closed. Clients that connect and stay silent
+// cannot starve /healthz: the kernel holds a silent connection for kSilentConnectionHeld
+// before handing it over (TCP_DEFER_ACCEPT), and a worker then waits at most kReadTimeout
+// for a request, which must arrive whole within it; bodies beyond kMaxRequestBody are refused.
+// The kernel holds up to kListenBacklog connections waiting (silent ones too); beyond that it
+// answers with SYN cookies, whose connections reach the workers at once.
 //
 // Threads: a listener thread and kWorkers handler threads, all owned by the endpoint
 // (cpp-httplib's server and thread pool), started by Start() and joined by Stop(). The
 // handlers only read `metrics` and `health`, which must outlive the endpoint.
 class HttpEndpoint {
  public:
-  static constexpr std::size_t kWorkers = 2;
+  static constexpr std::size_t kWorkers = 4;
+  static constexpr std::chrono::seconds kSilentConnectionHeld{10};
+  static constexpr std::chrono::milliseconds kReadTimeout{1000};
+  static constexpr std::chrono::seconds kWriteTimeout{5};
+  static constexpr std::size_t kMaxRequestBody = 4096;
+  static constexpr int kListenBacklog = 1024;
 
   // Binds the address and starts serving. Fails with kIo naming the address when it cannot
   // be bound (in use, not an address of this machine, a privileged port).

@@ -1,10 +1,17 @@
 #include "ops/http_endpoint.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace trailsight::ops {
 namespace {
@@ -95,6 +102,67 @@ TEST_F(HttpEndpointTest, StopClosesThePortAndReturns) {
   endpoint_->Stop();  // idempotent
 
   EXPECT_FALSE(Get("/metrics"));
+}
+
+// A TCP connection to the endpoint on loopback, closed when destroyed.
+class Connection {
+ public:
+  explicit Connection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = fd_ >= 0 &&
+                 ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  bool connected() const { return connected_; }
+  // Sends `request` and returns what comes back until the server closes the connection.
+  std::string Exchange(std::string_view request) {
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      return "";
+    }
+    const timeval timeout{.tv_sec = 5, .tv_usec = 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    std::string response;
+    char chunk[4096];
+    for (ssize_t got; (got = ::recv(fd_, chunk, sizeof(chunk), 0)) > 0;)
+      response.append(chunk, got);
+    return response;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+// Fifty clients that connect and say nothing do not hold the workers: /healthz answers at
+// once, and so do the silent clients when they finally send their request.
+TEST_F(HttpEndpointTest, SilentConnectionsDoNotStarveHealthz) {
+  health_.Tick(ServiceHealth::Clock::now(), true);
+  std::vector<std::unique_ptr<Connection>> silent;
+  for (int i = 0; i < 50; ++i) {
+    silent.push_back(std::make_unique<Connection>(endpoint_->port()));
+    ASSERT_TRUE(silent.back()->connected()) << "connection " << i;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the server see them
+
+  const auto started = std::chrono::steady_clock::now();
+  httplib::Result response = Get("/healthz");
+  const auto took = std::chrono::steady_clock::now() - started;
+
+  ASSERT_TRUE(response) << httplib::to_string(response.error());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  const std::string late = silent.front()->Exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(late.starts_with("HTTP/1.1 200")) << late;
+  EXPECT_TRUE(late.ends_with("\r\n\r\nok\n")) << late;
 }
 
 TEST(HttpEndpointStartTest, StopRightAfterStartDoesNotHang) {
