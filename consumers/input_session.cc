@@ -106,12 +106,15 @@ bool InputSession::Fill() {
     std::memmove(buffer_.data(), buffer_.data() + dropped, end_ - keep_);
     base_ = keep_;
   }
+  // The last RecordParser::kPadding bytes are never filled, so that any record in the buffer
+  // can be parsed where it lies (RecordParser::ParsePadded).
   const std::size_t used = end_ - base_;
-  if (buffer_.size() - used < kReadChunkBytes) {
-    buffer_.resize(std::max(buffer_.size() * 2, used + kReadChunkBytes));
+  constexpr std::size_t kPadding = RecordParser::kPadding;
+  if (buffer_.size() - used < kReadChunkBytes + kPadding) {
+    buffer_.resize(std::max(buffer_.size() * 2, used + kReadChunkBytes + kPadding));
   }
   common::Result<std::size_t> count =
-      stream_.Read(std::span<char>(buffer_.data() + used, buffer_.size() - used));
+      stream_.Read(std::span<char>(buffer_.data() + used, buffer_.size() - used - kPadding));
   if (!count || *count == 0) {
     if (!count) read_error_ = std::move(count).error();
     at_end_ = true;
@@ -344,7 +347,7 @@ void InputSession::HandleRecord(std::size_t from, std::size_t to, bool oversized
   std::string_view record = Slice(from, to);
   if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
   if (IsBlank(record)) return;  // blank lines between JSON lines
-  common::Result<common::Event> event = context_.parser.Parse(record);
+  common::Result<common::Event> event = context_.parser.ParsePadded(record);  // see Fill()
   if (!event) {
     Reject(position(), event.error().message, record);
     return;

@@ -119,7 +119,8 @@ struct MessageDecoder::State {
 
   // Hands each element of the Records array in `value` to `handler`.
   void DecodeBatch(od::value& value, std::string_view payload, DecodedRecordHandler& handler);
-  // Parses one record and reports it.
+  // Parses one record and reports it. `record_json` lies in `buffer`, which has the padding
+  // RecordParser::ParsePadded needs after the payload, so the record is not copied again.
   void Record(std::string_view record_json, std::size_t index, std::string_view payload,
               std::string_view reason_prefix, DecodedRecordHandler& handler);
 };
@@ -136,7 +137,7 @@ const FieldLimitCounters& MessageDecoder::field_limit_counters() const {
 void MessageDecoder::State::Record(std::string_view record_json, std::size_t index,
                                    std::string_view payload, std::string_view reason_prefix,
                                    DecodedRecordHandler& handler) {
-  common::Result<common::Event> event = records.Parse(record_json);
+  common::Result<common::Event> event = records.ParsePadded(record_json);
   if (event) {
     handler.OnRecord(*event, index, payload);
   } else if (reason_prefix.empty()) {
@@ -257,7 +258,10 @@ void MessageDecoder::Decode(std::string_view payload, DecodedRecordHandler& hand
                                payload);
   }
 
-  if (!detail_type) return state.Record(payload, 0, payload, {}, handler);
+  if (!detail_type) {
+    return state.Record(std::string_view(state.buffer.data(), payload.size()), 0, payload, {},
+                        handler);
+  }
   if (!IsCloudTrailDetailType(*detail_type)) {
     return handler.OnBadRecord(
         fmt::format("EventBridge event of detail-type \"{}\" is not a CloudTrail record",

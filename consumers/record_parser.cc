@@ -275,25 +275,37 @@ RecordParser::~RecordParser() = default;
 
 const FieldLimitCounters& RecordParser::field_limit_counters() const { return state_->limits; }
 
+static_assert(RecordParser::kPadding >= simdjson::SIMDJSON_PADDING);
+
 common::Result<common::Event> RecordParser::Parse(std::string_view record_json) {
-  return Read(record_json, /*whole_message=*/false);
+  return Read(record_json, /*whole_message=*/false, /*padded=*/false);
+}
+
+common::Result<common::Event> RecordParser::ParsePadded(std::string_view record_json) {
+  return Read(record_json, /*whole_message=*/false, /*padded=*/true);
 }
 
 std::optional<common::Event> RecordParser::ParsePlainMessage(std::string_view message) {
-  common::Result<common::Event> event = Read(message, /*whole_message=*/true);
+  common::Result<common::Event> event = Read(message, /*whole_message=*/true, /*padded=*/false);
   if (!event) return std::nullopt;
   return *event;
 }
 
-common::Result<common::Event> RecordParser::Read(std::string_view record_json, bool whole_message) {
-  std::vector<char>& buffer = state_->buffer;
-  const std::size_t needed = record_json.size() + simdjson::SIMDJSON_PADDING;
-  if (buffer.size() < needed) buffer.resize(std::max(needed, buffer.size() * 2));
-  if (!record_json.empty()) std::memcpy(buffer.data(), record_json.data(), record_json.size());
+common::Result<common::Event> RecordParser::Read(std::string_view record_json, bool whole_message,
+                                                 bool padded) {
+  const char* json = record_json.data();
+  std::size_t capacity = record_json.size() + kPadding;
+  if (!padded || json == nullptr) {
+    std::vector<char>& buffer = state_->buffer;
+    const std::size_t needed = record_json.size() + simdjson::SIMDJSON_PADDING;
+    if (buffer.size() < needed) buffer.resize(std::max(needed, buffer.size() * 2));
+    if (!record_json.empty()) std::memcpy(buffer.data(), record_json.data(), record_json.size());
+    json = buffer.data();
+    capacity = buffer.size();
+  }
 
   od::document document;
-  if (auto error =
-          state_->parser.iterate(buffer.data(), record_json.size(), buffer.size()).get(document)) {
+  if (auto error = state_->parser.iterate(json, record_json.size(), capacity).get(document)) {
     return InvalidJson(error);
   }
   od::json_type type;

@@ -40,7 +40,8 @@ std::string EarlyDatedReason(common::Seconds time, common::Seconds min_event_tim
 // long, beyond its bound of 128 bytes"); a longer userAgent is cut and a longer bucket name
 // left out, and field_limit_counters() counts both.
 //
-// The parser owns a padded buffer and a simdjson parser that it reuses, so in steady state
+// The parser owns a padded buffer (for Parse(); ParsePadded() needs none) and a simdjson
+// parser that it reuses, so in steady state
 // Parse() allocates only when the interner meets a string it has never seen (and when it
 // builds the message of a rejected record). Strings of a rejected record are not interned.
 //
@@ -58,6 +59,13 @@ class RecordParser {
   // "truncated or invalid JSON: <simdjson error>", "not a JSON object (found an array)".
   common::Result<common::Event> Parse(std::string_view record_json);
 
+  // Bytes after a record that ParsePadded() may read.
+  static constexpr std::size_t kPadding = 64;
+
+  // Parse() without copying the record: `record_json` is parsed where it lies. The caller
+  // must own kPadding readable bytes after it; what they hold does not matter.
+  common::Result<common::Event> ParsePadded(std::string_view record_json);
+
   // Parses a whole Kafka message in one pass when it is one plain record: returns the Event
   // when `message` is a valid record without the top-level keys Records, detail-type and
   // detail, else nullopt, having interned nothing. MessageDecoder's fast path: on nullopt it
@@ -70,8 +78,9 @@ class RecordParser {
 
  private:
   // Parse(); with `whole_message`, fails at once (with an empty message) on a top-level key
-  // that makes the object a batch or an envelope.
-  common::Result<common::Event> Read(std::string_view record_json, bool whole_message);
+  // that makes the object a batch or an envelope. With `padded`, parses `record_json` in place
+  // (see ParsePadded) instead of a padded copy.
+  common::Result<common::Event> Read(std::string_view record_json, bool whole_message, bool padded);
 
   struct State;  // hides simdjson from every includer
   std::unique_ptr<State> state_;

@@ -76,6 +76,24 @@ TEST_F(RecordParserTest, MapsEveryFieldOfACompleteRecord) {
   EXPECT_EQ(event.category, EventCategory::kManagement);
 }
 
+// ParsePadded reads the record where it lies: whatever follows it in the caller's buffer (the
+// next record, or garbage) is neither parsed nor able to change the result.
+TEST_F(RecordParserTest, ParsePaddedReadsTheRecordInPlaceWhateverFollowsIt) {
+  const std::string record = Minimal(R"("userAgent":"aws-cli/2")");
+  for (const std::string& after : {std::string(RecordParser::kPadding, '9'),
+                                   std::string("\n").append(Minimal()).append(64, '}'),
+                                   std::string(RecordParser::kPadding, '\0')}) {
+    const std::string buffer = record + after;
+    common::Result<common::Event> event =
+        parser_.ParsePadded(std::string_view(buffer).substr(0, record.size()));
+    ASSERT_TRUE(event.has_value()) << event.error().message;
+    EXPECT_EQ(Text(event->name), "RunInstances");
+    EXPECT_EQ(Text(event->user_agent), "aws-cli/2");
+  }
+  const std::string truncated = record.substr(0, 40) + std::string(RecordParser::kPadding, '"');
+  EXPECT_FALSE(parser_.ParsePadded(std::string_view(truncated).substr(0, 40)).has_value());
+}
+
 TEST_F(RecordParserTest, TakesAccountFromUserIdentityWhenRecipientAccountIdIsMissing) {
   const common::Event event = ParseOk(
       R"({"eventTime":"2024-01-02T03:04:05Z","awsRegion":"us-east-1","eventSource":"s3.amazonaws.com",)"
