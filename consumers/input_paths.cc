@@ -82,7 +82,10 @@ class Walk {
       const std::string name = entry.filename().string();
       struct stat info {};
       if (::stat(entry.c_str(), &info) != 0) {  // follows symbolic links
-        Unreadable("cannot inspect", entry.string(), std::strerror(errno));
+        // A dangling link matters only where it names a record file.
+        if (errno != ENOENT || HasRecordSuffix(name)) {
+          Unreadable("cannot inspect", entry.string(), std::strerror(errno));
+        }
       } else if (S_ISDIR(info.st_mode)) {
         if (!IsSkippedFolder(name)) Folder(entry, {info.st_dev, info.st_ino}, found);
       } else if (S_ISREG(info.st_mode) && HasRecordSuffix(name)) {

@@ -10,9 +10,10 @@ namespace trailsight::consumers {
 // What ExpandInputs found.
 struct InputList {
   std::vector<std::string> files;  // the inputs to read, in order
-  // A folder that could not be listed or an entry that could not be inspected, one kIo error
-  // each, naming it ("cannot list DIR/sub: Permission denied"). Everything else was listed;
-  // a replay reads it and reports these.
+  // A folder that could not be listed, or an entry that could not be inspected (a link loop,
+  // a dangling link named like a record file), one kIo error each, naming it ("cannot list
+  // DIR/sub: Permission denied"). Everything else was listed; a replay reads it and reports
+  // these.
   std::vector<common::Error> unreadable;
 };
 

@@ -101,6 +101,27 @@ TEST(ExpandInputsTest, ListsEachFileOnceWhateverItsNames) {
   EXPECT_THAT(inputs->files, ElementsAre(first, second));
 }
 
+// Links that lead nowhere: one named like a record file and a loop are reported, and one
+// with another name is not a record file, so it is passed over.
+TEST(ExpandInputsTest, ReportsLinksToRecordsThatLeadNowhere) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const std::string kept = dir.Write("logs/a.json", MakeRecord("A"));
+  fs::create_symlink(dir.Path("gone.json"), dir.Path("logs/b.json"));
+  fs::create_symlink(dir.Path("gone"), dir.Path("logs/notes"));
+  fs::create_symlink(dir.Path("logs/loop"), dir.Path("logs/loop"));
+
+  const common::Result<InputList> inputs = ExpandInputs({dir.Path("logs")});
+
+  ASSERT_TRUE(inputs.has_value()) << inputs.error().message;
+  EXPECT_THAT(inputs->files, ElementsAre(kept));
+  ASSERT_EQ(inputs->unreadable.size(), 2u);
+  EXPECT_EQ(inputs->unreadable[0].message,
+            "cannot inspect " + dir.Path("logs/b.json") + ": No such file or directory");
+  EXPECT_EQ(inputs->unreadable[1].message,
+            "cannot inspect " + dir.Path("logs/loop") + ": Too many levels of symbolic links");
+}
+
 // Leaves the process running as nobody when it runs as root (for whom mode 000 hides
 // nothing); returns false when that fails.
 bool RunAsNobodyIfRoot() {
