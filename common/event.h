@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "common/inline_text.h"
@@ -10,6 +11,9 @@ namespace trailsight::common {
 
 // CloudTrail's eventCategory.
 enum class EventCategory : std::uint8_t { kManagement, kData, kNetworkActivity, kInsight };
+
+// The longest requestParameters.userName an Event keeps: IAM's own limit on a user name.
+inline constexpr std::size_t kMaxTargetUserBytes = 64;
 
 // One CloudTrail record, reduced to what detection needs. Strings are symbols of the
 // StringInterner that parsed the record, so an Event is small and trivially copyable;
@@ -30,6 +34,11 @@ struct Event {
   // CreateTrail and UpdateTrail), else requestParameters.bucketName (S3 bucket calls).
   // Interned like the other strings: a stream names the same buckets over and over.
   Symbol resource = kNoSymbol;
+  // The IAM user an IAM call named: requestParameters.userName of an iam.amazonaws.com record
+  // (CreateAccessKey, AttachUserPolicy, ...), at most kMaxTargetUserBytes (an IAM user name is
+  // at most 64 characters: a longer value is forged and left out). Interned like the other
+  // strings: an account has a bounded set of users.
+  Symbol target_user = kNoSymbol;
   InlineText<40> event_id;   // eventID, a UUID (36 bytes); empty when the record had none
   InlineText<64> source_ip;  // sourceIPAddress: an address, or a service's host name
 };

@@ -14,6 +14,7 @@ constexpr unsigned kReadOnly = 1u << 0;
 constexpr unsigned kCategoryShift = 1;
 constexpr unsigned kCategoryMask = 3u << kCategoryShift;
 constexpr char kVersionWithoutSource = 0x01;
+constexpr char kVersionWithoutTargetUser = 0x02;
 constexpr unsigned kMarkHasTime = 1u << 0;
 constexpr unsigned kMarkHolds = 1u << 1;
 constexpr std::uint64_t kMaxMarks = 1u << 16;  // more input partitions than any topic has
@@ -105,19 +106,23 @@ void AppendEncodedEvent(const common::Event& event, const common::StringInterner
   }
   AppendText(event.event_id.view(), out);
   AppendText(event.source_ip.view(), out);
+  AppendText(event.target_user == common::kNoSymbol ? std::string_view{}
+                                                    : interner.Resolve(event.target_user),
+             out);
 }
 
 common::Result<common::Event> DecodeEncodedEvent(std::string_view bytes,
                                                  common::StringInterner& interner,
                                                  EventSource* source) {
-  if (bytes.empty() || (bytes[0] != kEncodedEventVersion && bytes[0] != kVersionWithoutSource)) {
+  if (bytes.empty() || (bytes[0] != kEncodedEventVersion && bytes[0] != kVersionWithoutSource &&
+                        bytes[0] != kVersionWithoutTargetUser)) {
     return Malformed(bytes.empty() ? "empty"
                                    : fmt::format("version {} is not {}", static_cast<int>(bytes[0]),
                                                  static_cast<int>(kEncodedEventVersion)));
   }
   EncodedReader in(bytes.substr(1));
   EventSource from;
-  if (bytes[0] == kEncodedEventVersion) {
+  if (bytes[0] != kVersionWithoutSource) {
     from.topic = in.Text();
     const std::uint64_t partition = in.Varint();
     if (partition > static_cast<std::uint64_t>(INT32_MAX)) return Malformed("partition too large");
@@ -134,6 +139,7 @@ common::Result<common::Event> DecodeEncodedEvent(std::string_view bytes,
   for (std::string_view& text : texts) text = in.Text();
   const std::string_view event_id = in.Text();
   const std::string_view source_ip = in.Text();
+  const std::string_view target_user = bytes[0] == kEncodedEventVersion ? in.Text() : "";
   if (in.failed()) return Malformed("ends early");
   if (!in.at_end()) return Malformed("bytes after the last field");
   common::Symbol* symbols[] = {&event.account,    &event.region,     &event.source,
@@ -142,6 +148,10 @@ common::Result<common::Event> DecodeEncodedEvent(std::string_view bytes,
   for (std::size_t i = 0; i < texts.size(); ++i) *symbols[i] = interner.Intern(texts[i]);
   event.event_id.Assign(event_id);
   event.source_ip.Assign(source_ip);
+  // A longer name was never parsed into an Event: the bound holds for re-keyed records too.
+  if (target_user.size() <= common::kMaxTargetUserBytes) {
+    event.target_user = interner.Intern(target_user);
+  }
   if (source != nullptr) *source = from;
   return event;
 }

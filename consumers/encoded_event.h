@@ -5,12 +5,14 @@
 // region) needs neither the original JSON nor the interner that parsed it. About a fifth of
 // the JSON record, and read without a JSON parser.
 //
-// Layout, version 2: the byte kEncodedEventVersion; the input partition the record was read
+// Layout, version 4: the byte kEncodedEventVersion; the input partition the record was read
 // from (its topic as a varint length and its bytes, then the partition plus one as a varint, 0
 // when not known); eventTime in seconds (zigzag varint); one byte of flags (bit 0 readOnly,
 // bits 1-2 the category); then account, region, source, name, errorCode, principal, userAgent,
-// resource, eventID and sourceIPAddress, each a varint length and its bytes (length 0: none).
-// Version 1 (an older release's) is the same without the input partition; it still reads.
+// resource, eventID, sourceIPAddress and the target user (Event::target_user), each a varint
+// length and its bytes (length 0: none). Older releases' records still read: version 2 is the
+// same without the target user, version 1 without the target user and the input partition.
+// (3 is not a version: it is kSourceMarksKind.)
 //
 // Beside the events, each re-keying commit writes one source-marks record to every partition of
 // the repartition topic (DESIGN.md "Partitions and event time"): for each input partition the
@@ -30,7 +32,7 @@
 
 namespace trailsight::consumers {
 
-inline constexpr char kEncodedEventVersion = 0x02;
+inline constexpr char kEncodedEventVersion = 0x04;
 inline constexpr char kSourceMarksKind = 0x03;
 
 // The input partition a re-keyed record was read from. The view lives as long as the bytes it

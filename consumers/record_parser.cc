@@ -20,6 +20,8 @@ using common::Error;
 using common::ErrorCode;
 using common::EventCategory;
 
+constexpr std::string_view kIamSource = "iam.amazonaws.com";
+
 // The top-level fields a record is read for; everything else is skipped unread.
 enum class Field {
   kOther,
@@ -95,7 +97,7 @@ struct Fields {
       error_code, user_agent, category;
   std::optional<std::string_view> identity_arn, identity_invoked_by, identity_type,
       identity_account;
-  std::optional<std::string_view> event_id, source_ip, bucket, trail_bucket;
+  std::optional<std::string_view> event_id, source_ip, bucket, trail_bucket, user_name;
   std::optional<bool> read_only, management_event;
 };
 
@@ -160,10 +162,11 @@ std::optional<Error> ReadUserIdentity(od::value& value, Fields& fields) {
   return std::nullopt;
 }
 
-// Reads the two requestParameters the tamper rules use: bucketName (S3 bucket calls) and
-// s3BucketName (CreateTrail, UpdateTrail). Parameters are context, not identity: a
-// requestParameters that is not an object, or a bucket name that is not a string, is
-// ignored rather than costing the record. Only truncated or invalid JSON fails.
+// Reads the requestParameters the rules use: bucketName (S3 bucket calls) and s3BucketName
+// (CreateTrail, UpdateTrail) for the tamper rules, userName (IAM calls on a user) for the
+// novelty rules. Parameters are context, not identity: a requestParameters that is not an
+// object, or one of these that is not a string, is ignored rather than costing the record.
+// Only truncated or invalid JSON fails.
 std::optional<Error> ReadRequestParameters(od::value& value, Fields& fields) {
   od::json_type type;
   if (auto error = value.type().get(type)) return InvalidJson(error);
@@ -177,6 +180,7 @@ std::optional<Error> ReadRequestParameters(od::value& value, Fields& fields) {
     if (auto error = field.unescaped_key().get(key)) return InvalidJson(error);
     std::optional<std::string_view>* out = key == "bucketName"     ? &fields.bucket
                                            : key == "s3BucketName" ? &fields.trail_bucket
+                                           : key == "userName"     ? &fields.user_name
                                                                    : nullptr;
     if (out == nullptr) continue;
     od::value& inner = field.value();
@@ -419,6 +423,12 @@ common::Result<common::Event> RecordParser::Read(std::string_view record_json, b
   event.read_only = fields.read_only.value_or(IsReadOnlyName(*fields.name));
   event.category = category;
   event.resource = bucket ? interner.Intern(*bucket) : common::kNoSymbol;
+  // Only IAM's userName names an IAM user (other services' are their own users), and only a
+  // name IAM could have made: a longer one is forged, and is not worth a string.
+  if (fields.user_name && fields.user_name->size() <= common::kMaxTargetUserBytes &&
+      *fields.source == kIamSource) {
+    event.target_user = interner.Intern(*fields.user_name);
+  }
   if (fields.event_id) event.event_id.Assign(*fields.event_id);
   if (fields.source_ip) event.source_ip.Assign(*fields.source_ip);
   return event;

@@ -31,7 +31,9 @@ std::string EarlyDatedReason(common::Seconds time, common::Seconds min_event_tim
 // `@timestamp`), readOnly is inferred from the name when absent, the principal is the
 // userIdentity ARN without an assumed role's session name. For the tamper rules it also keeps
 // the bucket the call named (requestParameters.s3BucketName, else .bucketName; interned) and
-// the eventID and sourceIPAddress (inline in the Event, never interned). Fields may come in
+// the eventID and sourceIPAddress (inline in the Event, never interned); for the novelty rules
+// the IAM user an IAM call named (requestParameters.userName of an iam.amazonaws.com record,
+// at most common::kMaxTargetUserBytes; interned). Fields may come in
 // any order; the record is read in one pass with simdjson On-Demand.
 //
 // Every interned field has a bound (field_limits.h), checked before anything is interned: a

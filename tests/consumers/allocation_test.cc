@@ -56,6 +56,10 @@ std::vector<std::string> Records() {
                           R"("eventSource":"cloudtrail.amazonaws.com","eventName":")", name,
                           R"(","awsRegion":"eu-west-1","recipientAccountId":"1",)",
                           R"("eventTime":"2024-01-02T03:04:05Z"})"));
+    records.push_back(Cat(R"({"requestParameters":{"userName":"user-)", name,
+                          R"("},"eventSource":"iam.amazonaws.com","eventName":")", name,
+                          R"(","awsRegion":"us-east-1","recipientAccountId":"1",)",
+                          R"("eventTime":"2024-01-02T03:04:05Z"})"));
   }
   return records;
 }

@@ -32,6 +32,7 @@ std::map<std::string, std::string> Fields(const common::Event& event,
           {"principal", text(event.principal)},
           {"agent", text(event.user_agent)},
           {"resource", text(event.resource)},
+          {"target_user", text(event.target_user)},
           {"read_only", std::to_string(event.read_only)},
           {"category", std::to_string(static_cast<int>(event.category))},
           {"id", std::string(event.event_id.view())},
@@ -68,13 +69,37 @@ TEST(EncodedEventTest, AVersionOneRecordReadsWithoutItsInputPartition) {
   std::string bytes;
   AppendEncodedEvent(*event, interner, {}, bytes);  // topic "" (1 byte), partition none (1 byte)
   std::string version_one(1, '\x01');
-  version_one.append(bytes, 3);
+  version_one.append(bytes, 3, bytes.size() - 4);  // nor a target user (its 1 byte at the end)
   EventSource source{"stale", 7};
   const common::Result<common::Event> read = DecodeEncodedEvent(version_one, interner, &source);
   ASSERT_TRUE(read.has_value()) << read.error().message;
   EXPECT_EQ(Fields(*read, interner), Fields(*event, interner));
   EXPECT_EQ(source.topic, "");
   EXPECT_EQ(source.partition, -1);
+}
+
+// The IAM user a call named travels with the record; an older release's version 2 has none.
+TEST(EncodedEventTest, TheTargetUserReadsBackAndAVersionTwoRecordHasNone) {
+  common::StringInterner interner;
+  RecordParser parser(interner);
+  const common::Result<common::Event> event = parser.Parse(
+      R"({"eventTime":"2026-03-01T10:00:00Z","eventSource":"iam.amazonaws.com",)"
+      R"("eventName":"CreateAccessKey","awsRegion":"us-east-1","recipientAccountId":"1",)"
+      R"("requestParameters":{"userName":"alice"}})");
+  ASSERT_TRUE(event.has_value()) << event.error().message;
+  std::string bytes;
+  AppendEncodedEvent(*event, interner, {"cloudtrail", 0}, bytes);
+  common::StringInterner read_in;
+  const common::Result<common::Event> read = DecodeEncodedEvent(bytes, read_in);
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_EQ(read_in.Resolve(read->target_user), "alice");
+
+  std::string version_two = bytes.substr(0, bytes.size() - 6);  // without 5, "alice"
+  version_two[0] = '\x02';
+  const common::Result<common::Event> old = DecodeEncodedEvent(version_two, read_in);
+  ASSERT_TRUE(old.has_value()) << old.error().message;
+  EXPECT_EQ(old->target_user, common::kNoSymbol);
+  EXPECT_EQ(read_in.Resolve(old->name), "CreateAccessKey");
 }
 
 TEST(EncodedEventTest, SourceMarksReadBackAndDamagedOnesAreRefused) {

@@ -248,6 +248,40 @@ TEST_F(RecordParserTest, LeavesTheResourceEmptyWithoutABucketParameter) {
   }
 }
 
+// An IAM record, with `parameters` as its requestParameters.
+std::string Iam(std::string_view parameters, std::string_view name = "CreateAccessKey") {
+  return R"({"eventTime":"2024-01-02T03:04:05Z","recipientAccountId":"111122223333",)"
+         R"("awsRegion":"us-east-1","eventSource":"iam.amazonaws.com","eventName":")" +
+         std::string(name) + R"(","requestParameters":)" + std::string(parameters) + "}";
+}
+
+TEST_F(RecordParserTest, TakesTheUserAnIamCallNamed) {
+  const common::Event event = ParseOk(Iam(R"({"userName":"alice","policyArn":"x"})"));
+
+  EXPECT_EQ(Text(event.target_user), "alice");
+  EXPECT_EQ(event.resource, kNoSymbol);
+}
+
+TEST_F(RecordParserTest, LeavesTheTargetUserEmptyUnlessAnIamCallNamedAPlausibleUser) {
+  const struct {
+    std::string json;
+    std::string_view why;
+  } cases[] = {
+      {Iam("null"), "no requestParameters"},
+      {Iam(R"({"roleName":"admin"})"), "no user in them"},
+      {Iam(R"({"userName":7})"), "userName not a string"},
+      {Iam(R"({"userName":")" + std::string(common::kMaxTargetUserBytes + 1, 'u') + R"("})"),
+       "longer than IAM allows"},
+      {Minimal(R"("requestParameters":{"userName":"alice"})"), "not an IAM call"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.why);
+    EXPECT_EQ(ParseOk(c.json).target_user, kNoSymbol);
+  }
+  const std::string longest(common::kMaxTargetUserBytes, 'u');
+  EXPECT_EQ(Text(ParseOk(Iam(R"({"userName":")" + longest + R"("})")).target_user), longest);
+}
+
 TEST_F(RecordParserTest, RejectsEventIdAndSourceAddressOfTheWrongType) {
   EXPECT_EQ(ParseError(Minimal(R"("eventID":7)")), "field eventID must be a string, not a number");
   EXPECT_EQ(ParseError(Minimal(R"("sourceIPAddress":{})")),
