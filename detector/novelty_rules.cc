@@ -85,12 +85,13 @@ std::vector<SensitiveApi> DefaultSensitiveApis() {
 
 NoveltyRules::NoveltyRules(NoveltyOptions options, common::StringInterner& interner,
                            AccountFacts& facts)
-    : interner_(interner), facts_(facts) {
+    : interner_(interner), facts_(facts), many_targets_(options.many_targets, interner) {
   Reconfigure(std::move(options));
 }
 
 void NoveltyRules::Reconfigure(NoveltyOptions options) {
   options_ = std::move(options);
+  many_targets_.Reconfigure(options_.many_targets);
   sensitive_.clear();
   for (const SensitiveApi& api : options_.sensitive_apis) {
     const common::Symbol source = interner_.Intern(api.event_source);
@@ -111,7 +112,10 @@ void NoveltyRules::OnEvent(const common::Event& event, common::AlertSink& sink) 
       !sensitive_.empty() && sensitive_.contains(CallKey(event.source, event.name));
   const AccountFacts::Before before = facts_.Observe(event, sensitive);
   CheckNewRegion(event, before, sink);
-  if (sensitive) CheckSensitiveCall(event, before, sink);
+  if (sensitive) {
+    CheckSensitiveCall(event, before, sink);
+    CheckManyTargets(event, before, sink);
+  }
 }
 
 bool NoveltyRules::Warm(const common::Event& event, const AccountFacts::Before& before) const {
@@ -167,6 +171,16 @@ void NoveltyRules::CheckSensitiveCall(const common::Event& event,
       alert.account, alert.event_source, alert.event_name, options_.sensitive_window.count(),
       *last_use);
   Publish(alert, sink);
+}
+
+void NoveltyRules::CheckManyTargets(const common::Event& event, const AccountFacts::Before& before,
+                                    common::AlertSink& sink) {
+  // As for a first call: a failed call changed nothing, and a young account's spread is its
+  // own setup (its first users and their keys).
+  if (event.error_code != common::kNoSymbol || !Warm(event, before)) return;
+  if (std::optional<common::Alert> alert = many_targets_.OnSensitiveCall(event)) {
+    Publish(*alert, sink);
+  }
 }
 
 void NoveltyRules::Publish(const common::Alert& alert, common::AlertSink& sink) {

@@ -10,6 +10,7 @@
 #include "common/event.h"
 #include "common/interner.h"
 #include "detector/account_facts.h"
+#include "detector/many_targets_rule.h"
 
 namespace trailsight::detector {
 
@@ -43,6 +44,10 @@ struct NoveltyOptions {
   bool first_sensitive_call = true;
   std::chrono::days sensitive_window{28};
   std::vector<SensitiveApi> sensitive_apis = DefaultSensitiveApis();
+  // A warm account's successful calls of one sensitive API reaching `threshold` distinct
+  // target users (or callers, for calls that name no user) within `window` raise a
+  // `many-targets` alert: 15 keys for 15 users in 10 minutes, no minute busy.
+  ManyTargetsOptions many_targets{};
   bool operator==(const NoveltyOptions&) const = default;
 };
 
@@ -52,11 +57,14 @@ struct NoveltyCounters {
 };
 
 // Raises novelty alerts from the account facts (detector/account_facts.h), which it keeps up
-// to date with every event. Alerts are OCSF Detection Findings of kind kNovelty on the alerts
-// output; the Insights output is untouched.
+// to date with every event, and from the spread of sensitive calls over targets
+// (detector/many_targets_rule.h). Alerts are OCSF Detection Findings of kind kNovelty on the
+// alerts output; the Insights output is untouched.
 //
 // Cost: one hash lookup of the event's (source, name) symbols in the sensitive APIs per event
-// and no allocation unless an alert fires or the facts learn something new. The sensitive
+// (a sensitive call costs one more, in the many-targets windows) and no allocation unless an
+// alert fires, the facts learn something new or a many-targets window opens for a new
+// (account, API). The sensitive
 // APIs' names are interned at construction and at Reconfigure; one the interner refuses (at
 // its cap) is left out, with a warning.
 //
@@ -68,14 +76,17 @@ class NoveltyRules {
 
   // Takes one event into the account facts and hands `sink` an alert when it is the first
   // write of a warm account in a region it has not written in within the window, and another
-  // when it is a warm account's first successful call of a sensitive API within its window. A
-  // sink failure is counted in `publish_errors`; the rules carry on.
+  // when it is a warm account's first successful call of a sensitive API within its window,
+  // and a third when a warm account's successful calls of a sensitive API reach the many-targets
+  // threshold. A sink failure is counted in `publish_errors`; the rules carry on.
   void OnEvent(const common::Event& event, common::AlertSink& sink);
 
-  // A config reload: the facts learned so far are kept.
+  // A config reload: the facts learned so far are kept (the many-targets windows only when
+  // their options stay the same).
   void Reconfigure(NoveltyOptions options);
 
   const NoveltyCounters& counters() const { return counters_; }
+  const ManyTargetsRule& many_targets() const { return many_targets_; }
 
  private:
   static std::uint64_t CallKey(common::Symbol source, common::Symbol name) {
@@ -86,12 +97,15 @@ class NoveltyRules {
                       common::AlertSink& sink);
   void CheckSensitiveCall(const common::Event& event, const AccountFacts::Before& before,
                           common::AlertSink& sink);
+  void CheckManyTargets(const common::Event& event, const AccountFacts::Before& before,
+                        common::AlertSink& sink);
   void Publish(const common::Alert& alert, common::AlertSink& sink);
 
   NoveltyOptions options_;
   common::StringInterner& interner_;  // these two outlive the rules
   AccountFacts& facts_;
   std::unordered_set<std::uint64_t> sensitive_;  // CallKey of each of options_.sensitive_apis
+  ManyTargetsRule many_targets_;
   NoveltyCounters counters_;
 };
 
