@@ -165,11 +165,13 @@ ReloadDecision DecideReload(const config::Config& previous, common::Result<confi
          [](const detector::NoveltyOptions& n) {
            return fmt::format(
                "config: reloaded novelty: new-region alerts {}, window {} days, warm-up {} hours, "
-               "first-sensitive-call alerts {}, window {} days, {} sensitive APIs (the account "
-               "facts learned so far are kept)",
+               "first-sensitive-call alerts {}, window {} days, {} sensitive APIs, many-targets "
+               "alerts {} at {} targets in {} minutes (the account facts learned so far are "
+               "kept)",
                n.new_region ? "on" : "off", n.region_window.count(), n.warmup.count(),
                n.first_sensitive_call ? "on" : "off", n.sensitive_window.count(),
-               n.sensitive_apis.size());
+               n.sensitive_apis.size(), n.many_targets.enabled ? "on" : "off",
+               n.many_targets.threshold, n.many_targets.window.count());
          });
   decision.tuning = *std::move(tuning);
   decision.file_config = *std::move(loaded);

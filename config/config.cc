@@ -107,6 +107,13 @@ void ReadNovelty(FieldReader& read, detector::NoveltyOptions& novelty) {
       read.Optional("novelty.first_sensitive_call", novelty.first_sensitive_call);
   novelty.sensitive_window = std::chrono::days{read.OptionalBetween<std::int64_t>(
       "novelty.sensitive_window_days", novelty.sensitive_window.count(), 1, 400)};
+  detector::ManyTargetsOptions& many_targets = novelty.many_targets;
+  many_targets.enabled = read.Optional("novelty.many_targets", many_targets.enabled);
+  many_targets.threshold = static_cast<std::size_t>(read.OptionalBetween<std::int64_t>(
+      "novelty.many_targets_threshold", static_cast<std::int64_t>(many_targets.threshold), 2,
+      static_cast<std::int64_t>(detector::ManyTargetsRule::kMaxThreshold)));
+  many_targets.window = std::chrono::minutes{read.OptionalBetween<std::int64_t>(
+      "novelty.many_targets_window_minutes", many_targets.window.count(), 1, 24 * 60)};
   std::vector<std::string> defaults;
   for (const detector::SensitiveApi& api : novelty.sensitive_apis) {
     defaults.push_back(api.event_source + ":" + api.event_name);

@@ -69,7 +69,8 @@ TEST(DecideReloadTest, AppliesANewNoveltySection) {
   EXPECT_NE(std::find(notes.begin(), notes.end(),
                       "config: reloaded novelty: new-region alerts off, window 28 days, warm-up "
                       "168 hours, first-sensitive-call alerts on, window 28 days, 24 sensitive "
-                      "APIs (the account facts learned so far are kept)"),
+                      "APIs, many-targets alerts on at 10 targets in 10 minutes (the account "
+                      "facts learned so far are kept)"),
             notes.end());
 }
 

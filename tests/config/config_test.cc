@@ -513,8 +513,40 @@ TEST(LoadConfigTest, ReadsTheNoveltySectionAndNamesItsBadFields) {
                 "test.yaml:2:15: novelty.new_region: must be true or false",
                 "test.yaml:3:23: novelty.region_window_days: must be between 1 and 400",
                 "test.yaml:4:3: novelty.warmup: unknown key; expected one of: "
-                "first_sensitive_call, new_region, region_window_days, sensitive_apis, "
+                "first_sensitive_call, many_targets, many_targets_threshold, "
+                "many_targets_window_minutes, new_region, region_window_days, sensitive_apis, "
                 "sensitive_window_days, warmup_hours"}));
+}
+
+TEST(LoadConfigTest, ReadsTheManyTargetsSettingsAndNamesTheirBadFields) {
+  const common::Result<Config> config = LoadConfigText(R"(novelty:
+  many_targets: false
+  many_targets_threshold: 5
+  many_targets_window_minutes: 30
+)",
+                                                       "test.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->novelty.many_targets,
+            (detector::ManyTargetsOptions{
+                .enabled = false, .threshold = 5, .window = std::chrono::minutes{30}}));
+  const Config defaults;
+  EXPECT_EQ(defaults.novelty.many_targets,
+            (detector::ManyTargetsOptions{
+                .enabled = true, .threshold = 10, .window = std::chrono::minutes{10}}));
+
+  EXPECT_EQ(Problems(R"(novelty:
+  many_targets: maybe
+  many_targets_threshold: 1
+  many_targets_window_minutes: 1441
+)"),
+            (std::vector<std::string>{
+                "test.yaml:2:17: novelty.many_targets: must be true or false",
+                "test.yaml:3:27: novelty.many_targets_threshold: must be between 2 and 1000",
+                "test.yaml:4:32: novelty.many_targets_window_minutes: must be between 1 and "
+                "1440"}));
+  EXPECT_EQ(Problems("novelty:\n  many_targets_threshold: 1001\n"),
+            (std::vector<std::string>{
+                "test.yaml:2:27: novelty.many_targets_threshold: must be between 2 and 1000"}));
 }
 
 TEST(LoadConfigTest, ReadsTheSensitiveApisAndNamesTheLineOfABadOne) {
