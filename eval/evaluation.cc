@@ -163,6 +163,10 @@ void PrintSeed(std::FILE* out, const SeedResult& result, const std::vector<doubl
     fmt::print(out, "  {} tamper alerts matched no tamper incident\n",
                result.detector.unmatched_alerts);
   }
+  for (const auto& [rule, tally] : result.detector.novelty) {
+    fmt::print(out, "  {} alerts: {}, {} of them on incidents\n", rule, tally.alerts,
+               tally.on_incidents);
+  }
   fmt::print(out, "  trailsight      : {}\n", ScoreLine(result.detector));
   for (std::size_t k = 0; k < result.naive.size() && k < ks.size(); ++k) {
     fmt::print(out, "  naive k={:<7}: {}\n", ks[k], ScoreLine(result.naive[k]));

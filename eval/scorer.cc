@@ -104,6 +104,18 @@ RunScore Score(const std::vector<Label>& labels, const std::vector<common::Findi
   }
 
   for (const common::Alert& alert : alerts) {
+    if (alert.kind != common::AlertKind::kNovelty || alert.time < from || alert.time >= to)
+      continue;
+    NoveltyTally& tally = score.novelty[alert.rule];
+    ++tally.alerts;
+    const bool on_incident = std::any_of(labels.begin(), labels.end(), [&](const Label& label) {
+      return label.expect != Expect::kNothing && InWindow(label, alert.time) &&
+             label.key.account == alert.account && label.key.event_source == alert.event_source &&
+             label.key.event_name == alert.event_name;
+    });
+    if (on_incident) ++tally.on_incidents;
+  }
+  for (const common::Alert& alert : alerts) {
     if (alert.kind != common::AlertKind::kTamper || alert.time < from || alert.time >= to) continue;
     bool matched = false;
     for (LabelOutcome& outcome : score.outcomes) {

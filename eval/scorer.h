@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,11 +44,19 @@ struct LabelOutcome {
   int starts = 0;                   // Starts (or alerts) that matched it
 };
 
+// Novelty alerts of one rule: they are not scored (no label expects them), only counted, with
+// those that fell on an incident (the same account and API, within its window) apart.
+struct NoveltyTally {
+  std::size_t alerts = 0;
+  std::size_t on_incidents = 0;
+};
+
 // A run's score over its evaluated days.
 struct RunScore {
-  std::vector<LabelOutcome> outcomes;         // one per label, in label order
-  std::vector<common::Finding> false_starts;  // Starts matching no incident, controls included
-  std::size_t unmatched_alerts = 0;           // tamper alerts matching no tamper label
+  std::vector<LabelOutcome> outcomes;           // one per label, in label order
+  std::vector<common::Finding> false_starts;    // Starts matching no incident, controls included
+  std::size_t unmatched_alerts = 0;             // tamper alerts matching no tamper label
+  std::map<std::string, NoveltyTally> novelty;  // by rule, in the evaluated span
   double evaluated_days = 0.0;
 
   int incidents() const;  // labels that expect an insight or an alert
