@@ -14,6 +14,8 @@ Writes, into OUT_DIR:
                     CloudTrail itself (a service's name, not an address);
                   - a first AttachUserPolicy (novelty: first sensitive call) and a first
                     write in eu-west-1 (novelty: new region);
+                  - CreateAccessKey for 12 users in 6 minutes, 2 a minute (novelty: many
+                    targets);
                   - 1,200 calls of made-up APIs, beyond the 1,000 keys main.yaml allows
                     (the key cap).
   main.yaml       the config for main.jsonl: novelty warm after a day, max_keys 1000.
@@ -147,6 +149,9 @@ def incidents(records):
                 parameters={"userName": "leaked-key"})
     records.add(at + 5 * minute, "ec2.amazonaws.com", "RunInstances", ATTACKER,
                 region=NEW_REGION)
+    for i in range(12):  # novelty: many targets, no minute busy
+        records.add(at + 6 * minute + 30 * i * second, "iam.amazonaws.com", "CreateAccessKey",
+                    ATTACKER, parameters={"userName": f"backdoor-{i:02d}"})
 
 
 def made_up_apis(records, at):
@@ -176,6 +181,7 @@ def main(out):
             "Tamper cloudtrail.StopLogging", "Tamper cloudtrail.DeleteTrail",
             "Tamper s3.PutBucketPolicy", "SilentSource silent-source",
             "Novelty novelty.first-sensitive-call", "Novelty novelty.new-region",
+            "Novelty novelty.many-targets",
             "CapReached key-cap",
         ],
         "flood.ocsf.jsonl": ["CapReached interned-strings-cap"],
