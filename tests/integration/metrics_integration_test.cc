@@ -31,6 +31,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using trailsight::test_support::Brokers;
+using trailsight::test_support::MetricsPort;
 using trailsight::test_support::ReadFile;
 using trailsight::test_support::Shell;
 using trailsight::test_support::WaitFor;
@@ -113,25 +114,6 @@ class MetricsIntegrationTest : public ::testing::Test {
         Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("dead"), state,
         dead_letter_path);
     return path;
-  }
-
-  // Returns the port of the service's endpoint, which it logs when bound to port 0; 0 when
-  // it has not logged one within a minute.
-  static int MetricsPort(const Service& service) {
-    int port = 0;
-    WaitFor(
-        [&] {
-          std::smatch match;
-          const std::string log = service.Log();
-          if (!std::regex_search(
-                  log, match, std::regex(R"(metrics: serving .* on http://127\.0\.0\.1:(\d+))"))) {
-            return false;
-          }
-          port = std::stoi(match[1]);
-          return true;
-        },
-        60s);
-    return port;
   }
 
   static inline fs::path dir_;

@@ -128,20 +128,7 @@ class SecureListenersIntegrationTest : public ::testing::Test {
 
   // The service's /metrics once it serves them ("" if it never does).
   static std::string ScrapeMetrics(const Service& service) {
-    int port = 0;
-    WaitFor(
-        [&] {
-          std::smatch match;
-          const std::string log = service.Log();
-          if (!std::regex_search(
-                  log, match, std::regex(R"(metrics: serving .* on http://127\.0\.0\.1:(\d+))"))) {
-            return false;
-          }
-          port = std::stoi(match[1]);
-          return true;
-        },
-        60s);
-    httplib::Client client("127.0.0.1", port);
+    httplib::Client client("127.0.0.1", trailsight::test_support::MetricsPort(service));
     client.set_connection_timeout(5);
     httplib::Result response = client.Get("/metrics");
     return response && response->status == 200 ? response->body : "";

@@ -183,4 +183,23 @@ class ServiceProcess {
   std::optional<int> exited_with_;
 };
 
+// Returns the port of `service`'s operations endpoint, which it logs when bound to port 0; 0
+// when it has not logged one within a minute.
+inline int MetricsPort(const ServiceProcess& service) {
+  int port = 0;
+  WaitFor(
+      [&] {
+        std::smatch match;
+        const std::string log = service.Log();
+        if (!std::regex_search(log, match,
+                               std::regex(R"(metrics: serving .* on http://127\.0\.0\.1:(\d+))"))) {
+          return false;
+        }
+        port = std::stoi(match[1]);
+        return true;
+      },
+      std::chrono::seconds{60});
+  return port;
+}
+
 }  // namespace trailsight::test_support
