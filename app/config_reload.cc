@@ -44,6 +44,13 @@ void CompareRestartFields(const config::Config& before, const config::Config& af
                  new_detector.end_after_quiet_minutes);
   fields.Compare("detector.attribution_values", old_detector.attribution_values,
                  new_detector.attribution_values);
+  fields.Compare("detector.max_keys", old_detector.max_keys, new_detector.max_keys);
+  fields.Compare("detector.silent_after_minutes", old_detector.silent_after,
+                 new_detector.silent_after);
+  fields.Compare("detector.silent_minimum_events", old_detector.silent_minimum_events,
+                 new_detector.silent_minimum_events);
+  fields.Compare("detector.max_time_jump_hours", old_detector.max_time_jump,
+                 new_detector.max_time_jump);
   fields.Compare("baseline.window_days", old_detector.baseline.window_days,
                  new_detector.baseline.window_days);
   fields.Compare("baseline.calm_p_value", old_detector.baseline.calm_p_value,

@@ -100,6 +100,7 @@ state:
   dir: /elsewhere
 detector:
   allowed_lateness_seconds: 60
+  max_time_jump_hours: 48
 input:
   dead_letter_redact: true
 detection:
@@ -114,6 +115,7 @@ detection:
       std::string(" changed; it needs a restart, the running value stays until then");
   EXPECT_EQ(warnings, (std::vector<std::string>{
                           "config: detector.allowed_lateness_seconds" + suffix,
+                          "config: detector.max_time_jump_hours" + suffix,
                           "config: input.dead_letter_redact" + suffix,
                           "config: kafka.brokers" + suffix,
                           "config: kafka.properties" + suffix,
