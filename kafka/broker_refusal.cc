@@ -39,9 +39,9 @@ std::string BrokerRefusalText(std::string_view reason) {
   std::string text(reason);
   if (Mentions(reason, "SCRAM") && rd_kafka_version() < kScramFixedVersion) {
     text += fmt::format(
-        "; librdkafka {} cannot authenticate with SCRAM to Kafka 4.x brokers, whatever the "
-        "password (fixed in librdkafka 2.6.1): on those, use a TLS client certificate or "
-        "SASL/PLAIN",
+        "; if the broker runs Kafka 4.x, librdkafka {} cannot authenticate to it with SCRAM, "
+        "whatever the password (fixed in librdkafka 2.6.1): use a TLS client certificate or "
+        "SASL/PLAIN there; on older brokers, check the user name and password",
         rd_kafka_version_str());
   }
   return text;

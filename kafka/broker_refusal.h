@@ -22,7 +22,8 @@ bool DescribesBrokerRefusal(std::string_view text);
 // ("sasl_ssl://10.0.0.1:9096/bootstrap: SASL authentication error: ... invalid credentials
 // with SASL mechanism SCRAM-SHA-512") and never a password, a key or a property value, and a
 // hint where this librdkafka is known to fail: before 2.6.1 its SCRAM is refused by every
-// Kafka 4.x broker, whatever the password.
+// Kafka 4.x broker, whatever the password (3.x brokers take it: there, a refusal is the
+// credentials).
 std::string BrokerRefusalText(std::string_view reason);
 
 }  // namespace trailsight::kafka

@@ -4,7 +4,8 @@
 // alert publishers, the dead letters) talks only to the secured listener: the configured
 // bootstrap address is the only one, and the broker advertises that listener's address on it.
 // A wrong password and an untrusted certificate stop the service with one error that names
-// the listener, and no secret shows in its log, its errors or its metrics.
+// the listener, and no secret shows in its log, its errors or its metrics. SCRAM runs on the
+// Kafka 3.9 broker beside the 4.x one (KAFKA39_*): Debian's librdkafka cannot do SCRAM with 4.x.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -30,7 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
-using trailsight::test_support::Brokers;
 using trailsight::test_support::CheckpointedRekeyed;
 using trailsight::test_support::ReadFile;
 using trailsight::test_support::ReadLines;
@@ -83,18 +83,23 @@ class SecureListenersIntegrationTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void SetUp() override {
-    ASSERT_FALSE(Brokers().empty()) << "KAFKA_BROKERS is not set: start a broker with "
-                                       "scripts/kafka start (scripts/test does)";
-    ASSERT_FALSE(Env("KAFKA_TLS_DIR").empty())
-        << "KAFKA_SASL_SSL_BROKERS, KAFKA_MTLS_BROKERS and KAFKA_TLS_DIR are not set: "
-           "eval \"$(scripts/kafka env)\" (scripts/test does)";
-    tls_ = Env("KAFKA_TLS_DIR");
+  void SetUp() override { UseBroker("KAFKA_"); }
+
+  // Uses the broker whose `scripts/kafka env` variables start with `prefix`.
+  void UseBroker(const std::string& prefix) {
+    plaintext_ = Env((prefix + "BROKERS").c_str());
+    sasl_ssl_ = Env((prefix + "SASL_SSL_BROKERS").c_str());
+    mtls_ = Env((prefix + "MTLS_BROKERS").c_str());
+    tls_ = Env((prefix + "TLS_DIR").c_str());
+    ASSERT_FALSE(plaintext_.empty() || tls_.empty())
+        << prefix << "BROKERS and " << prefix
+        << "TLS_DIR are not set: start the broker with scripts/kafka start and eval "
+           "\"$(scripts/kafka env)\" (scripts/test does, for KAFKA_ and KAFKA39_)";
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     name_ = fmt::format("{}-{}", info->name(), ::getpid());
     // Made on the plaintext listener: the topic the pipeline feeds, as an operator would.
     const trailsight::common::Status created =
-        trailsight::test_support::CreateTopic(Brokers(), Topic("in"));
+        trailsight::test_support::CreateTopic(plaintext_, Topic("in"));
     ASSERT_TRUE(created) << created.error().message;
   }
 
@@ -121,7 +126,7 @@ class SecureListenersIntegrationTest : public ::testing::Test {
   // Every message of `topic`, read on the plaintext listener.
   std::vector<std::string> Consume(const std::string& topic) const {
     const fs::path out = dir_ / (topic + ".consumed");
-    Shell(fmt::format("kcat -C -b '{}' -t '{}' -e -q -f '%s\\n' > '{}' 2>/dev/null", Brokers(),
+    Shell(fmt::format("kcat -C -b '{}' -t '{}' -e -q -f '%s\\n' > '{}' 2>/dev/null", plaintext_,
                       topic, out.string()));
     return ReadLines(out);
   }
@@ -140,14 +145,14 @@ class SecureListenersIntegrationTest : public ::testing::Test {
   std::string RunTheWeek(const std::string& brokers, const std::string& properties) {
     const fs::path input = dir_ / (name_ + ".messages");
     WriteLines(input, *messages_);
-    EXPECT_EQ(Shell(fmt::format("kcat -P -b '{}' -t '{}' -l '{}'", Brokers(), Topic("in"),
+    EXPECT_EQ(Shell(fmt::format("kcat -P -b '{}' -t '{}' -l '{}'", plaintext_, Topic("in"),
                                 input.string())),
               0);
     Service service(Config(brokers, properties), dir_ / (name_ + ".log"));
     const std::vector<std::string> expected = ReadLines(dir_ / "expected.jsonl");
     EXPECT_TRUE(WaitFor(
         [&] {
-          return CheckpointedRekeyed(dir_ / (name_ + "-state"), Brokers(),
+          return CheckpointedRekeyed(dir_ / (name_ + "-state"), plaintext_,
                                      Topic("group") + "-repartition",
                                      static_cast<std::int64_t>(messages_->size() - 1));
         },
@@ -191,8 +196,24 @@ class SecureListenersIntegrationTest : public ::testing::Test {
 
   static inline fs::path dir_;
   static inline std::vector<std::string>* messages_ = nullptr;
-  fs::path tls_;
+  std::string plaintext_;  // the broker's listeners (scripts/kafka env)
+  std::string sasl_ssl_;
+  std::string mtls_;
+  fs::path tls_;  // its CA, certificates and passwords
   std::string name_;
+};
+
+// The same on the Kafka 3.9 broker, for SCRAM.
+class ScramListenerIntegrationTest : public SecureListenersIntegrationTest {
+ protected:
+  void SetUp() override { UseBroker("KAFKA39_"); }
+
+  std::string ScramProperties(const std::string& password) const {
+    return fmt::format(
+        "security.protocol: sasl_ssl, sasl.mechanisms: SCRAM-SHA-512, sasl.username: "
+        "trailsight, sasl.password: '{}', ssl.ca.location: {}",
+        password, (tls_ / "ca.pem").string());
+  }
 };
 
 // The lines of `log` at level error or critical ("2026-12-04T16:38:59.437 error run: ...").
@@ -210,9 +231,8 @@ TEST_F(SecureListenersIntegrationTest, TheServiceRunsOverSaslSslAndShowsNoSecret
   // checked and kept by librdkafka) from a file.
   ::setenv(kPasswordVariable, Password().c_str(), 1);  // the child inherits it
   const std::string key_password = ReadLines(tls_ / "keystore-password").at(0);
-  const std::string seen =
-      RunTheWeek(Env("KAFKA_SASL_SSL_BROKERS"),
-                 fmt::format("security.protocol: sasl_ssl, sasl.mechanisms: PLAIN, sasl.username: "
+  const std::string seen = RunTheWeek(
+      sasl_ssl_, fmt::format("security.protocol: sasl_ssl, sasl.mechanisms: PLAIN, sasl.username: "
                              "trailsight, sasl.password: '${{env:{}}}', ssl.ca.location: {}, "
                              "ssl.key.password: '${{file:{}}}'",
                              kPasswordVariable, (tls_ / "ca.pem").string(),
@@ -223,7 +243,7 @@ TEST_F(SecureListenersIntegrationTest, TheServiceRunsOverSaslSslAndShowsNoSecret
 }
 
 TEST_F(SecureListenersIntegrationTest, TheServiceRunsOverMutualTls) {
-  RunTheWeek(Env("KAFKA_MTLS_BROKERS"),
+  RunTheWeek(mtls_,
              fmt::format("security.protocol: ssl, ssl.ca.location: {}, ssl.certificate.location: "
                          "{}, ssl.key.location: {}",
                          (tls_ / "ca.pem").string(), (tls_ / "client.pem").string(),
@@ -231,15 +251,13 @@ TEST_F(SecureListenersIntegrationTest, TheServiceRunsOverMutualTls) {
 }
 
 TEST_F(SecureListenersIntegrationTest, AWrongPasswordStopsTheServiceWithOneErrorAndNoSecret) {
-  const std::string log =
-      RunRefused(Env("KAFKA_SASL_SSL_BROKERS"),
-                 fmt::format("security.protocol: sasl_ssl, sasl.mechanisms: PLAIN, "
+  const std::string log = RunRefused(
+      sasl_ssl_, fmt::format("security.protocol: sasl_ssl, sasl.mechanisms: PLAIN, "
                              "sasl.username: trailsight, sasl.password: '{}', ssl.ca.location: {}",
                              kWrongPassword, (tls_ / "ca.pem").string()));
   const std::vector<std::string> errors = ErrorLines(log);
   ASSERT_EQ(errors.size(), 1u) << log;
-  EXPECT_NE(errors[0].find("sasl_ssl://" + Env("KAFKA_SASL_SSL_BROKERS")), std::string::npos)
-      << errors[0];
+  EXPECT_NE(errors[0].find("sasl_ssl://" + sasl_ssl_), std::string::npos) << errors[0];
   EXPECT_NE(errors[0].find("SASL authentication error"), std::string::npos) << errors[0];
   EXPECT_EQ(log.find(kWrongPassword), std::string::npos) << log;
   EXPECT_EQ(log.find(Password()), std::string::npos) << log;
@@ -247,28 +265,28 @@ TEST_F(SecureListenersIntegrationTest, AWrongPasswordStopsTheServiceWithOneError
 
 TEST_F(SecureListenersIntegrationTest, AnUntrustedCertificateStopsTheServiceWithOneError) {
   const std::string log = RunRefused(
-      Env("KAFKA_MTLS_BROKERS"),
+      mtls_,
       fmt::format("security.protocol: ssl, ssl.ca.location: {}, ssl.certificate.location: {}, "
                   "ssl.key.location: {}",
                   (tls_ / "ca.pem").string(), (tls_ / "untrusted-client.pem").string(),
                   (tls_ / "untrusted-client.key").string()));
   const std::vector<std::string> errors = ErrorLines(log);
   ASSERT_EQ(errors.size(), 1u) << log;
-  EXPECT_NE(errors[0].find("ssl://" + Env("KAFKA_MTLS_BROKERS")), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("ssl://" + mtls_), std::string::npos) << errors[0];
   EXPECT_NE(errors[0].find("certificate"), std::string::npos) << errors[0];
 }
 
 TEST_F(SecureListenersIntegrationTest, ABrokerCertificateNotSignedByTheTrustedCaStopsTheService) {
   // The client trusts only the other CA: the broker's certificate fails verification.
   const std::string log = RunRefused(
-      Env("KAFKA_MTLS_BROKERS"),
+      mtls_,
       fmt::format("security.protocol: ssl, ssl.ca.location: {}, ssl.certificate.location: {}, "
                   "ssl.key.location: {}",
                   (tls_ / "untrusted-ca.pem").string(), (tls_ / "client.pem").string(),
                   (tls_ / "client.key").string()));
   const std::vector<std::string> errors = ErrorLines(log);
   ASSERT_EQ(errors.size(), 1u) << log;
-  EXPECT_NE(errors[0].find("ssl://" + Env("KAFKA_MTLS_BROKERS")), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("ssl://" + mtls_), std::string::npos) << errors[0];
   EXPECT_NE(errors[0].find("certificate verify failed"), std::string::npos) << errors[0];
 }
 
@@ -278,13 +296,36 @@ TEST_F(SecureListenersIntegrationTest, ScramToThisBrokerNamesWhatThisLibrdkafkaC
       "sasl.password: '${{file:{}}}', ssl.ca.location: {}",
       (tls_ / "scram-password").string(), (tls_ / "ca.pem").string());
   if (rd_kafka_version() >= 0x020601ff) {  // librdkafka 2.6.1 and later: SCRAM works with Kafka 4
-    RunTheWeek(Env("KAFKA_SASL_SSL_BROKERS"), properties);
+    RunTheWeek(sasl_ssl_, properties);
     return;
   }
-  const std::string log = RunRefused(Env("KAFKA_SASL_SSL_BROKERS"), properties);
+  const std::string log = RunRefused(sasl_ssl_, properties);
   const std::vector<std::string> errors = ErrorLines(log);
   ASSERT_EQ(errors.size(), 1u) << log;
   EXPECT_NE(errors[0].find("fixed in librdkafka 2.6.1"), std::string::npos) << errors[0];
+  EXPECT_EQ(log.find(Password()), std::string::npos) << log;
+}
+
+TEST_F(ScramListenerIntegrationTest, TheServiceRunsOverSaslSslWithScramAndShowsNoSecret) {
+  const std::string seen = RunTheWeek(
+      sasl_ssl_, ScramProperties(fmt::format("${{file:{}}}", (tls_ / "scram-password").string())));
+  EXPECT_EQ(seen.find(Password()), std::string::npos) << "the password shows in the log";
+}
+
+TEST_F(ScramListenerIntegrationTest, AWrongScramPasswordStopsTheServiceWithOneErrorAndNoSecret) {
+  const std::string log = RunRefused(sasl_ssl_, ScramProperties(std::string(kWrongPassword)));
+  const std::vector<std::string> errors = ErrorLines(log);
+  ASSERT_EQ(errors.size(), 1u) << log;
+  EXPECT_NE(errors[0].find("sasl_ssl://" + sasl_ssl_), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("invalid credentials with SASL mechanism SCRAM-SHA-512"),
+            std::string::npos)
+      << errors[0];
+  if (rd_kafka_version() < 0x020601ff) {  // the hint names both causes
+    EXPECT_NE(errors[0].find("on older brokers, check the user name and password"),
+              std::string::npos)
+        << errors[0];
+  }
+  EXPECT_EQ(log.find(kWrongPassword), std::string::npos) << log;
   EXPECT_EQ(log.find(Password()), std::string::npos) << log;
 }
 
