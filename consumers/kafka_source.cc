@@ -185,8 +185,9 @@ void KafkaSource::WakeFetchingIfBehind() {
 }
 
 void KafkaSource::Release() {
-  aligner_.Release(*this, PartitionAligner::Clock::now());
-  aligner_.PausesDue(to_pause_, to_resume_);
+  const PartitionAligner::Clock::time_point now = PartitionAligner::Clock::now();
+  aligner_.Release(*this, now);
+  aligner_.PausesDue(now, to_pause_, to_resume_);
   for (std::size_t index : to_pause_) SetPaused(index, true);
   for (std::size_t index : to_resume_) SetPaused(index, false);
 }
@@ -210,7 +211,7 @@ void KafkaSource::SetPaused(std::size_t index, bool paused) {
     return;
   }
   if (paused) ++counters_.pauses;
-  aligner_.SetPaused(index, paused);
+  aligner_.SetPaused(index, paused, PartitionAligner::Clock::now());
 }
 
 std::size_t KafkaSource::AlignerIndex(std::string_view topic, std::int32_t partition) {

@@ -123,6 +123,7 @@ bool PartitionAligner::Holds(const Partition& partition, Clock::time_point now) 
   if (partition.sources != nullptr) return partition.sources->Holds(now);
   if (!partition.records.empty()) return true;
   if (options_.idle_at_end && partition.end_offset >= 0) return false;
+  if (partition.paused) return true;  // quiet because paused (SetPaused)
   return now - partition.last_message < options_.idle_timeout;
 }
 
@@ -219,7 +220,14 @@ PartitionAligner::SlowestSourceTime PartitionAligner::SlowestSource(
   return slowest;
 }
 
-void PartitionAligner::PausesDue(std::vector<std::size_t>& pause,
+void PartitionAligner::SetPaused(std::size_t index, bool paused, Clock::time_point now) {
+  Partition& partition = partitions_[index];
+  if (partition.paused && !paused) partition.last_message = std::max(partition.last_message, now);
+  if (partition.sources != nullptr) partition.sources->SetPaused(paused, now);
+  partition.paused = paused;
+}
+
+void PartitionAligner::PausesDue(Clock::time_point now, std::vector<std::size_t>& pause,
                                  std::vector<std::size_t>& resume) const {
   pause.clear();
   resume.clear();
@@ -230,8 +238,11 @@ void PartitionAligner::PausesDue(std::vector<std::size_t>& pause,
         merged ? partitions_[i].sources->buffered() : partitions_[i].records.size();
     const std::size_t limit =
         options_.pause_above * (merged ? std::max<std::size_t>(1, options_.sources.size()) : 1);
-    if (!partitions_[i].paused && size >= limit) pause.push_back(i);
-    if (partitions_[i].paused && size <= limit / 2) resume.push_back(i);
+    // A re-keyed partition is read on while a source that holds has nothing buffered: that
+    // source's next records lie further on in it, and paused, it would wait for them forever.
+    const bool starved = merged && partitions_[i].sources->Starved(now);
+    if (!partitions_[i].paused && size >= limit && !starved) pause.push_back(i);
+    if (partitions_[i].paused && (size <= limit / 2 || starved)) resume.push_back(i);
   }
 }
 

@@ -66,8 +66,8 @@ class AlignedOutput {
 // record dated far ahead of its neighbours can neither hold its partition back nor let the
 // others run past the records after it. Once a record is handed over, the partition keeps
 // the largest time it has had. A partition with nothing buffered holds the others back at
-// that time (or entirely, when it never had one) until it has been idle for `idle_timeout`;
-// then it holds nothing until its next message.
+// that time (or entirely, when it never had one) until it has been idle for `idle_timeout`
+// (time spent paused does not count: SetPaused); then it holds nothing until its next message.
 //
 // Positions: the aligner tells the output when every record of a message has been handed
 // over (OnHandled), which is what the consumer's positions, and so its commits, follow.
@@ -115,10 +115,18 @@ class PartitionAligner {
   std::size_t Release(AlignedOutput& output, Clock::time_point now);
 
   // The partitions to pause (holding pause_above or more records, pause_above per source with
-  // merge_sources) and to resume (down to
-  // half of it); the caller pauses or resumes them, then calls SetPaused().
-  void PausesDue(std::vector<std::size_t>& pause, std::vector<std::size_t>& resume) const;
-  void SetPaused(std::size_t index, bool paused) { partitions_[index].paused = paused; }
+  // merge_sources) and to resume (down to half of it), as of `now`; the caller pauses or
+  // resumes them, then calls SetPaused(). With merge_sources, a partition with a source that
+  // holds the others back and has nothing buffered (SourceStreams::Starved) is never paused.
+  void PausesDue(Clock::time_point now, std::vector<std::size_t>& pause,
+                 std::vector<std::size_t>& resume) const;
+  // A paused partition brings no message because it was paused, not because its producers
+  // are quiet: it holds the others back while paused (with merge_sources, each of its sources
+  // whose latest mark says it holds), and its idle time counts again from its resumption
+  // `now`. Else one paused for longer than idle_timeout would idle the moment its buffer ran
+  // dry, before the first fetch after its resumption came back, and the others would run past
+  // its next records.
+  void SetPaused(std::size_t index, bool paused, Clock::time_point now);
   // A restoring partition (its state is not there yet) has its records buffered but never
   // handed over, and holds no other back, until it is set not restoring; Assign() clears it.
   void SetRestoring(std::size_t index, bool restoring) { partitions_[index].restoring = restoring; }

@@ -32,6 +32,14 @@ void SourceStreams::Reset(const std::vector<SourcePartition>& expected, Clock::t
   buffered_ = 0;
   read_to_ = -1;
   reset_at_ = now;
+  paused_ = false;
+}
+
+void SourceStreams::SetPaused(bool paused, Clock::time_point now) {
+  if (paused_ && !paused) {
+    for (Stream& stream : streams_) stream.last_seen = std::max(stream.last_seen, now);
+  }
+  paused_ = paused;
 }
 
 common::Status SourceStreams::SkipHandedOver(std::string_view table, std::int64_t position) {
@@ -117,7 +125,7 @@ void SourceStreams::Mark(const SourceMark& mark, Clock::time_point now) {
 bool SourceStreams::Holds(const Stream& stream, Clock::time_point now) const {
   if (!stream.records.empty()) return true;
   if (stream.seen && !stream.marked_holds) return false;
-  return now - stream.last_seen < idle_timeout_;
+  return paused_ || now - stream.last_seen < idle_timeout_;
 }
 
 bool SourceStreams::Holds(Clock::time_point now) const {
@@ -125,6 +133,12 @@ bool SourceStreams::Holds(Clock::time_point now) const {
     if (Holds(stream, now)) return true;
   }
   return false;
+}
+
+bool SourceStreams::Starved(Clock::time_point now) const {
+  return std::any_of(streams_.begin(), streams_.end(), [&](const Stream& stream) {
+    return stream.records.empty() && Holds(stream, now);
+  });
 }
 
 std::optional<common::Seconds> SourceStreams::Time(Clock::time_point now) const {

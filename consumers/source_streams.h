@@ -14,9 +14,9 @@
 // re-keyer's view of each input partition it holds (how far in time it was sent, and whether
 // it still holds the others back; consumers/encoded_event.h). A source holds the others back
 // while it has records, or while its latest mark says it holds and it brought a record or a
-// mark within `idle_timeout`. A source expected (every input partition) but not seen yet
-// holds everything back until it brings a record or a mark, or `idle_timeout` has passed
-// since Reset().
+// mark within `idle_timeout` (time its partition spent paused not counted: SetPaused). A source
+// expected (every input partition) but not seen yet holds everything back until it brings a record
+// or a mark, or `idle_timeout` has passed since Reset().
 //
 // Positions: records leave out of offset order, so the partition's position is its oldest
 // record not handed over (or, with none buffered, the end of what was read), and a restart
@@ -68,6 +68,10 @@ class SourceStreams {
               Clock::time_point now);
   // A source-marks record's mark.
   void Mark(const SourceMark& mark, Clock::time_point now);
+  // The partition is paused (or resumed) from `now`. While paused no source idles: each holds
+  // the others back unless its latest mark says it does not; resumed, each one's idle time
+  // counts again from `now` (PartitionAligner::SetPaused).
+  void SetPaused(bool paused, Clock::time_point now);
   // Everything before `next_offset` in the partition has been read.
   void ReadTo(std::int64_t next_offset) {
     if (next_offset > read_to_) read_to_ = next_offset;
@@ -75,6 +79,9 @@ class SourceStreams {
 
   // Whether any source holds the others back.
   bool Holds(Clock::time_point now) const;
+  // Whether a source that holds the others back has nothing buffered: only reading on brings
+  // its next records (the partition must not stay paused).
+  bool Starved(Clock::time_point now) const;
   // The time of the slowest source that holds the others back; nullopt when one of them has
   // no time yet (it holds everything back) or none holds.
   std::optional<common::Seconds> Time(Clock::time_point now) const;
@@ -140,6 +147,7 @@ class SourceStreams {
   std::size_t buffered_ = 0;
   std::int64_t read_to_ = -1;
   Clock::time_point reset_at_;
+  bool paused_ = false;
 };
 
 }  // namespace trailsight::consumers

@@ -176,14 +176,48 @@ TEST_F(PartitionAlignerTest, APartitionFarAheadIsPausedUntilItDrainsToHalf) {
   aligner_.Release(output_, now_);
 
   std::vector<std::size_t> pause, resume;
-  aligner_.PausesDue(pause, resume);
+  aligner_.PausesDue(now_, pause, resume);
   EXPECT_EQ(pause, std::vector<std::size_t>{ahead});
-  aligner_.SetPaused(ahead, true);
+  aligner_.SetPaused(ahead, true, now_);
 
   aligner_.Release(output_, now_ + 30s);  // `behind` is idle: `ahead` drains
-  aligner_.PausesDue(pause, resume);
+  aligner_.PausesDue(now_, pause, resume);
   EXPECT_TRUE(pause.empty());
   EXPECT_EQ(resume, std::vector<std::size_t>{ahead});
+}
+
+// A partition paused for longer than the idle timeout brought nothing because it was paused.
+// Run dry once the others catch up, it still holds them back at its time: its next records,
+// fetched after its resumption, are not overtaken (the others' would make them late).
+TEST_F(PartitionAlignerTest, APartitionPausedLongerThanTheIdleTimeoutHoldsWhenItRunsDry) {
+  const std::size_t behind = aligner_.Assign("in", 0, now_);
+  const std::size_t ahead = aligner_.Assign("in", 1, now_);
+  Read(behind, {kDay0});
+  std::vector<common::Seconds> hour(8);
+  for (std::size_t i = 0; i < hour.size(); ++i) hour[i] = kDay0 + 1h + i * 1min;
+  Read(ahead, hour);
+  aligner_.Release(output_, now_);
+  std::vector<std::size_t> pause, resume;
+  aligner_.PausesDue(now_, pause, resume);
+  ASSERT_EQ(pause, std::vector<std::size_t>{ahead});
+  aligner_.SetPaused(ahead, true, now_);
+
+  // 40 s on, `behind` brings the hour and the next: `ahead` drains to nothing, still paused.
+  now_ += 40s;
+  Read(behind, {kDay0 + 1h + 7min, kDay0 + 2h}, 1);
+  aligner_.Release(output_, now_);
+  EXPECT_EQ(output_.records.back().second, kDay0 + 1h + 7min);
+  EXPECT_TRUE(aligner_.Holding(ahead, now_));
+  aligner_.PausesDue(now_, pause, resume);
+  ASSERT_EQ(resume, std::vector<std::size_t>{ahead});
+  aligner_.SetPaused(ahead, false, now_);
+
+  // Resumed, it idles only a full timeout after its resumption.
+  aligner_.Release(output_, now_ + 29s);
+  EXPECT_EQ(output_.records.back().second, kDay0 + 1h + 7min)
+      << "the other partition ran past the one that was paused";
+  aligner_.Release(output_, now_ + 30s);
+  EXPECT_EQ(output_.records.back(), std::make_pair(behind, kDay0 + 2h));
 }
 
 TEST_F(PartitionAlignerTest, ARestoringPartitionWaitsWithoutHoldingTheOthersBack) {

@@ -178,5 +178,56 @@ TEST_F(SourceStreamsTest, AQuietSourceStopsHoldingAfterTheIdleTimeoutAndTheEndIs
   EXPECT_EQ(output_.positions.back(), std::make_pair(offset_, true));
 }
 
+// While the repartition partition is paused nothing of it is read, so a source whose mark
+// says it holds keeps holding however long that lasts, and idles only a full timeout after
+// the partition is resumed: its records may be right behind the pause.
+TEST_F(SourceStreamsTest, ASourceOfAPausedPartitionDoesNotIdleWhilePaused) {
+  Read(1, 0);
+  MarkSource(1, 0, /*holds=*/true);
+  Read(0, 0);
+  Read(0, 5);
+  EXPECT_EQ(Release(), (std::vector<std::string>{"in/0 m0", "in/1 m0"}));
+  aligner_.SetPaused(index_, true, now_);
+  now_ += 40s;
+  EXPECT_TRUE(Release().empty()) << "in/1 idled while its partition was paused";
+  aligner_.SetPaused(index_, false, now_);
+  now_ += 29s;
+  EXPECT_TRUE(Release().empty()) << "in/1 idled less than a timeout after the resumption";
+  now_ += 1s;
+  EXPECT_EQ(Release(), std::vector<std::string>{"in/0 m5"});
+}
+
+// A full re-keyed partition is paused only while each source that holds has records buffered:
+// one that holds with none has its next records further on in the partition, so the partition
+// is read on (and resumed when paused) until they come; else both would wait forever.
+TEST_F(SourceStreamsTest, APartitionIsNotPausedWhileAHoldingSourceHasNothingBuffered) {
+  PartitionAligner small{{.step = 60s,
+                          .idle_timeout = 30s,
+                          .pause_above = 2,
+                          .merge_sources = true,
+                          .sources = {{"in", 0}, {"in", 1}}}};
+  const std::size_t index = small.Assign("repartition", 0, now_);
+  std::int64_t offset = 0;
+  auto read = [&](std::int32_t source, int minute) {
+    common::Event event;
+    event.time = Minute(minute);
+    small.BufferFrom(index, {"in", source}, event, offset, now_);
+    small.EndOfMessage(index, ++offset, now_);
+  };
+  small.Mark(index, {.topic = "in", .partition = 1, .time = Minute(0), .holds = true}, now_);
+  for (int minute : {1, 2, 3, 4}) read(0, minute);  // 4 buffered: the limit (2 per source)
+  std::vector<std::size_t> pause, resume;
+  small.PausesDue(now_, pause, resume);
+  EXPECT_TRUE(pause.empty()) << "in/1 holds at minute 0 with nothing buffered";
+
+  read(1, 1);
+  small.PausesDue(now_, pause, resume);
+  EXPECT_EQ(pause, std::vector<std::size_t>{index});
+  small.SetPaused(index, true, now_);
+  EXPECT_EQ(small.Release(output_, now_), 2u) << "minute 1 of both";
+  small.PausesDue(now_, pause, resume);
+  EXPECT_EQ(resume, std::vector<std::size_t>{index}) << "in/1 is starved again";
+}
+
 }  // namespace
 }  // namespace trailsight::consumers

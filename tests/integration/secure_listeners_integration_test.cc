@@ -97,9 +97,12 @@ class SecureListenersIntegrationTest : public ::testing::Test {
            "\"$(scripts/kafka env)\" (scripts/test does, for KAFKA_ and KAFKA39_)";
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     name_ = fmt::format("{}-{}", info->name(), ::getpid());
-    // Made on the plaintext listener: the topic the pipeline feeds, as an operator would.
+    // Made on the plaintext listener: the topic the pipeline feeds, as an operator would, with
+    // several partitions, so the input is re-keyed and read in step across them. At the end of
+    // the backlog each partition whose records end first holds the rest for the partition idle
+    // timeout (10 s here).
     const trailsight::common::Status created =
-        trailsight::test_support::CreateTopic(plaintext_, Topic("in"));
+        trailsight::test_support::CreateTopic(plaintext_, Topic("in"), 3);
     ASSERT_TRUE(created) << created.error().message;
   }
 
@@ -113,6 +116,7 @@ class SecureListenersIntegrationTest : public ::testing::Test {
     std::ofstream(path) << fmt::format(
         "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
         "  alerts_topic: {}\n  dead_letter_topic: {}\n  idle_after_seconds: 3600\n"
+        "  partition_idle_timeout_seconds: 10\n"
         "  properties: {{{}}}\n"
         "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
         "input:\n  dead_letter_path: {}\n"
