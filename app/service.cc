@@ -71,7 +71,8 @@ consumers::AlignmentOptions AlignmentFor(const config::Config& config, bool idle
   return {.step = std::clamp<std::chrono::seconds>(half_lateness, std::chrono::seconds{1},
                                                    std::chrono::minutes{1}),
           .idle_timeout = config.kafka.partition_idle_timeout,
-          .idle_at_end = idle_at_end};
+          .idle_at_end = idle_at_end,
+          .max_time_jump = config.detector.max_time_jump};
 }
 
 }  // namespace service_parts

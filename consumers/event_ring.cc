@@ -36,4 +36,13 @@ common::Seconds HeadTime(const EventRing& ring) {
   return std::min(ring.at(0).event.time, *middle);
 }
 
+std::optional<common::Seconds> StandingTime(const EventRing& ring,
+                                            std::optional<common::Seconds> last, bool more_soon,
+                                            std::chrono::seconds max_jump) {
+  if (ring.empty()) return last;
+  const common::Seconds head = HeadTime(ring);
+  if (more_soon && last && ring.size() < kNeighbours && head - *last > max_jump) return last;
+  return head;
+}
+
 }  // namespace trailsight::consumers

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/event.h"
@@ -41,5 +43,17 @@ class EventRing {
 // neither holds its stream back nor lets others run past the records after it.
 // REQUIRES: !ring.empty().
 common::Seconds HeadTime(const EventRing& ring);
+
+// The time a stream of records stands at (a partition, or an input partition within a re-keyed
+// one): HeadTime of its buffered `ring`, or `last` (the time it last handed over or was marked
+// at) with nothing buffered. With fewer than five records buffered their median proves
+// nothing: a HeadTime more than `max_jump` past `last` is not believed while more records may
+// come soon and show whether time really jumped (`more_soon`: the stream was not read to its
+// end and brought a message within the idle timeout), and the stream stands at `last`. So a forged
+// record read alone, at the end of a fetch, neither lets the other streams run past the records
+// after it nor is sent on as the stream's time (a source mark) before they come.
+std::optional<common::Seconds> StandingTime(const EventRing& ring,
+                                            std::optional<common::Seconds> last, bool more_soon,
+                                            std::chrono::seconds max_jump);
 
 }  // namespace trailsight::consumers

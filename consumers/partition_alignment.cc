@@ -34,7 +34,8 @@ std::size_t PartitionAligner::Assign(std::string_view topic, std::int32_t partit
   entry.reported_at_end = false;
   if (options_.merge_sources) {
     if (entry.sources == nullptr)
-      entry.sources = std::make_unique<SourceStreams>(options_.idle_timeout);
+      entry.sources =
+          std::make_unique<SourceStreams>(options_.idle_timeout, options_.max_time_jump);
     entry.sources->Reset(options_.sources, now);
   }
   return index;
@@ -110,9 +111,11 @@ std::optional<common::Seconds> PartitionAligner::TimeOf(std::size_t index) const
 
 std::optional<common::Seconds> PartitionAligner::TimeOf(const Partition& partition,
                                                         Clock::time_point now) const {
-  if (partition.sources != nullptr) return partition.sources->Time(now);
-  if (!partition.records.empty()) return HeadTime(partition.records);
-  return partition.time;
+  const bool read_to_end = partition.end_offset >= 0;
+  if (partition.sources != nullptr) return partition.sources->Time(now, read_to_end);
+  return StandingTime(partition.records, partition.time,
+                      !read_to_end && now - partition.last_message < options_.idle_timeout,
+                      options_.max_time_jump);
 }
 
 bool PartitionAligner::Holding(std::size_t index, Clock::time_point now) const {

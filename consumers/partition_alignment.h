@@ -34,6 +34,9 @@ struct AlignmentOptions {
   bool idle_at_end = false;
   // A partition holding this many records is paused until it is down to half of it.
   std::size_t pause_above = 4096;
+  // A partition's (or a source's) time does not jump further than this on fewer than five
+  // records while more may come (StandingTime): the detector's max_time_jump.
+  std::chrono::seconds max_time_jump{std::chrono::hours{6}};
   // True for the repartition topic: each partition is read as the input partitions its records
   // were re-keyed from (SourceStreams), `sources` expected; records come through BufferFrom()
   // and marks through Mark(), and a partition holds the others back as its sources say.

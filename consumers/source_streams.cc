@@ -141,12 +141,13 @@ bool SourceStreams::Starved(Clock::time_point now) const {
   });
 }
 
-std::optional<common::Seconds> SourceStreams::Time(Clock::time_point now) const {
+std::optional<common::Seconds> SourceStreams::Time(Clock::time_point now, bool read_to_end) const {
   std::optional<common::Seconds> slowest;
   for (const Stream& stream : streams_) {
     if (!Holds(stream, now)) continue;
-    const std::optional<common::Seconds> time =
-        stream.records.empty() ? stream.time : HeadTime(stream.records);
+    const std::optional<common::Seconds> time = StandingTime(
+        stream.records, stream.time,
+        !read_to_end && (paused_ || now - stream.last_seen < idle_timeout_), max_jump_);
     if (!time) return std::nullopt;
     if (!slowest || *time < *slowest) slowest = time;
   }

@@ -53,7 +53,9 @@ class SourceStreams {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit SourceStreams(std::chrono::milliseconds idle_timeout) : idle_timeout_(idle_timeout) {}
+  // `max_jump`: see StandingTime (consumers/event_ring.h).
+  SourceStreams(std::chrono::milliseconds idle_timeout, std::chrono::seconds max_jump)
+      : idle_timeout_(idle_timeout), max_jump_(max_jump) {}
 
   // Starts over: nothing buffered or read, no handed-over table, and `expected` each holding
   // everything back (see the class comment) from `now`.
@@ -82,9 +84,10 @@ class SourceStreams {
   // Whether a source that holds the others back has nothing buffered: only reading on brings
   // its next records (the partition must not stay paused).
   bool Starved(Clock::time_point now) const;
-  // The time of the slowest source that holds the others back; nullopt when one of them has
-  // no time yet (it holds everything back) or none holds.
-  std::optional<common::Seconds> Time(Clock::time_point now) const;
+  // The time of the slowest source that holds the others back (each at its StandingTime: more
+  // may come unless the partition was `read_to_end`); nullopt when one of them has no time yet
+  // (it holds everything back) or none holds.
+  std::optional<common::Seconds> Time(Clock::time_point now, bool read_to_end) const;
 
   // Hands over to hand_over(event), source by source, each record whose source's time is at
   // or before `bound`. Returns the number handed over.
@@ -142,6 +145,7 @@ class SourceStreams {
   bool Holds(const Stream& stream, Clock::time_point now) const;
 
   const std::chrono::milliseconds idle_timeout_;
+  const std::chrono::seconds max_jump_;
   std::vector<Stream> streams_;
   std::size_t last_found_ = 0;
   std::size_t buffered_ = 0;

@@ -63,6 +63,8 @@ TEST_F(PartitionAlignerTest, APartitionReadDaysBehindIsNotOvertaken) {
   const std::size_t backlog = aligner_.Assign("in", 1, now_);
   Read(live, {kDay0 + 48h, kDay0 + 48h + 1min});
   Read(backlog, {kDay0, kDay0 + 1h, kDay0 + 24h, kDay0 + 47h});
+  // Read to its end for now: its gaps of a day are real (ARecordAloneFarAhead... below).
+  aligner_.EndOfPartition(backlog, 4);
 
   aligner_.Release(output_, now_);
 
@@ -120,6 +122,30 @@ TEST_F(PartitionAlignerTest, OneRecordFarAheadDoesNotMoveItsPartitionsTime) {
   // Everything of both partitions is handed over: the forged time, next in its partition,
   // neither holds its partition back nor lets the other run past the records after it.
   EXPECT_EQ(output_.records.size(), 9u);
+}
+
+// Read alone (the last of a fetch), a record far ahead proves nothing: until records after it
+// come, or the partition idles, the partition stands at its last time, and that is what its
+// source marks say too.
+TEST_F(PartitionAlignerTest, ARecordAloneFarAheadIsNotBelievedUntilRecordsAfterItCome) {
+  const std::size_t forged = aligner_.Assign("in", 0, now_);
+  const std::size_t other = aligner_.Assign("in", 1, now_);
+  Read(forged, {kDay0});
+  Read(other, {kDay0});
+  aligner_.Release(output_, now_);
+  Read(forged, {kDay0 + 5 * 24h}, 1);
+  Read(other, {kDay0 + 1min, kDay0 + 2min}, 1);
+
+  EXPECT_EQ(aligner_.TimeOf(forged), kDay0);
+  EXPECT_EQ(aligner_.Release(output_, now_), 0u) << "the other ran past the forged partition";
+  Read(forged, {kDay0 + 1min}, 2);
+  EXPECT_EQ(aligner_.Release(output_, now_), 3u) << "the forged record, then minute 1 of both";
+  EXPECT_EQ(output_.records.back(), std::make_pair(other, kDay0 + 1min));
+
+  // Alone again, with nothing after it for the idle timeout: then it is believed.
+  Read(forged, {kDay0 + 6 * 24h}, 3);
+  EXPECT_EQ(aligner_.Release(output_, now_ + 29s), 0u);
+  EXPECT_EQ(aligner_.Release(output_, now_ + 30s), 2u) << "minute 2 of the other, then it";
 }
 
 TEST_F(PartitionAlignerTest, PositionsFollowTheRecordsHandedOver) {

@@ -128,7 +128,7 @@ TEST_F(SourceStreamsTest, ABadTableIsRefusedNamingTheEntry) {
 // The table names each topic once: a few bytes per input partition, so that hundreds fit in
 // the broker's offset.metadata.max.bytes (4096 by default).
 TEST(SourceStreamsTableTest, ATableGroupsItsSourcesByTopicAndReadsBack) {
-  SourceStreams streams(30s);
+  SourceStreams streams(30s, 6h);
   streams.Reset({{"in", 0}, {"in", 1}}, Clock::now());
   const std::string table = "1;in:0@1,1@3;other:3@4";
   ASSERT_TRUE(streams.SkipHandedOver(table, 10));
@@ -136,7 +136,7 @@ TEST(SourceStreamsTableTest, ATableGroupsItsSourcesByTopicAndReadsBack) {
   EXPECT_EQ(streams.HandedOver(12), "1;in:1@1;other:3@2");
   EXPECT_EQ(streams.HandedOver(15), "");
 
-  SourceStreams wide(30s);
+  SourceStreams wide(30s, 6h);
   std::vector<SourcePartition> sources;
   for (std::int32_t partition = 0; partition < 300; ++partition) {
     sources.push_back({"cloudtrail-management-events-organization", partition});
@@ -227,6 +227,21 @@ TEST_F(SourceStreamsTest, APartitionIsNotPausedWhileAHoldingSourceHasNothingBuff
   EXPECT_EQ(small.Release(output_, now_), 2u) << "minute 1 of both";
   small.PausesDue(now_, pause, resume);
   EXPECT_EQ(resume, std::vector<std::size_t>{index}) << "in/1 is starved again";
+}
+
+// A record of one source read alone far ahead of it (a forged time) is not believed until the
+// records after it come: the other source does not run past them.
+TEST_F(SourceStreamsTest, ARecordAloneFarAheadOfItsSourceDoesNotLetTheOthersRunPast) {
+  constexpr int kFiveDays = 5 * 24 * 60;
+  Read(0, 0);
+  Read(1, 0);
+  EXPECT_EQ(Release(), (std::vector<std::string>{"in/0 m0", "in/1 m0"}));
+  Read(0, kFiveDays);
+  Read(1, 1);
+  Read(1, 2);
+  EXPECT_TRUE(Release().empty()) << "in/1 ran past what in/0 may still bring";
+  Read(0, 1);
+  EXPECT_EQ(Release(), (std::vector<std::string>{"in/0 m7200", "in/0 m1", "in/1 m1"}));
 }
 
 }  // namespace
