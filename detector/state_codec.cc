@@ -296,6 +296,12 @@ void StateCodec::LoadRegion(In& in, Detector& detector, bool with_active) {
   region.newest = Time<common::Seconds>(in);
   region.first_minute = Time<common::Minute>(in);
   region.next_close = Time<common::Minute>(in);
+  // Open minutes span at most the open slots (the allowed lateness): a damaged or crafted
+  // state with more would be walked a minute at a time on every save.
+  if (common::FloorMinute(region.newest) - region.next_close >=
+      std::chrono::minutes{detector.open_slots_}) {
+    throw std::out_of_range("open minutes beyond the allowed lateness");
+  }
   if (with_active) {
     const std::size_t active = in.Enter();
     for (std::size_t a = 0; a < active; ++a) {
