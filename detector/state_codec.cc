@@ -488,7 +488,7 @@ void StateCodec::LoadVersion2(const Json& state, Detector& detector) {
   if (!state.is_object() || state.value("format", "") != kFormatV2) {
     throw std::invalid_argument("not a trailsight detector state");
   }
-  if (state.at("version").get<int>() != 2) {
+  if (state.at("version") != 2) {
     throw std::invalid_argument("format version " + state.at("version").dump() +
                                 ", this build reads version " + std::to_string(kVersion));
   }

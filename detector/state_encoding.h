@@ -7,6 +7,7 @@
 // version 2's MessagePack rows through BinaryIn's interface.
 #include <bit>
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
@@ -121,8 +122,24 @@ class JsonIn {
     if (!array.is_array()) throw std::invalid_argument("not an array");
     stack_.push_back({&array, 0});
   }
-  std::uint64_t UInt() { return Next().get<std::uint64_t>(); }
-  std::int64_t Int() { return Next().get<std::int64_t>(); }
+  // Integers only: nlohmann converts a float to an integer type without a range check.
+  std::uint64_t UInt() {
+    const Json& value = Next();
+    if (!value.is_number_integer() ||
+        (!value.is_number_unsigned() && value.get<std::int64_t>() < 0)) {
+      throw std::out_of_range("not an unsigned integer");
+    }
+    return value.get<std::uint64_t>();
+  }
+  std::int64_t Int() {
+    const Json& value = Next();
+    if (!value.is_number_integer() ||
+        (value.is_number_unsigned() &&
+         value.get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()})) {
+      throw std::out_of_range("not a 64-bit integer");
+    }
+    return value.get<std::int64_t>();
+  }
   double Real() { return Next().get<double>(); }
   bool Bool() { return Next().get<bool>(); }
   std::string Text() { return Next().get<std::string>(); }
