@@ -64,7 +64,7 @@ void BM_KeyHistoryAddMinute(benchmark::State& state) {
   tally.Add(detector::Attribute::kErrorCode, 3, 3, 64);
   common::Minute minute = common::Minute{std::chrono::sys_days{2024y / 3 / 4}};
   for (auto _ : state) {
-    history.AddMinute(minute, 3, tally, 64);
+    history.AddMinute(minute, 3, 3, tally, 64);
     minute += 1min;
   }
   state.SetItemsProcessed(state.iterations());

@@ -275,7 +275,8 @@ void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
   {
     Region& region = regions_[region_index];
     scratch_.Clear();
-    region.history.AddMinute(minute, region.totals[slot], scratch_, 0);
+    // A region's rate is all that is read of its history: its quarters are left as minutes.
+    region.history.AddMinute(minute, region.totals[slot], region.totals[slot], scratch_, 0);
     region.totals[slot] = 0;
   }
   // Keys with events in the minute, then keys with an open insight and no event in it.
@@ -329,7 +330,8 @@ void Detector::CloseKeyMinute(std::uint32_t key_index, common::Minute minute, st
   MarkKeyChanged(key_index);
   KeyState& key = keys_[key_index];
   // Baselines see every counted call; windows only those that may start an insight.
-  key.history.AddMinute(minute, count, tally, options_.attribution_values);
+  const std::uint32_t quarter = key.recent.Sum(minute - minutes{14}, minute - kOneMinute) + count;
+  key.history.AddMinute(minute, count, quarter, tally, options_.attribution_values);
   key.recent.Add(minute, count - muted);
   key.open_calls -= count - muted;
   count -= muted;

@@ -82,7 +82,7 @@ std::vector<TallyEntry> TopOfDay(const std::vector<TallyEntry>& entries) {
 
 }  // namespace
 
-std::size_t KeyHistory::HourBytes() const { return std::size_t{2} * kHours * bits_ / 8; }
+std::size_t KeyHistory::HourBytes() const { return kRingValues * kHours * bits_ / 8; }
 
 std::uint32_t KeyHistory::Get(std::size_t index) const {
   if (bits_ == 0) return 0;  // nothing recorded yet
@@ -124,7 +124,7 @@ void KeyHistory::WidenFor(std::uint32_t value) {
   KeyHistory wider;
   wider.bits_ = BitsFor(value);
   wider.packed_.assign(wider.HourBytes() + (packed_.size() - HourBytes()), 0);
-  for (std::size_t index = 0; index < std::size_t{2} * kHours; ++index) {
+  for (std::size_t index = 0; index < kRingValues * kHours; ++index) {
     if (const std::uint32_t old = Get(index); old != 0) wider.Set(index, old);
   }
   std::copy(packed_.begin() + static_cast<std::ptrdiff_t>(HourBytes()), packed_.end(),
@@ -133,7 +133,7 @@ void KeyHistory::WidenFor(std::uint32_t value) {
   bits_ = wider.bits_;
 }
 
-void KeyHistory::AddMinute(common::Minute minute, std::uint32_t count,
+void KeyHistory::AddMinute(common::Minute minute, std::uint32_t count, std::uint32_t quarter,
                            const AttributionTally& tally, std::size_t cap) {
   const auto hour = std::chrono::floor<std::chrono::hours>(minute);
   if (empty_ || hour > newest_hour_) {
@@ -145,6 +145,7 @@ void KeyHistory::AddMinute(common::Minute minute, std::uint32_t count,
       const std::size_t slot = HourSlot(hour - std::chrono::hours{i});
       Set(slot, 0);
       Set(kHours + slot, 0);
+      Set(2 * kHours + slot, 0);
     }
     newest_hour_ = hour;
     empty_ = false;
@@ -152,6 +153,7 @@ void KeyHistory::AddMinute(common::Minute minute, std::uint32_t count,
   const std::size_t slot = HourSlot(hour);
   Set(slot, Get(slot) + count);
   if (count > Get(kHours + slot)) Set(kHours + slot, count);
+  if (quarter > Get(2 * kHours + slot)) Set(2 * kHours + slot, quarter);
 
   if (tally.empty()) return;
   const auto day = std::chrono::floor<std::chrono::days>(minute);
@@ -235,7 +237,7 @@ void KeyHistory::WeekBefore(common::Hour epoch, models::WeekOfHours& week) const
     std::size_t slot = HourSlot(from);
     for (auto i = static_cast<std::size_t>((from - first).count());
          i < static_cast<std::size_t>((to - first).count()); ++i) {
-      week[i] = {read(slot), read(kHours + slot)};
+      week[i] = {read(slot), read(kHours + slot), read(2 * kHours + slot)};
       if (++slot == kHours) slot = 0;
     }
   };
@@ -295,10 +297,13 @@ std::size_t KeyHistory::heap_bytes() const {
 }
 
 void KeyHistory::SetSlotSummary(std::size_t slot, models::HourSummary summary) {
-  if (bits_ == 0 && summary.calls == 0 && summary.peak_minute == 0) return;
+  if (bits_ == 0 && summary.calls == 0 && summary.peak_minute == 0 && summary.peak_quarter == 0) {
+    return;
+  }
   if (bits_ == 0) WidenFor(0);
   Set(slot, summary.calls);
   Set(kHours + slot, summary.peak_minute);
+  Set(2 * kHours + slot, summary.peak_quarter);
 }
 
 void KeyHistory::RestoreDay(common::Day day, const AttributionTally& tally) {
@@ -337,7 +342,8 @@ bool KeyHistory::RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> r
                               std::span<const std::uint8_t> day_bytes) {
   constexpr std::uint8_t kWidths[] = {0, 1, 2, 4, 8, 16, 32};  // BitsFor's, and 0 while empty
   if (std::find(std::begin(kWidths), std::end(kWidths), bits) == std::end(kWidths)) return false;
-  if (ring.size() != std::size_t{2} * kHours * bits / 8) return false;
+  const bool without_quarters = ring.size() == kOlderRingValues * kHours * bits / 8;
+  if (ring.size() != kRingValues * kHours * bits / 8 && !without_quarters) return false;
   if (tags.empty() && !day_bytes.empty()) return false;  // days name their values in the table
   // The days' bytes are read unchecked later (GetVarint): walk them once, checked, here.
   std::size_t at = 0;
@@ -359,6 +365,7 @@ bool KeyHistory::RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> r
     }
   }
   std::vector<std::uint8_t> packed(ring.begin(), ring.end());
+  if (without_quarters) packed.resize(kRingValues * kHours * bits / 8);
   if (!tags.empty()) {
     PutVarint(packed, tags.size());
     for (std::uint64_t tag : tags) PutVarint(packed, tag);
@@ -367,6 +374,11 @@ bool KeyHistory::RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> r
   packed.shrink_to_fit();
   packed_ = std::move(packed);
   bits_ = bits;
+  if (without_quarters) {
+    for (std::size_t slot = 0; slot < kHours; ++slot) {
+      Set(2 * kHours + slot, QuarterBound(Get(slot), Get(kHours + slot)));
+    }
+  }
   return true;
 }
 

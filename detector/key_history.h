@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -10,9 +11,9 @@
 
 namespace trailsight::detector {
 
-// What one key did in its closed minutes: hourly call counts and busiest minutes over the
-// last eight days (enough for a 7-day baseline floored to UTC midnight), and who called
-// (the attribution tally) on each of the last nine days.
+// What one key did in its closed minutes: hourly call counts, busiest minutes and busiest
+// quarters (15 minutes ending in the hour) over the last eight days (enough for a 7-day baseline
+// floored to UTC midnight), and who called (the attribution tally) on each of the last nine days.
 //
 // Contract: minutes are added in increasing order, each once, only once closed. Reads
 // return zeros for hours never recorded. Hourly counts are exact. The current day's tally
@@ -23,9 +24,10 @@ namespace trailsight::detector {
 // among a day's top ones.
 //
 // Memory, the bound that lets a process hold millions of keys (bench/key_memory): one
-// heap block holds the hour ring, 2 x 192 counts packed in the fewest of 1, 2, 4, 8, 16 or
-// 32 bits that fit the largest count so far (48 bytes while a key makes at most one call
-// an hour, 192 up to 15, 384 up to 255; widened when a count needs it, never narrowed),
+// heap block holds the hour ring, 3 x 192 counts packed in the fewest of 1, 2, 4, 8, 16 or
+// 32 bits that fit the largest count so far (72 bytes while a key makes at most one call
+// an hour, 288 up to 15 in a quarter, 576 up to 255; widened when a count needs it, never
+// narrowed),
 // followed by the past days' kept values as varints, each distinct value stored once. The
 // current day's tally is a second block of at most 3 x `cap` entries.
 //
@@ -33,12 +35,22 @@ namespace trailsight::detector {
 class KeyHistory {
  public:
   static constexpr int kHours = 192;
+  static constexpr std::size_t kRingValues = 3;       // calls, busiest minute, busiest quarter
+  static constexpr std::size_t kOlderRingValues = 2;  // states of version 3 keep no quarter
   static constexpr int kDays = 9;
   static constexpr std::size_t kDayTopValues = 8;  // kept per attribute for each past day
 
-  // Records a closed minute's count and its attribution tally.
-  void AddMinute(common::Minute minute, std::uint32_t count, const AttributionTally& tally,
-                 std::size_t cap);
+  // What the busiest quarter of an hour can have held, for states that kept none: all of the
+  // hour's calls, at most fifteen busiest minutes. An upper bound, so that no recurring
+  // clump of the week before an upgrade is taken for a new one after it.
+  static std::uint32_t QuarterBound(std::uint32_t calls, std::uint32_t peak_minute) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(calls, 15ull * peak_minute));
+  }
+
+  // Records a closed minute's count, the calls of the 15 minutes that end with it (the
+  // minute's own included) and its attribution tally.
+  void AddMinute(common::Minute minute, std::uint32_t count, std::uint32_t quarter,
+                 const AttributionTally& tally, std::size_t cap);
   // Fills `week` with the 168 hours that end just before `epoch`.
   void WeekBefore(common::Hour epoch, models::WeekOfHours& week) const;
   // Returns the calls recorded in hours [from, to).
@@ -68,9 +80,11 @@ class KeyHistory {
   };
   PackedParts Parts() const;
   // Replaces the packed bytes with saved parts (`tags` holding this process's symbols) for
-  // a ring of `bits` per count. Returns false, changing nothing, when they do not fit
-  // together: a width the ring never has, a ring of another size, days' bytes that end
-  // inside a value or name a tag the table does not have.
+  // a ring of `bits` per count, of kRingValues or kOlderRingValues per hour (the busiest
+  // quarters then become their upper bound from the hour's calls and busiest minute).
+  // Returns false, changing nothing, when they do not fit together: a width the ring never
+  // has, a ring of another size, days' bytes that end inside a value or name a tag the table
+  // does not have.
   bool RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> ring,
                     const std::vector<std::uint64_t>& tags,
                     std::span<const std::uint8_t> day_bytes);
@@ -82,7 +96,8 @@ class KeyHistory {
   void RestoreDay(common::Day day, const AttributionTally& tally);
 
   std::size_t HourBytes() const;
-  std::uint32_t Get(std::size_t index) const;  // index: slot (calls) or kHours + slot (peak)
+  // index: slot (calls), kHours + slot (busiest minute), 2 kHours + slot (busiest quarter)
+  std::uint32_t Get(std::size_t index) const;
   void Set(std::size_t index, std::uint32_t value);
   void WidenFor(std::uint32_t value);
   bool Holds(common::Hour hour) const;

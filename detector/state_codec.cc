@@ -1,13 +1,14 @@
 // Detector::SaveState and Detector::LoadState: the detection state as compact binary.
 //
-// Layout (version 3): kMagic ("trailsight.detector-state" and a NUL byte), then a sequence
+// Layout (version 4): kMagic ("trailsight.detector-state" and a NUL byte), then a sequence
 // of values (detector/state_encoding.h): the version, the strings (every interned string
 // the state refers to; symbols are stored as indexes into them, since symbols are local to
 // a process), then the arrays of regions, keys and episodes, whose rows are arrays laid out
 // field by field in the order the Save* functions below write them. A new field means a new
 // version.
 //
-// Version 2 (MessagePack of a map with "format", "version", "strings", "regions", "keys" and
+// Version 3, the same but for hour rings without busiest quarters, is still read. Version 2
+// (MessagePack of a map with "format", "version", "strings", "regions", "keys" and
 // "episodes", holding the same rows as MessagePack arrays) is still read: snapshots written
 // by earlier builds restore. One loader reads both, through a cursor over either encoding.
 #include "detector/state_codec.h"
@@ -22,7 +23,10 @@ namespace {
 
 constexpr std::string_view kMagic{"trailsight.detector-state\0", 26};
 constexpr std::string_view kFormatV2 = "trailsight.detector-state";
-constexpr std::uint64_t kVersion = 3;
+constexpr std::uint64_t kVersion = 4;
+// Version 3 differs only in its hour rings, which keep no busiest quarter; KeyHistory tells
+// the two rings apart by their size.
+constexpr std::uint64_t kVersionWithoutQuarters = 3;
 
 std::int64_t Count(common::Seconds time) { return time.time_since_epoch().count(); }
 std::int64_t Count(common::Minute time) { return time.time_since_epoch().count(); }
@@ -67,7 +71,7 @@ void StateCodec::SaveTally(const AttributionTally& tally) {
   }
 }
 
-// Version 3: the ring and the past days' bytes as they are, the days' value table with
+// The ring and the past days' bytes as they are, the days' value table with
 // symbols as string indexes, then today's tally.
 void StateCodec::SaveHistory(const KeyHistory& history) {
   const KeyHistory::PackedParts parts = history.Parts();
@@ -266,7 +270,8 @@ void StateCodec::LoadHistory(JsonIn& in, KeyHistory& history) const {
   if (in.Enter() != 2 * KeyHistory::kHours) throw std::out_of_range("hours");
   for (std::size_t slot = 0; slot < KeyHistory::kHours; ++slot) {
     const auto calls = static_cast<std::uint32_t>(in.UInt());
-    history.SetSlotSummary(slot, {calls, static_cast<std::uint32_t>(in.UInt())});
+    const auto peak = static_cast<std::uint32_t>(in.UInt());
+    history.SetSlotSummary(slot, {calls, peak, KeyHistory::QuarterBound(calls, peak)});
   }
   in.Leave();
   const std::size_t day_count = in.Enter();
@@ -469,9 +474,10 @@ void StateCodec::LoadEpisodes(In& in, Detector& detector) {
 void StateCodec::Load(std::string_view bytes, Detector& detector) {
   if (bytes.starts_with(kMagic)) {
     BinaryIn in(bytes.substr(kMagic.size()));
-    if (const std::uint64_t version = in.UInt(); version != kVersion) {
+    if (const std::uint64_t version = in.UInt();
+        version != kVersion && version != kVersionWithoutQuarters) {
       throw std::invalid_argument("format version " + std::to_string(version) +
-                                  ", this build reads version " + std::to_string(kVersion));
+                                  ", this build reads versions 2 to " + std::to_string(kVersion));
     }
     LoadStrings(in);
     LoadRegions(in, detector);
@@ -490,7 +496,7 @@ void StateCodec::LoadVersion2(const Json& state, Detector& detector) {
   }
   if (state.at("version") != 2) {
     throw std::invalid_argument("format version " + state.at("version").dump() +
-                                ", this build reads version " + std::to_string(kVersion));
+                                ", this build reads versions 2 to " + std::to_string(kVersion));
   }
   JsonIn strings(state.at("strings"));
   for (std::size_t i = 0; i < state.at("strings").size(); ++i) {
@@ -518,7 +524,7 @@ void StateCodec::CheckActiveKeys(const Detector& detector) {
   }
 }
 
-// For state_records.cc, which reads records in the version 3 encoding only.
+// For state_records.cc, which reads records in the binary encoding (versions 3 and 4) only.
 template void StateCodec::LoadStrings(BinaryIn&);
 template void StateCodec::LoadRegion(BinaryIn&, Detector&, bool);
 template void StateCodec::LoadKey(BinaryIn&, Detector&, bool);

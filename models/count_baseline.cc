@@ -148,8 +148,8 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
   constexpr int kWeek = static_cast<int>(kHoursPerWeek);
   // Columns of the week as two arrays, one value per hour.
   using HourArray = Eigen::Array<std::uint32_t, kHoursPerWeek, 1>;
-  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<2>> calls(&week[0].calls);
-  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<2>> peaks(&week[0].peak_minute);
+  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> calls(&week[0].calls);
+  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> peaks(&week[0].peak_minute);
 
   // The judged hour sits at index kWeek + hours_ahead; the same hour of day k days earlier
   // at that index minus 24 k. Each day contributes that hour and its two neighbours.

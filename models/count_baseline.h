@@ -6,10 +6,13 @@
 
 namespace trailsight::models {
 
-// One hour of one key's history: how many calls, and the busiest minute within it.
+// One hour of one key's history: how many calls, the busiest minute within it, and the most
+// calls of 15 consecutive minutes ending within it (the window may reach into the hour
+// before, so it can exceed `calls`).
 struct HourSummary {
   std::uint32_t calls = 0;
   std::uint32_t peak_minute = 0;
+  std::uint32_t peak_quarter = 0;
 };
 
 // A week of hourly summaries ending just before the hour being judged:

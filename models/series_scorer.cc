@@ -17,6 +17,7 @@ struct HourTally {
   std::uint64_t sum = 0;
   std::uint64_t steps = 0;
   std::uint32_t peak = 0;
+  std::uint32_t peak_quarter = 0;  // the most of 15 consecutive points ending in the hour
 };
 
 HourSummary Summarize(const HourTally& tally) {
@@ -24,7 +25,7 @@ HourSummary Summarize(const HourTally& tally) {
   const std::uint64_t scaled = (tally.sum * kStepsPerHourSummary + tally.steps / 2) / tally.steps;
   return {static_cast<std::uint32_t>(
               std::min<std::uint64_t>(scaled, std::numeric_limits<std::uint32_t>::max())),
-          tally.peak};
+          tally.peak, tally.peak_quarter};
 }
 
 std::int64_t MedianGapSeconds(std::span<const SeriesPoint> points) {
@@ -50,16 +51,22 @@ std::int64_t FloorDiv(std::int64_t value, std::int64_t divisor) {
 Thresholds LevelsFor(const std::vector<HourTally>& hours, std::size_t index,
                      const CountBaseline& baseline, WeekOfHours& week) {
   std::uint64_t calls = 0;
-  std::vector<std::uint32_t> peaks;
+  std::vector<std::uint32_t> peaks, quarters;
   peaks.reserve(index);
+  quarters.reserve(index);
   for (std::size_t i = 0; i < index; ++i) {
     const HourSummary summary = Summarize(hours[i]);
     calls += summary.calls;
     peaks.push_back(summary.peak_minute);
+    quarters.push_back(summary.peak_quarter);
   }
-  auto middle = peaks.begin() + static_cast<std::ptrdiff_t>(peaks.size() / 2);
-  std::nth_element(peaks.begin(), middle, peaks.end());
-  const HourSummary typical{static_cast<std::uint32_t>(calls / index), *middle};
+  const auto median = [](std::vector<std::uint32_t>& values) {
+    auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+    std::nth_element(values.begin(), middle, values.end());
+    return *middle;
+  };
+  const HourSummary typical{static_cast<std::uint32_t>(calls / index), median(peaks),
+                            median(quarters)};
 
   const auto judged = static_cast<std::int64_t>(index);
   for (std::size_t slot = 0; slot < kHoursPerWeek; ++slot) {
@@ -161,6 +168,13 @@ std::vector<double> ScoreSeries(std::span<const SeriesPoint> points,
     tally.sum += points[i].count;
     ++tally.steps;
     tally.peak = std::max(tally.peak, points[i].count);
+    std::uint64_t quarter = 0;
+    for (std::size_t back = 0; back < 15 && back <= i; ++back) {
+      quarter += recent.counts[(i - back) % kLongest];
+    }
+    tally.peak_quarter = static_cast<std::uint32_t>(std::max<std::uint64_t>(
+        tally.peak_quarter,
+        std::min<std::uint64_t>(quarter, std::numeric_limits<std::uint32_t>::max())));
   }
   return scores;
 }

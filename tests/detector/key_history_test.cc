@@ -35,9 +35,9 @@ std::uint32_t CountOf(const AttributionTally& tally, Attribute attribute, common
 
 TEST(KeyHistoryTest, WeekBeforeHoldsEachHoursCallsAndBusiestMinute) {
   KeyHistory history;
-  history.AddMinute(At(kMonday, 10h, 5min), 3, {}, kCap);
-  history.AddMinute(At(kMonday, 10h, 6min), 7, {}, kCap);
-  history.AddMinute(At(kMonday + days{2}, 4h), 1, {}, kCap);
+  history.AddMinute(At(kMonday, 10h, 5min), 3, 3, {}, kCap);
+  history.AddMinute(At(kMonday, 10h, 6min), 7, 7, {}, kCap);
+  history.AddMinute(At(kMonday + days{2}, 4h), 1, 1, {}, kCap);
 
   models::WeekOfHours week;
   history.WeekBefore(common::Hour{kMonday + days{2}} + 5h, week);
@@ -51,14 +51,33 @@ TEST(KeyHistoryTest, WeekBeforeHoldsEachHoursCallsAndBusiestMinute) {
   EXPECT_EQ(week[0].calls, 0u);
 }
 
+TEST(KeyHistoryTest, EachHourKeepsItsBusiestQuarterThoughTheQuarterReachesBack) {
+  KeyHistory history;
+  // A job of three calls a minute from 09:55 to 10:04: the quarter ending at 10:04 holds all
+  // 30 calls, though only 15 of them fall in 10:00's hour.
+  for (int m = 0; m < 10; ++m) {
+    history.AddMinute(At(kMonday, 9h, 55min) + std::chrono::minutes{m}, 3, 3 * (m + 1), {}, kCap);
+  }
+  history.AddMinute(At(kMonday, 10h, 40min), 2, 2, {}, kCap);
+
+  models::WeekOfHours week;
+  history.WeekBefore(common::Hour{kMonday} + 11h, week);
+
+  EXPECT_EQ(week[167].calls, 17u);
+  EXPECT_EQ(week[167].peak_minute, 3u);
+  EXPECT_EQ(week[167].peak_quarter, 30u);
+  EXPECT_EQ(week[166].calls, 15u);
+  EXPECT_EQ(week[166].peak_quarter, 15u);
+}
+
 TEST(KeyHistoryTest, CountsStayExactWhenTheyOutgrowTheirPacking) {
   KeyHistory history;
-  history.AddMinute(At(kMonday, 0h), 9, {}, kCap);
-  history.AddMinute(At(kMonday, 1h), 15, {}, kCap);
+  history.AddMinute(At(kMonday, 0h), 9, 9, {}, kCap);
+  history.AddMinute(At(kMonday, 1h), 15, 15, {}, kCap);
   const std::size_t narrow = history.heap_bytes();
-  history.AddMinute(At(kMonday, 2h), 200, {}, kCap);
-  history.AddMinute(At(kMonday, 3h), 70'000, {}, kCap);
-  history.AddMinute(At(kMonday, 3h, 1min), 4'000'000'000u, {}, kCap);
+  history.AddMinute(At(kMonday, 2h), 200, 200, {}, kCap);
+  history.AddMinute(At(kMonday, 3h), 70'000, 70'000, {}, kCap);
+  history.AddMinute(At(kMonday, 3h, 1min), 4'000'000'000u, 4'000'000'000u, {}, kCap);
 
   EXPECT_EQ(history.CallsBetween(common::Hour{kMonday}, common::Hour{kMonday} + 1h), 9u);
   EXPECT_EQ(history.CallsBetween(common::Hour{kMonday} + 1h, common::Hour{kMonday} + 3h), 215u);
@@ -73,10 +92,10 @@ TEST(KeyHistoryTest, CountsStayExactWhenTheyOutgrowTheirPacking) {
 
 TEST(KeyHistoryTest, ForgetsHoursOlderThanEightDaysAndClearsSkippedOnes) {
   KeyHistory history;
-  history.AddMinute(At(kMonday, 1h), 4, {}, kCap);
-  history.AddMinute(At(kMonday, 2h), 5, {}, kCap);
+  history.AddMinute(At(kMonday, 1h), 4, 4, {}, kCap);
+  history.AddMinute(At(kMonday, 2h), 5, 5, {}, kCap);
   // 192 hours after 01:00 Monday: 01:00 falls out of the ring, 02:00 is still in it.
-  history.AddMinute(At(kMonday, 193h), 6, {}, kCap);
+  history.AddMinute(At(kMonday, 193h), 6, 6, {}, kCap);
 
   const common::Hour monday{kMonday};
   EXPECT_EQ(history.CallsBetween(monday, monday + 2h), 0u);
@@ -84,14 +103,14 @@ TEST(KeyHistoryTest, ForgetsHoursOlderThanEightDaysAndClearsSkippedOnes) {
   EXPECT_EQ(history.CallsBetween(monday, monday + 200h), 11u);
 
   // A gap longer than the ring leaves nothing of the old hours behind.
-  history.AddMinute(At(kMonday, 1000h), 1, {}, kCap);
+  history.AddMinute(At(kMonday, 1000h), 1, 1, {}, kCap);
   EXPECT_EQ(history.CallsBetween(monday, monday + 1001h), 1u);
 }
 
 TEST(KeyHistoryTest, SparseKeyFitsInAQuarterKilobyteOfRing) {
   KeyHistory history;
   for (int hour = 0; hour < 192; hour += 3) {
-    history.AddMinute(At(kMonday, hours{hour}), 2, Tally(1 + hour % 2, 2), kCap);
+    history.AddMinute(At(kMonday, hours{hour}), 2, 2, Tally(1 + hour % 2, 2), kCap);
   }
   // 192 bytes of ring (4 bits a count), about 90 of past days and today's four entries:
   // a fifth of the 1,536 bytes that eight days of 32-bit pairs take.
@@ -101,7 +120,7 @@ TEST(KeyHistoryTest, SparseKeyFitsInAQuarterKilobyteOfRing) {
 TEST(KeyHistoryTest, TallyBetweenMergesTheRequestedDaysOnly) {
   KeyHistory history;
   for (int day = 0; day < 5; ++day) {
-    history.AddMinute(At(kMonday + days{day}, 12h), 1, Tally(10 + day, 1 + day), kCap);
+    history.AddMinute(At(kMonday + days{day}, 12h), 1, 1, Tally(10 + day, 1 + day), kCap);
   }
 
   AttributionTally middle;
@@ -121,14 +140,14 @@ TEST(KeyHistoryTest, PastDaysKeepTheirTopValuesAndTodayStaysExact) {
   KeyHistory history;
   // Monday: twenty principals, principal p calling p times.
   for (common::Symbol principal = 1; principal <= 20; ++principal) {
-    history.AddMinute(At(kMonday, 0h, std::chrono::minutes{principal}), principal,
+    history.AddMinute(At(kMonday, 0h, std::chrono::minutes{principal}), principal, principal,
                       Tally(principal, principal), kCap);
   }
   AttributionTally monday;
   history.TallyBetween(kMonday, kMonday, monday, kCap);
   EXPECT_EQ(CountOf(monday, Attribute::kUserIdentityArn, 1), 1u);  // today: every value
 
-  history.AddMinute(At(kMonday + days{1}, 0h), 1, Tally(99, 1), kCap);
+  history.AddMinute(At(kMonday + days{1}, 0h), 1, 1, Tally(99, 1), kCap);
   AttributionTally past;
   history.TallyBetween(kMonday, kMonday, past, kCap);
   for (common::Symbol principal = 20; principal > 20 - KeyHistory::kDayTopValues; --principal) {
@@ -143,7 +162,7 @@ TEST(KeyHistoryTest, PastDaysKeepTheirTopValuesAndTodayStaysExact) {
 TEST(KeyHistoryTest, DropsDaysOlderThanItsNineDayWindow) {
   KeyHistory history;
   for (int day = 0; day < 12; ++day) {
-    history.AddMinute(At(kMonday + days{day}, 6h), 1, Tally(10 + day, 1), kCap);
+    history.AddMinute(At(kMonday + days{day}, 6h), 1, 1, Tally(10 + day, 1), kCap);
   }
   AttributionTally all;
   history.TallyBetween(kMonday, kMonday + days{11}, all, kCap);

@@ -59,6 +59,19 @@ TEST(DetectorStateTest, AStateWrittenInVersionTwoStillRestores) {
   EXPECT_EQ(RestartedAtTheCut(version_two), Uninterrupted());
 }
 
+TEST(DetectorStateTest, AStateWrittenInVersionThreeStillRestores) {
+  // The same cut, saved by the build before version 4, whose hour rings keep no busiest
+  // quarters: they restore as the bound the hour's calls and busiest minute give.
+  std::ifstream in(TRAILSIGHT_SOURCE_DIR "/tests/detector/golden/detector-state-v3.bin",
+                   std::ios::binary);
+  ASSERT_TRUE(in.good());
+  const std::string version_three((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  ASSERT_EQ(version_three[26], '\x03') << "the version, after the magic";
+
+  EXPECT_EQ(RestartedAtTheCut(version_three), Uninterrupted());
+}
+
 TEST(DetectorStateTest, AnyDamagedOrTruncatedStateIsRefusedOrReadWithinItsBytes) {
   // Under the sanitizers this shows that no damage makes the loader read outside the bytes
   // or past a table it read: each truncation is refused, each damaged byte refused or read.
@@ -97,12 +110,12 @@ TEST(DetectorStateTest, CorruptForeignAndNewerStatesAreRefusedWithAReason) {
   const std::string good = source.SaveState();
   const std::string magic("trailsight.detector-state\0", 26);
   ASSERT_EQ(good.substr(0, magic.size()), magic);
-  ASSERT_EQ(good[magic.size()], '\x03') << "the version, a one-byte varint";
+  ASSERT_EQ(good[magic.size()], '\x04') << "the version, a one-byte varint";
   std::string newer = good;
   newer[magic.size()] = 99;
   const std::vector<std::uint8_t> foreign = nlohmann::json::to_msgpack({{"format", "other"}});
   // An array that announces more elements than there are bytes left.
-  const std::string huge_count = magic + "\x03\xff\xff\xff\xff\x0f";
+  const std::string huge_count = magic + "\x04\xff\xff\xff\xff\x0f";
 
   const std::vector<std::pair<std::string, std::string>> cases = {
       {good.substr(0, good.size() / 2), "detector state"},

@@ -2,15 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/math/distributions/poisson.hpp>
 
 namespace trailsight::models {
 namespace {
 
-// A week where every hour has `calls_per_hour` calls and a busiest minute of `peak`.
+// A week where every hour has `calls_per_hour` calls and a busiest minute of `peak`, its
+// busiest quarter a quarter of the hour's calls (at least the busiest minute).
 WeekOfHours FlatWeek(std::uint32_t calls_per_hour, std::uint32_t peak) {
   WeekOfHours week;
-  week.fill({calls_per_hour, peak});
+  week.fill({calls_per_hour, peak, std::max(peak, calls_per_hour / 4)});
   return week;
 }
 
@@ -77,8 +79,7 @@ TEST(CountBaselineTest, BusyApiNeedsARiseBeyondItsNoiseAndPeaks) {
 TEST(CountBaselineTest, OneAnomalousDayDoesNotRaiseTheBar) {
   const CountBaseline baseline({});
   WeekOfHours attacked = FlatWeek(60, 3);
-  attacked[167 - 24 * 2].peak_minute = 500;  // two days ago, same hour: an attack
-  attacked[167 - 24 * 2].calls = 3000;
+  attacked[167 - 24 * 2] = {3000, 500, 2500};  // two days ago, same hour: an attack
 
   const Thresholds clean = baseline.Compute(FlatWeek(60, 3), 1, 7);
   const Thresholds after_attack = baseline.Compute(attacked, 1, 7);
@@ -90,7 +91,7 @@ TEST(CountBaselineTest, OneAnomalousDayDoesNotRaiseTheBar) {
 TEST(CountBaselineTest, BurstsRecurringDailyBecomeNormal) {
   const CountBaseline baseline({});
   WeekOfHours nightly = FlatWeek(60, 3);
-  for (int day = 1; day <= 7; ++day) nightly[168 - 24 * day].peak_minute = 30;
+  for (int day = 1; day <= 7; ++day) nightly[168 - 24 * day] = {60, 30, 40};
 
   const Thresholds levels = baseline.Compute(nightly, 0, 7);
 
@@ -102,7 +103,7 @@ TEST(CountBaselineTest, QuietHoursOfABusinessApiHaveALowerBar) {
   WeekOfHours week = FlatWeek(0, 0);
   for (std::size_t i = 0; i < kHoursPerWeek; ++i) {
     const bool business = (i % 24) >= 8 && (i % 24) < 18;  // index 0 is midnight here
-    week[i] = business ? HourSummary{1200, 35} : HourSummary{6, 1};
+    week[i] = business ? HourSummary{1200, 35, 330} : HourSummary{6, 1, 2};
   }
 
   const Thresholds night = baseline.Compute(week, 0, 7);  // the judged hour is 00:00
@@ -117,7 +118,7 @@ TEST(CountBaselineTest, QuietHoursOfABusinessApiHaveALowerBar) {
 TEST(CountBaselineTest, UsesOnlyTheDaysObserved) {
   const CountBaseline baseline({});
   WeekOfHours week = FlatWeek(0, 0);
-  for (int day = 2; day <= 7; ++day) week[168 - 24 * day] = {3000, 80};  // old, busy days
+  for (int day = 2; day <= 7; ++day) week[168 - 24 * day] = {3000, 80, 800};  // old, busy days
 
   const Thresholds young = baseline.Compute(week, 0, 1);
   const Thresholds full = baseline.Compute(week, 0, 7);
@@ -146,7 +147,7 @@ TEST(CountBaselineTest, ASustainedTripleRateIsCaughtByALongerWindowNotByOneMinut
 TEST(CountBaselineTest, ABurstRecurringDailyIsNormalInEveryWindow) {
   const CountBaseline baseline({});
   WeekOfHours nightly = FlatWeek(0, 0);
-  for (int day = 1; day <= 7; ++day) nightly[168 - 24 * day] = {30, 30};  // a backup job
+  for (int day = 1; day <= 7; ++day) nightly[168 - 24 * day] = {30, 30, 30};  // a backup job
 
   const Thresholds levels = baseline.Compute(nightly, 0, 7);
 
@@ -156,7 +157,7 @@ TEST(CountBaselineTest, ABurstRecurringDailyIsNormalInEveryWindow) {
 TEST(CountBaselineTest, OneAnomalousDayRaisesNoWindow) {
   const CountBaseline baseline({});
   WeekOfHours attacked = FlatWeek(120, 6);
-  attacked[168 - 24 * 3] = {1500, 200};  // three days ago, same hour: an attack
+  attacked[168 - 24 * 3] = {1500, 200, 1400};  // three days ago, same hour: an attack
 
   const Thresholds clean = baseline.Compute(FlatWeek(120, 6), 0, 7);
   const Thresholds after_attack = baseline.Compute(attacked, 0, 7);
@@ -172,7 +173,8 @@ TEST(CountBaselineTest, OrganicGrowthStaysBelowEveryWindow) {
   double rate = 2.0;  // calls a minute seven days ago, 4% more each day since
   for (int day = 7; day >= 1; --day, rate *= 1.04) {
     for (int hour = 0; hour < 24; ++hour) {
-      growing[168 - 24 * day + hour] = {static_cast<std::uint32_t>(rate * 60), 6};
+      const auto calls = static_cast<std::uint32_t>(rate * 60);
+      growing[168 - 24 * day + hour] = {calls, 6, calls / 4 + 4};
     }
   }
   const Thresholds levels = baseline.Compute(growing, 0, 7);
@@ -206,7 +208,7 @@ TEST(CountBaselineTest, DropsAreMeaningfulOnlyOnABusyBaseline) {
 TEST(CountBaselineTest, ADropIsJudgedAgainstTheSameDayAWeekEarlier) {
   const CountBaseline baseline({});
   WeekOfHours week = FlatWeek(600, 16);
-  week[0] = week[1] = {330, 9};  // a week ago, this hour and the next: a quiet day
+  week[0] = week[1] = {330, 9, 90};  // a week ago, this hour and the next: a quiet day
 
   const Thresholds weekday = baseline.Compute(FlatWeek(600, 16), 0, 7);
   const Thresholds like_last_week = baseline.Compute(week, 0, 7);
