@@ -22,6 +22,13 @@ inline constexpr Seconds kCloudTrailBegan{
 
 inline Minute FloorMinute(Seconds time) { return std::chrono::floor<std::chrono::minutes>(time); }
 
+// The hour of the week of `hour`: 0 for Monday 00:00 UTC, 167 for Sunday 23:00 UTC.
+inline int HourOfWeek(Hour hour) {
+  const Day day = std::chrono::floor<std::chrono::days>(hour);
+  const unsigned weekday = std::chrono::weekday{day}.iso_encoding() - 1;  // Monday: 0
+  return static_cast<int>(weekday * 24 + static_cast<unsigned>((hour - day).count()));
+}
+
 // Parses CloudTrail's UTC timestamps: "2024-07-31T13:06:24Z", with optional fractional
 // seconds ("2020-09-14T00:44:23.000Z", as in `@timestamp`) and "+00:00" for "Z".
 // Fails with kMalformedEvent naming the text when it is anything else.

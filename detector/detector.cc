@@ -518,7 +518,8 @@ const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute 
   const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
   key.history.WeekBefore(epoch, week_);
   key.cache = models::CountBaseline(BaselineFor(key))
-                  .Compute(week_, ahead, static_cast<int>(std::max<std::int64_t>(1, observed)));
+                  .Compute(week_, ahead, static_cast<int>(std::max<std::int64_t>(1, observed)),
+                           common::HourOfWeek(epoch));
   key.cache_valid = true;
   key.cache_ahead = ahead;
   key.cache_hour = hour;

@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <bit>
+#include <bitset>
 #include <boost/math/distributions/poisson.hpp>
 #include <cmath>
 #include <limits>
@@ -24,12 +25,40 @@ double UpperTail(const boost::math::poisson_distribution<double>& poisson, std::
   return boost::math::cdf(boost::math::complement(poisson, static_cast<double>(k - 1)));
 }
 
-// Whether an hour's busiest minute is far beyond what its own Poisson rate gives: a
-// scheduled burst rather than steady traffic (about 4.5 standard deviations, plus slack for
-// the smallest rates).
-bool Clumpy(std::uint32_t calls, std::uint32_t peak) {
-  const double rate = calls / kMinutesPerHour;
-  return peak > rate + 4.5 * std::sqrt(rate) + 3.0;
+// What one window of `w` (an index into kWindowMinutes) can have held around an hour, from
+// its summary: the busiest minute; at most five busiest minutes, and at most the busiest
+// quarter; the busiest quarter; the hour or that quarter, whichever is more.
+std::uint32_t WindowPeak(const HourSummary& hour, std::size_t w) {
+  switch (w) {
+    case 0:
+      return hour.peak_minute;
+    case 1:
+      return static_cast<std::uint32_t>(
+          std::min<std::uint64_t>(hour.peak_quarter, std::uint64_t{5} * hour.peak_minute));
+    case 2:
+      return hour.peak_quarter;
+    default:
+      return std::max(hour.calls, hour.peak_quarter);
+  }
+}
+
+// The most calls a window that usually holds `mean` calls holds without a clump: beyond it
+// (about 4.5 standard deviations, plus a quarter for day-to-day swings and slack for the
+// smallest means) lies scheduled or batched work, never steady traffic.
+double ClumpAbove(double mean) { return 1.25 * mean + 4.5 * std::sqrt(mean) + 3.0; }
+
+// Of up to a week of daily values, as Robust() picks one, without sorting or allocating.
+std::uint32_t RobustOf(const std::array<std::uint32_t, 8>& daily, std::size_t count) {
+  std::uint32_t first = 0, second = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (daily[i] > first) {
+      second = first;
+      first = daily[i];
+    } else if (daily[i] > second) {
+      second = daily[i];
+    }
+  }
+  return count >= 3 ? second : first;
 }
 
 // Of one value per day, the second largest with three days or more (one anomalous day does
@@ -142,25 +171,120 @@ std::uint32_t ExactLowerBound(double mean, double tail) {
 
 }  // namespace
 
-Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
-                                  int days_observed) const {
+namespace {
+
+// Where a key's clumps came, on the days of the judged kind, and how large they usually were.
+struct Burstiness {
+  bool bursty = false;  // see CountBaseline::kBurstyClumps and kBurstyHours
+  // Per window, the second-busiest day's largest clump (one minute: the busiest minute of a
+  // clump), as Robust() picks it.
+  std::array<std::uint32_t, kWindowCount> usual{};
+};
+
+// Calls of an hour outside its busiest quarter: its traffic other than its clump.
+std::uint32_t Rest(const HourSummary& hour) {
+  return hour.calls > hour.peak_quarter ? hour.calls - hour.peak_quarter : 0;
+}
+
+// For each hour of a week: its hour of the day, or kOtherKind when its day is not of the
+// judged kind.
+constexpr std::int8_t kOtherKind = -1;
+using DayHours = std::array<std::int8_t, kHoursPerWeek>;
+
+// Reads hours [oldest, kHoursPerWeek) of `week` whose day is of the judged kind. An hour
+// holds a clump when its busiest quarter is one against what the rest of that hour of the
+// day usually holds, a third of its median over those days: steady traffic, which neither
+// the key's clumps (they are in the quarter) nor one sparse hour (whose few calls all fit
+// in a quarter) can make look small.
+Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day_hours) {
+  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
+  // Each hour of the day occurs once a day: at most seven values per hour of the day.
+  std::array<std::array<std::uint32_t, 7>, kHoursPerDay> rests{};
+  std::array<std::size_t, kHoursPerDay> seen{};
+  for (int i = oldest; i < kWeek; ++i) {
+    const int hour = day_hours[static_cast<std::size_t>(i)];
+    if (hour == kOtherKind) continue;
+    rests[hour][seen[hour]++] = Rest(week[static_cast<std::size_t>(i)]);
+  }
+  std::array<double, kHoursPerDay> clump_above{};  // by hour of the day
+  for (int hour = 0; hour < kHoursPerDay; ++hour) {
+    if (seen[hour] == 0) continue;
+    const auto begin = rests[hour].begin();
+    const auto middle = begin + static_cast<std::ptrdiff_t>(seen[hour] / 2);
+    std::nth_element(begin, middle, begin + static_cast<std::ptrdiff_t>(seen[hour]));
+    clump_above[hour] = ClumpAbove(*middle / 3.0);
+  }
+
+  std::bitset<kHoursPerDay> clump_hours;
+  int clumps = 0;  // hours with a clump
+  std::array<std::array<std::uint32_t, 8>, kWindowCount> daily{};
+  std::size_t days = 0;
+  for (int day_end = kWeek; day_end > oldest; day_end -= kHoursPerDay) {
+    bool of_kind = false;
+    std::array<std::uint32_t, kWindowCount> largest{};
+    for (int i = day_end - kHoursPerDay; i < day_end; ++i) {
+      const int hour = day_hours[static_cast<std::size_t>(i)];
+      if (hour == kOtherKind) continue;
+      of_kind = true;
+      const HourSummary& summary = week[static_cast<std::size_t>(i)];
+      if (summary.peak_quarter <= clump_above[hour]) continue;
+      clump_hours.set(static_cast<std::size_t>(hour));
+      ++clumps;
+      for (std::size_t w = 0; w < kWindowCount; ++w) {
+        largest[w] = std::max(largest[w], WindowPeak(summary, w));
+      }
+    }
+    if (!of_kind) continue;
+    for (std::size_t w = 0; w < kWindowCount; ++w) daily[w][days] = largest[w];
+    ++days;
+  }
+  Burstiness result;
+  result.bursty = clumps >= CountBaseline::kBurstyClumps &&
+                  static_cast<int>(clump_hours.count()) >= CountBaseline::kBurstyHours;
+  for (std::size_t w = 0; w < kWindowCount; ++w) result.usual[w] = RobustOf(daily[w], days);
+  return result;
+}
+
+}  // namespace
+
+Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int days_observed,
+                                  int first_hour_of_week) const {
   const int days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
   constexpr int kWeek = static_cast<int>(kHoursPerWeek);
-  // Columns of the week as two arrays, one value per hour.
+  // Columns of the week as arrays, one value per hour.
   using HourArray = Eigen::Array<std::uint32_t, kHoursPerWeek, 1>;
-  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> calls(&week[0].calls);
-  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> peaks(&week[0].peak_minute);
+  using Column = Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>>;
+  const Column calls(&week[0].calls);
+  const Column peaks(&week[0].peak_minute);
 
   // The judged hour sits at index kWeek + hours_ahead; the same hour of day k days earlier
-  // at that index minus 24 k. Each day contributes that hour and its two neighbours.
+  // at that index minus 24 k. Only hours from `oldest` on hold history.
   const int target = kWeek + hours_ahead;
+  const int oldest = kWeek - kHoursPerDay * days;
+  const bool weekdays_known = first_hour_of_week != kNoWeekdays;
+  const auto weekend = [&](int index) {
+    return (first_hour_of_week + index) % kWeek / kHoursPerDay >= 5;
+  };
+  const auto hour_of_day = [&](int index) {
+    return weekdays_known ? (first_hour_of_week + index) % kHoursPerDay
+                          : ((index - target) % kHoursPerDay + kHoursPerDay) % kHoursPerDay;
+  };
+  // Peaks and clumps are compared with days of the judged kind when the window holds one.
+  bool by_kind = false;
+  for (int day = 1; day <= days && weekdays_known; ++day) {
+    by_kind = by_kind || weekend(target - kHoursPerDay * day) == weekend(target);
+  }
+  const auto same_kind = [&](int index) { return !by_kind || weekend(index) == weekend(target); };
+
+  // Each day contributes the judged hour and its two neighbours: to the rates every day, to
+  // the peaks and clumps the days of the judged kind.
   std::vector<double> rates, daily_rates;
   std::vector<std::uint32_t> daily_peaks;
-  std::array<std::vector<std::uint32_t>, kWindowCount> daily_clumps;
+  std::vector<std::pair<int, int>> spans;  // [first, last] of each day of the judged kind
   rates.reserve(3 * static_cast<std::size_t>(days));
   double week_ago_rate = -1.0;  // the same hours seven days earlier, when observed
   for (int day = 1; day <= days; ++day) {
-    const int first = std::max(target - kHoursPerDay * day - 1, kWeek - kHoursPerDay * days);
+    const int first = std::max(target - kHoursPerDay * day - 1, oldest);
     const int last = std::min(target - kHoursPerDay * day + 1, kWeek - 1);
     if (first > last) continue;
     const int span = last - first + 1;
@@ -168,18 +292,9 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
     for (int i = 0; i < span; ++i) rates.push_back(day_calls(i) / kMinutesPerHour);
     daily_rates.push_back(day_calls.maxCoeff() / kMinutesPerHour);
     if (day == 7) week_ago_rate = day_calls.mean() / kMinutesPerHour;
+    if (!same_kind(target - kHoursPerDay * day)) continue;
     daily_peaks.push_back(peaks.segment(first, span).maxCoeff());
-    // What the day's clumps could put in one window: all of a clumpy hour's calls, at most
-    // the window's length times its busiest minute.
-    for (std::size_t w = 1; w < kWindowCount; ++w) {
-      std::uint32_t clump = 0;
-      for (int i = first; i <= last; ++i) {
-        if (!Clumpy(calls(i), peaks(i))) continue;
-        const auto window = static_cast<std::uint32_t>(kWindowMinutes[w]);
-        clump = std::max(clump, std::min(calls(i), window * peaks(i)));
-      }
-      daily_clumps[w].push_back(clump);
-    }
+    spans.emplace_back(first, last);
   }
 
   Thresholds levels;
@@ -188,6 +303,30 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
     std::nth_element(rates.begin(), middle, rates.end());
     levels.expected = *middle;
   }
+  // The clumps each day put in each window around this hour.
+  std::array<std::array<std::uint32_t, 8>, kWindowCount> daily_clumps{};
+  for (std::size_t w = 1; w < kWindowCount; ++w) {
+    const double clump_above = ClumpAbove(levels.expected * kWindowMinutes[w]);
+    for (std::size_t day = 0; day < spans.size(); ++day) {
+      for (int i = spans[day].first; i <= spans[day].second; ++i) {
+        const std::uint32_t held = WindowPeak(week[static_cast<std::size_t>(i)], w);
+        if (held > clump_above) daily_clumps[w][day] = std::max(daily_clumps[w][day], held);
+      }
+    }
+  }
+  // The hours of the window by hour of the day, walked without a division per hour.
+  DayHours day_hours;
+  const bool judged_weekend = weekend(target);
+  int hour = hour_of_day(oldest);
+  int hour_of_week = weekdays_known ? (first_hour_of_week + oldest) % kWeek : 0;
+  for (int i = oldest; i < kWeek; ++i) {
+    const bool of_kind = !by_kind || (hour_of_week >= 5 * kHoursPerDay) == judged_weekend;
+    day_hours[static_cast<std::size_t>(i)] = of_kind ? static_cast<std::int8_t>(hour) : kOtherKind;
+    hour = hour == kHoursPerDay - 1 ? 0 : hour + 1;
+    hour_of_week = hour_of_week == kWeek - 1 ? 0 : hour_of_week + 1;
+  }
+  const Burstiness bursty = BurstinessOf(week, oldest, day_hours);
+
   // Busiest minute around this hour on a typical day: with three or more days, the
   // second-busiest day, so one anomalous day (an attack) does not become the norm.
   const std::uint32_t robust_peak = Robust(daily_peaks);
@@ -195,8 +334,12 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
 
   WindowLevels& minute = levels.windows[0];
   minute.expected = levels.expected;
-  const auto peak_guard =
-      static_cast<std::uint32_t>(std::floor(options_.peak_margin * robust_peak)) + 1;
+  auto peak_guard = static_cast<std::uint32_t>(std::floor(options_.peak_margin * robust_peak)) + 1;
+  if (bursty.bursty) {
+    // A bursty key's usual clump of a few minutes may come all in one.
+    const std::uint32_t usual = std::max(bursty.usual[0], bursty.usual[1]);
+    peak_guard = std::max(peak_guard, static_cast<std::uint32_t>(kBurstyMargin * usual) + 1);
+  }
   minute.fire_at = std::max(
       {options_.min_calls, PoissonUpperQuantile(levels.expected, options_.p_value), peak_guard});
   minute.calm_below =
@@ -211,8 +354,13 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead,
     const double steady = robust_rate * length;
     const auto floor_calls =
         static_cast<std::uint32_t>(std::ceil(options_.min_calls * kMinimumFactor[w]));
-    const auto clump_guard = static_cast<std::uint32_t>(
-        std::floor(options_.peak_margin * Robust(daily_clumps[w]) + steady));
+    auto clump_guard = static_cast<std::uint32_t>(
+        std::floor(options_.peak_margin * RobustOf(daily_clumps[w], spans.size()) + steady));
+    if (bursty.bursty) {
+      clump_guard = std::max(
+          clump_guard,
+          static_cast<std::uint32_t>(std::floor(kBurstyMargin * bursty.usual[w] + steady)));
+    }
     window.fire_at =
         std::max({floor_calls, PoissonUpperQuantile(steady, options_.p_value), clump_guard + 1});
     window.calm_below =

@@ -20,6 +20,10 @@ struct HourSummary {
 inline constexpr std::size_t kHoursPerWeek = 168;
 using WeekOfHours = std::array<HourSummary, kHoursPerWeek>;
 
+// The hour of the week of a WeekOfHours' first entry (0: Monday 00:00 UTC, 167: Sunday
+// 23:00), which tells weekdays from weekends; kNoWeekdays judges every day alike.
+inline constexpr int kNoWeekdays = -1;
+
 struct CountBaselineOptions {
   double p_value = 1e-6;        // false-alarm probability per key-minute under the Poisson model
   double calm_p_value = 1e-3;   // a minute this unlikely or more still counts as unusual
@@ -56,6 +60,11 @@ struct Thresholds {
 // Contract: from a week of hourly history it derives, for a minute in hour-of-day `h`,
 // - `expected`: the median per-minute rate of hours h-1, h, h+1 over the window's days, so
 //   a single anomalous day cannot move it;
+// - the days whose peaks and clumps it learns from: those of the judged day's kind (weekday
+//   or weekend, when the week's hours of the week are known and the window holds a day of
+//   that kind), else all; so the bursts of a key busy on weekdays only do not raise its
+//   levels on a Sunday. Rates come from every day: a week holds one weekend, too few days
+//   for a robust weekend rate (one quiet weekend day would halve it);
 // - one-minute `fire_at`: the largest of `min_calls`, the Poisson upper quantile of
 //   `expected` at `p_value` (count statistics, so a 0.03/min API and a 300/min API are
 //   judged alike), and `peak_margin` times the second-busiest daily peak minute around
@@ -64,9 +73,17 @@ struct Thresholds {
 // - for the 5, 15 and 60 minute windows: the Poisson quantile of the window's expected
 //   calls at the rate of the second-busiest day around hour h (day-to-day swings and
 //   organic growth are normal), never below `min_calls` times a floor that grows with the
-//   window, and above what the second-busiest day's clumps could put in one window (an
-//   hour whose busiest minute is far beyond its Poisson rate holds a scheduled burst; the
-//   window may hold all of it);
+//   window, and above `peak_margin` times the clump that the second-busiest day put in
+//   such a window around hour h, plus the steady calls: a clump is a window (measured by
+//   the hour's busiest 15 minutes) holding far more than the median rate gives, so a job
+//   that runs over several minutes at about the same time on two or more days is normal
+//   there, and a clump of its size at an hour it never ran is not;
+// - a bursty key, whose clumps came at several hours of the day (`kBurstyClumps`,
+//   `kBurstyHours`) on days of the judged kind, is judged at every hour against its usual
+//   clump too: the second-busiest day's largest clump, times `kBurstyMargin` (two of its
+//   clumps may come together), plus the steady calls; one-minute: that day's largest 5
+//   minutes, as a clump of a few minutes may come all in one. Clumps of its usual size are
+//   normal at any hour, a clump several times larger is not;
 // - `calm_below` per window: the Poisson quantile at `calm_p_value` (above the robust peak
 //   for one minute), and never above the window's `fire_at`;
 // - `drop_below`: the Poisson lower bound at `p_value` of the 60-minute window at the
@@ -77,14 +94,24 @@ class CountBaseline {
  public:
   // Fewest calls a 60-minute window must expect before a drop below it is meaningful.
   static constexpr double kDropMinimum = 300.0;
+  // A key is bursty at any hour when its days of the judged kind had at least kBurstyClumps
+  // hours with a clump, at kBurstyHours or more different hours of the day: a job run at
+  // one time of day, give or take its jitter, shows at two.
+  static constexpr int kBurstyClumps = 4;
+  static constexpr int kBurstyHours = 3;
+  // How far above its usual clump a bursty key's window must go: its clumps come at random
+  // times, so two of them now and then fall in one window.
+  static constexpr double kBurstyMargin = 2.0;
 
   explicit CountBaseline(CountBaselineOptions options) : options_(options) {}
 
   // Returns the levels for a minute in the hour that follows the last entry of `week` by
   // `hours_ahead` hours (0: the next hour; 1: the one after). Only the newest
   // `days_observed` days of `week` (at least 1, at most options.window_days) hold history;
-  // older entries are ignored, so a young key is judged on what it has.
-  Thresholds Compute(const WeekOfHours& week, int hours_ahead, int days_observed) const;
+  // older entries are ignored, so a young key is judged on what it has. `first_hour_of_week`
+  // is the hour of the week of week[0], or kNoWeekdays.
+  Thresholds Compute(const WeekOfHours& week, int hours_ahead, int days_observed,
+                     int first_hour_of_week = kNoWeekdays) const;
 
   // Scores `calls` in a window against its levels: 0 for what the baseline expects or
   // less, rising with the Poisson improbability of the count (log scale, relative to that
