@@ -315,7 +315,7 @@ void Detector::CheckDrops(std::uint32_t region_index, common::Minute minute) {
     KeyState& key = keys_[key_index];
     if (key.insight_open || key.tuning.disabled || (key.tuning.window_mask & 8) == 0) continue;
     if (minute - minutes{59} < key.rearmed) continue;  // a whole hour since the last insight
-    const std::uint32_t drop_below = ThresholdsFor(key, minute).drop_below;
+    const std::uint32_t drop_below = DropBelowFor(key, minute);
     if (drop_below == 0) continue;
     const std::uint32_t calls = WindowCalls(key_index, minute, kHourWindow);
     if (calls < drop_below) {
@@ -524,6 +524,22 @@ const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute 
   key.cache_ahead = ahead;
   key.cache_hour = hour;
   return key.cache;
+}
+
+std::uint32_t Detector::DropBelowFor(KeyState& key, common::Minute minute) {
+  const common::Hour epoch = Epoch(minute);
+  const common::Hour hour = floor<hours>(minute);
+  const auto ahead = static_cast<std::int8_t>((hour - epoch).count());
+  if (key.cache_valid && key.cache_hour == hour && key.cache_ahead == ahead) {
+    return key.cache.drop_below;
+  }
+  // A quiet key's hourly check needs no levels but this one: they are computed when the key
+  // next has calls to judge.
+  const Region& region = regions_[key.region_index];
+  const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
+  key.history.WeekBefore(epoch, week_);
+  return models::CountBaseline(BaselineFor(key))
+      .DropBelow(week_, ahead, static_cast<int>(std::max<std::int64_t>(1, observed)));
 }
 
 bool Detector::Warm(const Region& region, common::Minute minute) const {

@@ -287,6 +287,9 @@ class Detector {
   void PublishAlert(const common::Alert& alert);  // to `alerts_`, which must be set
   void EndEpisode(std::uint32_t key_index, const Episode& episode);
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);
+  // ThresholdsFor(key, minute).drop_below, from the cache when it holds that hour's levels,
+  // else from the rates alone (the cache is left as it is).
+  std::uint32_t DropBelowFor(KeyState& key, common::Minute minute);
   double RegionRate(const Region& region, common::Minute minute);
   double RegionRate(const Region& region, common::Seconds time);
   bool Warm(const Region& region, common::Minute minute) const;

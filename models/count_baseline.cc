@@ -48,8 +48,9 @@ std::uint32_t WindowPeak(const HourSummary& hour, std::size_t w) {
 double ClumpAbove(double mean) { return 1.25 * mean + 4.5 * std::sqrt(mean) + 3.0; }
 
 // Of up to a week of daily values, as Robust() picks one, without sorting or allocating.
-std::uint32_t RobustOf(const std::array<std::uint32_t, 8>& daily, std::size_t count) {
-  std::uint32_t first = 0, second = 0;
+template <typename T>
+T RobustOf(const std::array<T, 8>& daily, std::size_t count) {
+  T first{}, second{};
   for (std::size_t i = 0; i < count; ++i) {
     if (daily[i] > first) {
       second = first;
@@ -247,6 +248,40 @@ Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day
 
 }  // namespace
 
+// Hours [first, last] of the day `day` days before the judged hour `target`: the same hour
+// of the day and its two neighbours, within the history from `oldest` on (empty when
+// first > last).
+std::pair<int, int> CountBaseline::DaySpan(int target, int oldest, int day) {
+  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
+  return {std::max(target - kHoursPerDay * day - 1, oldest),
+          std::min(target - kHoursPerDay * day + 1, kWeek - 1)};
+}
+
+CountBaseline::RatesAround CountBaseline::Rates(const WeekOfHours& week, int target, int oldest,
+                                                int days) {
+  using HourArray = Eigen::Array<std::uint32_t, kHoursPerWeek, 1>;
+  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> calls(&week[0].calls);
+  std::array<double, 21> rates;  // three hours a day, at most seven days
+  std::array<double, 8> daily{};
+  std::size_t count = 0, day_count = 0;
+  RatesAround result;
+  for (int day = 1; day <= days; ++day) {
+    const auto [first, last] = DaySpan(target, oldest, day);
+    if (first > last) continue;
+    const auto day_calls = calls.segment(first, last - first + 1).cast<double>();
+    for (int i = 0; i <= last - first; ++i) rates[count++] = day_calls(i) / kMinutesPerHour;
+    daily[day_count++] = day_calls.maxCoeff() / kMinutesPerHour;
+    if (day == 7) result.week_ago = day_calls.mean() / kMinutesPerHour;
+  }
+  if (count > 0) {
+    const auto middle = rates.begin() + static_cast<std::ptrdiff_t>(count / 2);
+    std::nth_element(rates.begin(), middle, rates.begin() + static_cast<std::ptrdiff_t>(count));
+    result.expected = *middle;
+  }
+  result.robust = RobustOf(daily, day_count);
+  return result;
+}
+
 Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int days_observed,
                                   int first_hour_of_week) const {
   const int days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
@@ -276,33 +311,20 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   }
   const auto same_kind = [&](int index) { return !by_kind || weekend(index) == weekend(target); };
 
-  // Each day contributes the judged hour and its two neighbours: to the rates every day, to
-  // the peaks and clumps the days of the judged kind.
-  std::vector<double> rates, daily_rates;
+  // Each day of the judged kind contributes the judged hour and its two neighbours to the
+  // peaks and clumps.
+  const RatesAround rates = Rates(week, target, oldest, days);
   std::vector<std::uint32_t> daily_peaks;
   std::vector<std::pair<int, int>> spans;  // [first, last] of each day of the judged kind
-  rates.reserve(3 * static_cast<std::size_t>(days));
-  double week_ago_rate = -1.0;  // the same hours seven days earlier, when observed
   for (int day = 1; day <= days; ++day) {
-    const int first = std::max(target - kHoursPerDay * day - 1, oldest);
-    const int last = std::min(target - kHoursPerDay * day + 1, kWeek - 1);
-    if (first > last) continue;
-    const int span = last - first + 1;
-    const auto day_calls = calls.segment(first, span).cast<double>();
-    for (int i = 0; i < span; ++i) rates.push_back(day_calls(i) / kMinutesPerHour);
-    daily_rates.push_back(day_calls.maxCoeff() / kMinutesPerHour);
-    if (day == 7) week_ago_rate = day_calls.mean() / kMinutesPerHour;
-    if (!same_kind(target - kHoursPerDay * day)) continue;
-    daily_peaks.push_back(peaks.segment(first, span).maxCoeff());
+    const auto [first, last] = DaySpan(target, oldest, day);
+    if (first > last || !same_kind(target - kHoursPerDay * day)) continue;
+    daily_peaks.push_back(peaks.segment(first, last - first + 1).maxCoeff());
     spans.emplace_back(first, last);
   }
 
   Thresholds levels;
-  if (!rates.empty()) {
-    auto middle = rates.begin() + static_cast<std::ptrdiff_t>(rates.size() / 2);
-    std::nth_element(rates.begin(), middle, rates.end());
-    levels.expected = *middle;
-  }
+  levels.expected = rates.expected;
   // The clumps each day put in each window around this hour.
   std::array<std::array<std::uint32_t, 8>, kWindowCount> daily_clumps{};
   for (std::size_t w = 1; w < kWindowCount; ++w) {
@@ -330,7 +352,7 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   // Busiest minute around this hour on a typical day: with three or more days, the
   // second-busiest day, so one anomalous day (an attack) does not become the norm.
   const std::uint32_t robust_peak = Robust(daily_peaks);
-  const double robust_rate = std::max(levels.expected, Robust(daily_rates));
+  const double robust_rate = std::max(levels.expected, rates.robust);
 
   WindowLevels& minute = levels.windows[0];
   minute.expected = levels.expected;
@@ -368,12 +390,22 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
                  window.fire_at);
   }
 
-  // A drop needs the same day a week earlier: without it a weekend looks like a drop.
-  const double drop_rate = std::min(levels.expected, week_ago_rate);
-  if (week_ago_rate >= 0.0 && drop_rate * kMinutesPerHour >= kDropMinimum) {
-    levels.drop_below = PoissonLowerBound(drop_rate * kMinutesPerHour, options_.p_value);
-  }
+  levels.drop_below = DropBelowOf(rates);
   return levels;
+}
+
+std::uint32_t CountBaseline::DropBelow(const WeekOfHours& week, int hours_ahead,
+                                       int days_observed) const {
+  const int days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
+  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
+  return DropBelowOf(Rates(week, kWeek + hours_ahead, kWeek - kHoursPerDay * days, days));
+}
+
+std::uint32_t CountBaseline::DropBelowOf(const RatesAround& rates) const {
+  // A drop needs the same day a week earlier: without it a weekend looks like a drop.
+  const double drop_rate = std::min(rates.expected, rates.week_ago);
+  if (rates.week_ago < 0.0 || drop_rate * kMinutesPerHour < kDropMinimum) return 0;
+  return PoissonLowerBound(drop_rate * kMinutesPerHour, options_.p_value);
 }
 
 double CountBaseline::Score(const WindowLevels& levels, std::uint32_t calls) const {

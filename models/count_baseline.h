@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <utility>
 
 namespace trailsight::models {
 
@@ -113,6 +114,10 @@ class CountBaseline {
   Thresholds Compute(const WeekOfHours& week, int hours_ahead, int days_observed,
                      int first_hour_of_week = kNoWeekdays) const;
 
+  // Returns Compute(week, hours_ahead, days_observed).drop_below, at the cost of the rates
+  // alone: what the hourly drop check of a quiet key needs.
+  std::uint32_t DropBelow(const WeekOfHours& week, int hours_ahead, int days_observed) const;
+
   // Scores `calls` in a window against its levels: 0 for what the baseline expects or
   // less, rising with the Poisson improbability of the count (log scale, relative to that
   // of `fire_at`), below 1 for any count under `fire_at` and 1 from `fire_at` on.
@@ -121,6 +126,17 @@ class CountBaseline {
   const CountBaselineOptions& options() const { return options_; }
 
  private:
+  // The rates around the judged hour over the window's days, per minute: their median, the
+  // second-busiest day's busiest hour, and the same hours a week earlier (-1 when unseen).
+  struct RatesAround {
+    double expected = 0.0;
+    double robust = 0.0;
+    double week_ago = -1.0;
+  };
+  static std::pair<int, int> DaySpan(int target, int oldest, int day);
+  static RatesAround Rates(const WeekOfHours& week, int target, int oldest, int days);
+  std::uint32_t DropBelowOf(const RatesAround& rates) const;
+
   CountBaselineOptions options_;
 };
 

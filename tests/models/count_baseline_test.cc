@@ -217,6 +217,24 @@ TEST(CountBaselineTest, ADropIsJudgedAgainstTheSameDayAWeekEarlier) {
   EXPECT_LT(like_last_week.drop_below, 330u);  // last week's quiet hour is no drop
 }
 
+TEST(CountBaselineTest, TheDropLevelAloneIsTheOneTheWholeLevelsHave) {
+  const CountBaseline baseline({});
+  WeekOfHours quiet_week_ago = FlatWeek(600, 16);
+  quiet_week_ago[0] = quiet_week_ago[1] = {330, 9, 90};
+  WeekOfHours young = FlatWeek(0, 0);
+  for (int day = 1; day <= 2; ++day) young[168 - 24 * day] = {900, 20, 240};
+
+  for (const WeekOfHours& week : {FlatWeek(600, 16), FlatWeek(60, 4), quiet_week_ago, young}) {
+    for (const int ahead : {0, 1}) {
+      for (const int days : {1, 3, 7}) {
+        EXPECT_EQ(baseline.DropBelow(week, ahead, days),
+                  baseline.Compute(week, ahead, days, 30).drop_below)
+            << ahead << " " << days;
+      }
+    }
+  }
+}
+
 TEST(CountBaselineTest, ScoreRisesFromExpectedToFiring) {
   const CountBaseline baseline({});
   const Thresholds levels = baseline.Compute(FlatWeek(120, 6), 0, 7);
