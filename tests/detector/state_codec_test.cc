@@ -47,13 +47,15 @@ TEST(DetectorStateTest, RestoredDetectorContinuesAsIfNeverStopped) {
   EXPECT_EQ(RestartedAtTheCut(StateAtTheCut()), expected);
 }
 
+// The bytes of tests/detector/golden/`name`, empty when it cannot be read.
+std::string Golden(const std::string& name) {
+  std::ifstream in(TRAILSIGHT_SOURCE_DIR "/tests/detector/golden/" + name, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 TEST(DetectorStateTest, AStateWrittenInVersionTwoStillRestores) {
   // The same cut, saved by the build before version 3 (MessagePack).
-  std::ifstream in(TRAILSIGHT_SOURCE_DIR "/tests/detector/golden/detector-state-v2.msgpack",
-                   std::ios::binary);
-  ASSERT_TRUE(in.good());
-  const std::string version_two((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
+  const std::string version_two = Golden("detector-state-v2.msgpack");
   ASSERT_EQ(version_two.substr(0, 1), "\x86") << "a MessagePack map of six entries";
 
   EXPECT_EQ(RestartedAtTheCut(version_two), Uninterrupted());
@@ -62,11 +64,8 @@ TEST(DetectorStateTest, AStateWrittenInVersionTwoStillRestores) {
 TEST(DetectorStateTest, AStateWrittenInVersionThreeStillRestores) {
   // The same cut, saved by the build before version 4, whose hour rings keep no busiest
   // quarters: they restore as the bound the hour's calls and busiest minute give.
-  std::ifstream in(TRAILSIGHT_SOURCE_DIR "/tests/detector/golden/detector-state-v3.bin",
-                   std::ios::binary);
-  ASSERT_TRUE(in.good());
-  const std::string version_three((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
+  const std::string version_three = Golden("detector-state-v3.bin");
+  ASSERT_GT(version_three.size(), 26u);
   ASSERT_EQ(version_three[26], '\x03') << "the version, after the magic";
 
   EXPECT_EQ(RestartedAtTheCut(version_three), Uninterrupted());
