@@ -469,7 +469,7 @@ void KafkaSource::ErrorCallback(rd_kafka_t* /*handle*/, int error, const char* r
 void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
                               rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_t* consumer = consumer_.get();
-  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE";
+  const bool cooperative = kafka::RebalancesCooperatively(consumer);
   std::vector<PartitionOffset> changed = ToVector(*partitions);
   kafka::KafkaError assign_error;
   switch (error) {

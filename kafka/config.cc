@@ -190,4 +190,9 @@ std::string KafkaErrorText(rd_kafka_resp_err_t error) {
   return fmt::format("{} ({})", rd_kafka_err2name(error), rd_kafka_err2str(error));
 }
 
+bool RebalancesCooperatively(rd_kafka_t* consumer) {
+  const char* protocol = rd_kafka_rebalance_protocol(consumer);
+  return protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
+}
+
 }  // namespace trailsight::kafka

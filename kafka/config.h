@@ -41,4 +41,11 @@ std::vector<std::string> KafkaPropertyNames();
 // "NOT_COORDINATOR (Broker: Not coordinator)".
 std::string KafkaErrorText(rd_kafka_resp_err_t error);
 
+// Returns whether `consumer`'s group rebalances cooperatively (incremental assign and unassign)
+// rather than eagerly. False when librdkafka names no protocol: a handle without a consumer
+// group, or one whose group was torn down, which happens inside rd_kafka_consumer_close when a
+// rebalance still queued for the application is served after the group left (librdkafka then
+// answers NULL, not a name).
+bool RebalancesCooperatively(rd_kafka_t* consumer);
+
 }  // namespace trailsight::kafka

@@ -1,14 +1,18 @@
 // MakeKafkaConf: the operator's properties apply last, and a refused one is named without its
-// value, which may be a secret.
+// value, which may be a secret. RebalancesCooperatively: a group's protocol, or none.
 #include "kafka/config.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "tests/support/mock_cluster.h"
 
 namespace trailsight::kafka {
 namespace {
@@ -89,6 +93,65 @@ TEST(MakeKafkaConfTest, TheOperatorsPropertiesWinOverTheDefaults) {
   std::size_t size = sizeof(value);
   ASSERT_EQ(rd_kafka_conf_get(conf->get(), "client.id", value, &size), RD_KAFKA_CONF_OK);
   EXPECT_EQ(std::string(value), "operator");
+}
+
+// A consumer of group "rebalancing-<strategy>" with `strategy` as partition.assignment.strategy,
+// subscribed to `topic` of `cluster`, polled until it holds a partition (librdkafka assigns them
+// itself: no rebalance callback); null if it holds none within 30 s.
+KafkaHandle JoinedConsumer(const test_support::MockCluster& cluster, const std::string& topic,
+                           const std::string& strategy) {
+  common::Result<KafkaConf> conf = MakeKafkaConf({{"bootstrap.servers", cluster.brokers()},
+                                                  {"group.id", "rebalancing-" + strategy},
+                                                  {"partition.assignment.strategy", strategy}},
+                                                 {});
+  if (!conf) return nullptr;
+  std::array<char, 512> reason{};
+  KafkaHandle consumer(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), reason.data(), reason.size()));
+  if (consumer == nullptr) return nullptr;
+  rd_kafka_poll_set_consumer(consumer.get());
+  KafkaPartitionList topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_subscribe(consumer.get(), topics.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (std::chrono::steady_clock::now() < deadline) {
+    KafkaMessage(rd_kafka_consumer_poll(consumer.get(), 100));
+    rd_kafka_topic_partition_list_t* held = nullptr;
+    if (rd_kafka_assignment(consumer.get(), &held) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const KafkaPartitionList assignment(held);
+      if (assignment->cnt > 0) return consumer;
+    }
+  }
+  return nullptr;
+}
+
+TEST(RebalancesCooperativelyTest, FollowsTheProtocolTheGroupJoinedWith) {
+  test_support::MockCluster cluster;
+  cluster.CreateTopic("in", 1);
+  KafkaHandle cooperative = JoinedConsumer(cluster, "in", "cooperative-sticky");
+  ASSERT_NE(cooperative, nullptr);
+  EXPECT_TRUE(RebalancesCooperatively(cooperative.get()));
+  rd_kafka_consumer_close(cooperative.get());
+
+  cluster.CreateTopic("eager-in", 1);
+  KafkaHandle eager = JoinedConsumer(cluster, "eager-in", "range");
+  ASSERT_NE(eager, nullptr);
+  EXPECT_FALSE(RebalancesCooperatively(eager.get()));
+  rd_kafka_consumer_close(eager.get());
+}
+
+// librdkafka names no protocol for a handle without a consumer group, as for one whose group
+// was torn down (a rebalance served inside rd_kafka_consumer_close): eager, not a crash.
+TEST(RebalancesCooperativelyTest, AHandleWithoutAGroupIsNotCooperative) {
+  common::Result<KafkaConf> conf = MakeKafkaConf({}, {});
+  ASSERT_TRUE(conf.has_value()) << conf.error().message;
+  std::array<char, 512> reason{};
+  KafkaHandle consumer(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), reason.data(), reason.size()));
+  ASSERT_NE(consumer, nullptr) << reason.data();
+  ASSERT_EQ(rd_kafka_rebalance_protocol(consumer.get()), nullptr);
+  EXPECT_FALSE(RebalancesCooperatively(consumer.get()));
 }
 
 }  // namespace
