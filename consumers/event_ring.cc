@@ -31,9 +31,14 @@ common::Seconds HeadTime(const EventRing& ring) {
   std::array<common::Seconds, kNeighbours> samples;
   const std::size_t count = std::min(kNeighbours, ring.size());
   for (std::size_t i = 0; i < count; ++i) samples[i] = ring.at(i).event.time;
+  const auto end = samples.begin() + static_cast<std::ptrdiff_t>(count);
+  const common::Seconds first = samples[0];
+  const common::Seconds earliest = *std::min_element(samples.begin(), end);
   auto middle = samples.begin() + static_cast<std::ptrdiff_t>((count - 1) / 2);  // lower median
-  std::nth_element(samples.begin(), middle, samples.begin() + static_cast<std::ptrdiff_t>(count));
-  return std::min(ring.at(0).event.time, *middle);
+  std::nth_element(samples.begin(), middle, end);
+  // Not the median itself: with the first far ahead it is the third of the four records after
+  // it, and in a sparse stream the two before that may lie minutes earlier.
+  return first <= *middle ? first : earliest;
 }
 
 std::optional<common::Seconds> StandingTime(const EventRing& ring,

@@ -39,8 +39,10 @@ class EventRing {
 
 // The time alignment reads a non-empty ring at (DESIGN.md "Partitions and event time"): its
 // first record's event time, unless that is later than the median of its next five records
-// (the first included): then that median. So one record dated far ahead of its neighbours
-// neither holds its stream back nor lets others run past the records after it.
+// (the first included): then the earliest of those five, where the records after the first
+// begin. So one record dated far ahead of its neighbours neither holds its stream back nor lets
+// others run past the records after it, however far apart those lie; one dated far behind, not
+// first, does not hold the records before it back.
 // REQUIRES: !ring.empty().
 common::Seconds HeadTime(const EventRing& ring);
 

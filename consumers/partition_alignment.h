@@ -65,12 +65,13 @@ class AlignedOutput {
 // timeline because of the others.
 //
 // A partition's time is its next record's event time, unless that is later than the median
-// of its next five records (the record itself included): then it is that median. So one
-// record dated far ahead of its neighbours can neither hold its partition back nor let the
-// others run past the records after it. Once a record is handed over, the partition keeps
-// the largest time it has had. A partition with nothing buffered holds the others back at
-// that time (or entirely, when it never had one) until it has been idle for `idle_timeout`
-// (time spent paused does not count: SetPaused); then it holds nothing until its next message.
+// of its next five records (the record itself included): then it is the earliest of those
+// five (HeadTime). So one record dated far ahead of its neighbours can neither hold its
+// partition back nor let the others run past the records after it. Once a record is handed over,
+// the partition keeps the largest time it has had. A partition with nothing buffered holds the
+// others back at that time (or entirely, when it never had one) until it has been idle for
+// `idle_timeout` (time spent paused does not count: SetPaused); then it holds nothing until its
+// next message.
 //
 // Positions: the aligner tells the output when every record of a message has been handed
 // over (OnHandled), which is what the consumer's positions, and so its commits, follow.

@@ -116,12 +116,16 @@ TEST_F(PartitionAlignerTest, OneRecordFarAheadDoesNotMoveItsPartitionsTime) {
   Read(forged, {kDay0 + 5 * 24h, kDay0, kDay0 + 1min, kDay0 + 2min, kDay0 + 3min});
   Read(other, {kDay0, kDay0 + 1min, kDay0 + 2min, kDay0 + 3min});
 
-  EXPECT_EQ(aligner_.TimeOf(forged), kDay0 + 2min);
+  // The records after it begin at minute 0; their median (minute 2) lies past two of them.
+  EXPECT_EQ(aligner_.TimeOf(forged), kDay0);
   aligner_.Release(output_, now_);
 
   // Everything of both partitions is handed over: the forged time, next in its partition,
   // neither holds its partition back nor lets the other run past the records after it.
-  EXPECT_EQ(output_.records.size(), 9u);
+  ASSERT_EQ(output_.records.size(), 9u);
+  const std::vector<std::pair<std::size_t, common::Seconds>> first_four = {
+      {forged, kDay0 + 5 * 24h}, {forged, kDay0}, {other, kDay0}, {forged, kDay0 + 1min}};
+  EXPECT_EQ(std::vector(output_.records.begin(), output_.records.begin() + 4), first_four);
 }
 
 // Read alone (the last of a fetch), a record far ahead proves nothing: until records after it

@@ -244,5 +244,19 @@ TEST_F(SourceStreamsTest, ARecordAloneFarAheadOfItsSourceDoesNotLetTheOthersRunP
   EXPECT_EQ(Release(), (std::vector<std::string>{"in/0 m7200", "in/0 m1", "in/1 m1"}));
 }
 
+// Few of an input partition's pairs may live in one repartition partition: its records there lie
+// minutes apart. A forged record first among them does not make the source stand where the
+// median of the five puts it (minute 17): the other source's minute 8 waits for minute 1.
+TEST_F(SourceStreamsTest, ARecordFarAheadFirstInASparseSourceLetsNoneRunPastTheRecordsAfterIt) {
+  constexpr int kFiveDays = 5 * 24 * 60;
+  Read(0, 0);
+  Read(1, 0);
+  EXPECT_EQ(Release(), (std::vector<std::string>{"in/0 m0", "in/1 m0"}));
+  for (int minute : {kFiveDays, 1, 9, 17, 25}) Read(0, minute);
+  Read(1, 8);
+  EXPECT_EQ(Release(), (std::vector<std::string>{"in/0 m7200", "in/0 m1", "in/1 m8"}))
+      << "in/1 ran past a record of in/0 after the forged one";
+}
+
 }  // namespace
 }  // namespace trailsight::consumers
