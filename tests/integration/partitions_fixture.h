@@ -236,17 +236,20 @@ class PartitionsIntegrationTest : public ::testing::Test {
   // timeout (30 s) and the wall-clock idle tick (10 s) are left at their defaults.
   // With `keyed`, the input is declared keyed by account and region.
   // A killed instance leaves the group after 6 s (session.timeout.ms, the broker's least).
-  fs::path Config(const fs::path& state_dir, std::string_view assignment, bool keyed = false) {
+  // `more_properties`: further kafka.properties, as ", name: value" pairs.
+  fs::path Config(const fs::path& state_dir, std::string_view assignment, bool keyed = false,
+                  std::string_view more_properties = "") {
     const fs::path path = state_dir.string() + ".yaml";
     std::ofstream(path) << fmt::format(
         "kafka:\n  brokers: {}\n  group_id: {}\n  topics: [{}]\n  insights_topic: {}\n"
         "  alerts_topic: {}\n  dead_letter_topic: {}\n  input_keyed_by_account_region: {}\n"
-        "  properties: {{partition.assignment.strategy: {}, session.timeout.ms: 6000}}\n"
+        "  properties: {{partition.assignment.strategy: {}, session.timeout.ms: 6000{}}}\n"
         "state:\n  dir: {}\n  snapshot_interval_seconds: 1\n"
         "input:\n  dead_letter_path: {}\n"
         "metrics:\n  bind: 127.0.0.1:0\n",
         Brokers(), Topic("group"), Topic("in"), Topic("insights"), Topic("alerts"), Topic("dead"),
-        keyed, assignment, state_dir.string(), (state_dir / "dead-letters.jsonl").string());
+        keyed, assignment, more_properties, state_dir.string(),
+        (state_dir / "dead-letters.jsonl").string());
     return path;
   }
 

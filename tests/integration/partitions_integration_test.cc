@@ -63,6 +63,67 @@ TEST_F(PartitionsIntegrationTest, ThreeInstancesReKeyingABacklogAtOnceGiveReplay
   ExpectReplaysFindings();
 }
 
+// Records of one backlog partition dated 36 hours ahead of their neighbours (a forged time, or
+// a broken clock), each of which may be read alone at the end of a fetch (small fetches here):
+// none lets the other partitions run past the records after it, nor is sent on as its
+// partition's time in the source marks; each is counted once time reaches it (the detector
+// holds it until then), so the findings are those of replay in time order and nothing is late.
+// They lie more than max_time_jump apart: two closer would say that time jumped
+// (detector/detector.h), in a replay of that order as well.
+TEST_F(PartitionsIntegrationTest, RecordsDaysAheadOfTheirPartitionInABacklogMakeNothingLate) {
+  std::vector<std::vector<std::string>> partitions = Spread();
+  std::vector<std::string> all = *records_;
+  std::vector<std::string>& tampered = partitions[1];
+  constexpr std::size_t kForged = 3;
+  for (std::size_t n = kForged; n >= 1; --n) {       // from the back: the positions stay valid
+    const std::size_t at = tampered.size() * n / 8;  // half a day apart
+    Json forged = Json::parse(tampered[at]);
+    forged["eventTime"] = trailsight::common::FormatUtcTimestamp(
+        *trailsight::common::ParseUtcTimestamp(forged["eventTime"].get<std::string>()) + 36h);
+    forged["eventID"] = fmt::format("00000000-f0f0-4000-8000-{:012}", n);
+    ASSERT_LT(forged["eventTime"].get<std::string>(), TimeOf(records_->back()));
+    tampered.insert(tampered.begin() + static_cast<std::ptrdiff_t>(at) + 1, forged.dump());
+    all.push_back(forged.dump());
+  }
+  std::stable_sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+    return TimeOf(a) < TimeOf(b);
+  });
+  const fs::path in_order = dir_ / (name_ + "-in-order.jsonl");
+  WriteLines(in_order, all);
+  ASSERT_EQ(Shell(fmt::format("'{}' replay '{}' --insights-out '{}' --alerts-out '{}' "
+                              "--dead-letter-out /dev/null 2>/dev/null",
+                              kBinary.string(), in_order.string(),
+                              (dir_ / (name_ + "-insights.jsonl")).string(),
+                              (dir_ / (name_ + "-alerts.jsonl")).string())),
+            0);
+  for (int partition = 0; partition < kPartitions; ++partition) {
+    Produce(partition, partitions[partition]);
+  }
+
+  const fs::path state = dir_ / (name_ + "-state");
+  Service service(Config(state, "range", false, ", max.partition.fetch.bytes: 16384"),
+                  dir_ / (name_ + ".log"));
+  std::optional<httplib::Client> metrics = MetricsOf(service);
+  ASSERT_TRUE(metrics.has_value()) << service.Log();
+  const auto count = static_cast<double>(all.size());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Sample(*metrics, "trailsight_rekeyed_records_total") == count &&
+               Sample(*metrics, "trailsight_events_in_total") == count;
+      },
+      240s))
+      << service.Log();
+  EXPECT_EQ(Samples(*metrics, "trailsight_consumer_partition_late_events"),
+            std::vector<double>(2 * kPartitions, 0.0))
+      << "late drops per partition, of the input and of the repartition topic";
+  ASSERT_EQ(service.Stop(), 0) << service.Log();
+  EXPECT_NE(service.Log().find(fmt::format("run: {} events, 0 late dropped", all.size())),
+            std::string::npos)
+      << service.Log();
+  ExpectFindings(ReadLines(dir_ / (name_ + "-insights.jsonl")),
+                 ReadLines(dir_ / (name_ + "-alerts.jsonl")), false, TimeOf(all.back()));
+}
+
 // A keyed input: instance A reads every partition; B joins and takes some, whose state A
 // drops (their keys go; tests/app/partition_detectors_test.cc shows it then judges no silence
 // for them); B leaves and A restores them from the state it kept, without reading a record
