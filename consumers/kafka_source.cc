@@ -437,6 +437,7 @@ common::Result<std::vector<PartitionOffset>> KafkaSource::Committed(
 void KafkaSource::Close() {
   if (consumer_ == nullptr) return;
   fetch_waker_.reset();  // before the consumer it uses
+  closing_ = true;
   // Revokes the assignment (the listener's OnRevoke runs here) and leaves the group.
   if (rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get())) {
     spdlog::warn("kafka consumer: leaving group {}: {}", options_.group_id,
@@ -478,7 +479,12 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
       for (const PartitionOffset& partition : changed) {
         aligner_.Assign(partition.topic, partition.partition, PartitionAligner::Clock::now());
       }
-      for (const PartitionOffset& start : listener_.OnAssign(changed)) {
+      // Served by Close() (the source stops before a poll took it), it is taken as an
+      // unassign: the partitions are not read, and the listener is not asked where they start
+      // (the service's listener asks the group coordinator, which waits for a group being left).
+      const std::vector<PartitionOffset> starts =
+          closing_ ? std::vector<PartitionOffset>{} : listener_.OnAssign(changed);
+      for (const PartitionOffset& start : starts) {
         rd_kafka_topic_partition_t* entry =
             rd_kafka_topic_partition_list_find(partitions, start.topic.c_str(), start.partition);
         auto it = std::find_if(changed.begin(), changed.end(), [&](const PartitionOffset& p) {
@@ -495,7 +501,11 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t error,
       positions_.Add(changed);
       if (options_.alignment.merge_sources) SkipHandedOver(changed);
       committed_.clear();
-      spdlog::info("kafka consumer: assigned {}", Describe(changed));
+      if (closing_) {
+        spdlog::info("kafka consumer: closing; handing {} back unread", Describe(changed));
+      } else {
+        spdlog::info("kafka consumer: assigned {}", Describe(changed));
+      }
       if (cooperative) {
         assign_error.reset(rd_kafka_incremental_assign(consumer, partitions));
       } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, partitions)) {

@@ -80,7 +80,8 @@ class RebalanceListener {
   virtual ~RebalanceListener() = default;
   // Partitions are about to be assigned (their offsets are kUnknownOffset): returns the offsets
   // to start from for any of them (e.g. from a snapshot). Partitions not returned start from
-  // the group's committed offset, or the earliest offset when the group has none.
+  // the group's committed offset, or the earliest offset when the group has none. Not called
+  // for an assignment KafkaSource::Close() serves: those partitions go at once, unread.
   virtual std::vector<PartitionOffset> OnAssign(const std::vector<PartitionOffset>& partitions) = 0;
   // Partitions are about to be revoked; their offsets are the source's positions (as
   // Positions() gives them; kUnknownOffset where nothing was read). The app snapshots and
@@ -214,7 +215,8 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   void SetRestoring(std::string_view topic, std::int32_t partition, bool restoring);
 
   // Leaves the group (OnRevoke runs first, inside this call), flushes the dead-letter topic
-  // and closes. Idempotent; the destructor calls it.
+  // and closes. An assignment still waiting to be polled is handed back unread, without
+  // OnAssign. Idempotent; the destructor calls it.
   void Close();
 
   const KafkaSourceCounters& counters() const { return counters_; }
@@ -302,6 +304,7 @@ class KafkaSource final : private DecodedRecordHandler, private AlignedOutput {
   common::RateLimiter misrouted_log_limiter_;
   KafkaSourceCounters counters_;
   common::RateLimiter error_log_limiter_;
+  bool closing_ = false;  // Close() has begun: an assignment it serves is not the listener's
 
   // The message being handled, and where its records go; set only inside Poll().
   const rd_kafka_message_t* message_ = nullptr;

@@ -8,12 +8,15 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "common/time.h"
+#include "kafka/handles.h"
 #include "tests/consumers/kafka_source_fixture.h"
 #include "tests/consumers/kafka_test_support.h"
 #include "tests/consumers/test_inputs.h"
@@ -331,6 +334,24 @@ TEST_F(KafkaSourceTest, CloseRevokesWithPositionsSoTheAppCanCommit) {
   EXPECT_EQ(listener_.revoked[0], (std::vector<PartitionOffset>{{kTopic, 0, 3}}));
   EXPECT_TRUE(commit_in_revoke.ok()) << commit_in_revoke.error().message;
   EXPECT_EQ(source->Poll(receiver_, std::chrono::milliseconds(10)), 0u);
+}
+
+// Stopped right after its start, a source has joined but not polled: its assignment waits in its
+// queue, and Close() serves it while leaving. The listener is not asked where to start
+// partitions that go at once (the service's asks the group coordinator, which waits for a group
+// that is being left).
+TEST_F(KafkaSourceTest, AnAssignmentServedByCloseIsNotOfferedToTheListener) {
+  auto source = Source(Options());
+  const kafka::KafkaQueue queue(rd_kafka_queue_get_consumer(source->consumer_handle()));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (rd_kafka_queue_length(queue.get()) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  ASSERT_GT(rd_kafka_queue_length(queue.get()), 0u) << "the group never assigned the partition";
+
+  source->Close();
+
+  EXPECT_TRUE(listener_.assigned.empty());
 }
 
 TEST_F(KafkaSourceTest, ACommitTheBrokerRefusesIsAnErrorAndCounted) {
