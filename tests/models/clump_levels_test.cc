@@ -13,10 +13,10 @@ namespace trailsight::models {
 namespace {
 
 constexpr int kMinutesPerDay = 24 * 60;
-constexpr int kDays = 8;
+constexpr int kDays = 9;              // enough for a week before any hour of day 8
 constexpr int kHourOfWeekOfDay0 = 0;  // minute 0 is a Monday, 00:00 UTC
 
-// Per-minute counts of eight days from a Monday, 00:00 UTC.
+// Per-minute counts of kDays days from a Monday, 00:00 UTC.
 struct Minutes {
   std::vector<std::uint32_t> counts = std::vector<std::uint32_t>(kDays * kMinutesPerDay, 0);
 
@@ -31,6 +31,7 @@ struct Minutes {
   // The week of hours before absolute hour `judged` (counted from minute 0), summarized as
   // KeyHistory does: calls, busiest minute, busiest 15 minutes ending in the hour.
   WeekOfHours WeekBefore(int judged) const {
+    EXPECT_LE(judged * 60, static_cast<int>(counts.size())) << "judged past the counts";
     WeekOfHours week{};
     for (std::size_t i = 0; i < kHoursPerWeek; ++i) {
       const int hour = judged - static_cast<int>(kHoursPerWeek) + static_cast<int>(i);
