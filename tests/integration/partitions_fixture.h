@@ -312,6 +312,31 @@ class PartitionsIntegrationTest : public ::testing::Test {
     return values.size() == 1 ? values[0] : std::nan("");
   }
 
+  // Waits up to `timeout` for `service` (with its operations endpoint `metrics`) to re-key
+  // and count all `records`, then stops it. Returns whether it did both; expects no record
+  // dropped as late on any partition, of the input or of the repartition topic, and a
+  // summary that says so.
+  static bool CountsAllAndDropsNoneLate(Service& service, httplib::Client& metrics,
+                                        std::size_t records, std::chrono::seconds timeout) {
+    const auto all = static_cast<double>(records);
+    const bool counted = WaitFor(
+        [&] {
+          return Sample(metrics, "trailsight_rekeyed_records_total") == all &&
+                 Sample(metrics, "trailsight_events_in_total") == all;
+        },
+        timeout);
+    EXPECT_TRUE(counted) << service.Log();
+    EXPECT_EQ(Samples(metrics, "trailsight_consumer_partition_late_events"),
+              std::vector<double>(2 * kPartitions, 0.0))
+        << "late drops per partition, of the input and of the repartition topic";
+    const int stopped = service.Stop();
+    EXPECT_EQ(stopped, 0) << service.Log();
+    EXPECT_NE(service.Log().find(fmt::format("run: {} events, 0 late dropped", records)),
+              std::string::npos)
+        << service.Log();
+    return counted && stopped == 0;
+  }
+
   // The service's findings match replay's: the same records by eventID; Ends identical;
   // Starts identical but for what depends on arrival order. The alerts topic holds replay's
   // alerts (the OCSF mirror of each insight), no more. After a kill (`killed`), a record
@@ -409,22 +434,7 @@ class PartitionsIntegrationTest : public ::testing::Test {
         << "nothing is handed over while an empty partition may still bring older records";
 
     Produce(kPartitions - 1, partitions[kPartitions - 1]);
-    const auto all = static_cast<double>(records_->size());
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          return Sample(*metrics, "trailsight_rekeyed_records_total") == all &&
-                 Sample(*metrics, "trailsight_events_in_total") == all;
-        },
-        180s))
-        << service.Log();
-    const std::vector<double> late = Samples(*metrics, "trailsight_consumer_partition_late_events");
-    EXPECT_EQ(late, std::vector<double>(2 * kPartitions, 0.0))
-        << "late drops per partition, of the input and of the repartition topic";
-    ASSERT_EQ(service.Stop(), 0) << service.Log();
-
-    EXPECT_NE(service.Log().find(fmt::format("run: {} events, 0 late dropped", records_->size())),
-              std::string::npos)
-        << service.Log();
+    ASSERT_TRUE(CountsAllAndDropsNoneLate(service, *metrics, records_->size(), 180s));
     ExpectReplaysFindings();
   }
 

@@ -105,21 +105,7 @@ TEST_F(PartitionsIntegrationTest, RecordsDaysAheadOfTheirPartitionInABacklogMake
                   dir_ / (name_ + ".log"));
   std::optional<httplib::Client> metrics = MetricsOf(service);
   ASSERT_TRUE(metrics.has_value()) << service.Log();
-  const auto count = static_cast<double>(all.size());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return Sample(*metrics, "trailsight_rekeyed_records_total") == count &&
-               Sample(*metrics, "trailsight_events_in_total") == count;
-      },
-      240s))
-      << service.Log();
-  EXPECT_EQ(Samples(*metrics, "trailsight_consumer_partition_late_events"),
-            std::vector<double>(2 * kPartitions, 0.0))
-      << "late drops per partition, of the input and of the repartition topic";
-  ASSERT_EQ(service.Stop(), 0) << service.Log();
-  EXPECT_NE(service.Log().find(fmt::format("run: {} events, 0 late dropped", all.size())),
-            std::string::npos)
-      << service.Log();
+  ASSERT_TRUE(CountsAllAndDropsNoneLate(service, *metrics, all.size(), 240s));
   ExpectFindings(ReadLines(dir_ / (name_ + "-insights.jsonl")),
                  ReadLines(dir_ / (name_ + "-alerts.jsonl")), false, TimeOf(all.back()));
 }
