@@ -509,39 +509,6 @@ void Detector::EndEpisode(std::uint32_t key_index, const Episode& episode) {
   if (!episode.suppressed) Publish(end);
 }
 
-const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute minute) {
-  const common::Hour epoch = Epoch(minute);
-  const common::Hour hour = floor<hours>(minute);
-  const auto ahead = static_cast<std::int8_t>((hour - epoch).count());  // 0 or 1
-  if (key.cache_valid && key.cache_hour == hour && key.cache_ahead == ahead) return key.cache;
-  const Region& region = regions_[key.region_index];
-  const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
-  key.history.WeekBefore(epoch, week_);
-  key.cache = models::CountBaseline(BaselineFor(key))
-                  .Compute(week_, ahead, static_cast<int>(std::max<std::int64_t>(1, observed)),
-                           common::HourOfWeek(epoch));
-  key.cache_valid = true;
-  key.cache_ahead = ahead;
-  key.cache_hour = hour;
-  return key.cache;
-}
-
-std::uint32_t Detector::DropBelowFor(KeyState& key, common::Minute minute) {
-  const common::Hour epoch = Epoch(minute);
-  const common::Hour hour = floor<hours>(minute);
-  const auto ahead = static_cast<std::int8_t>((hour - epoch).count());
-  if (key.cache_valid && key.cache_hour == hour && key.cache_ahead == ahead) {
-    return key.cache.drop_below;
-  }
-  // A quiet key's hourly check needs no levels but this one: they are computed when the key
-  // next has calls to judge.
-  const Region& region = regions_[key.region_index];
-  const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
-  key.history.WeekBefore(epoch, week_);
-  return models::CountBaseline(BaselineFor(key))
-      .DropBelow(week_, ahead, static_cast<int>(std::max<std::int64_t>(1, observed)));
-}
-
 bool Detector::Warm(const Region& region, common::Minute minute) const {
   return Epoch(minute) - floor<hours>(region.first_minute) >= options_.warmup;
 }

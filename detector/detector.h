@@ -286,6 +286,14 @@ class Detector {
   void ReportKeyCap(const common::Event& event);
   void PublishAlert(const common::Alert& alert);  // to `alerts_`, which must be set
   void EndEpisode(std::uint32_t key_index, const Episode& episode);
+  // Where a minute of `region` is judged: the hour of its levels and the history before.
+  struct JudgedHour {
+    common::Hour epoch;  // Epoch(minute): the history ends before it
+    common::Hour hour;   // the minute's hour
+    std::int8_t ahead;   // hour - epoch, in hours: 0 or 1
+    int days_observed;   // whole days of the region's history before the epoch, at least 1
+  };
+  JudgedHour JudgedAt(const Region& region, common::Minute minute) const;
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);
   // ThresholdsFor(key, minute).drop_below, from the cache when it holds that hour's levels,
   // else from the rates alone (the cache is left as it is).

@@ -60,13 +60,9 @@ void Detector::CheckSilence(Region& region, common::Seconds now) {
 }
 
 double Detector::RegionRate(const Region& region, common::Minute minute) {
-  const common::Hour epoch = Epoch(minute);
-  const auto observed = floor<days>(epoch - floor<hours>(region.first_minute)).count();
-  region.history.WeekBefore(epoch, week_);
-  return baseline_
-      .Compute(week_, static_cast<int>((floor<hours>(minute) - epoch).count()),
-               static_cast<int>(std::max<std::int64_t>(1, observed)))
-      .expected;
+  const JudgedHour judged = JudgedAt(region, minute);
+  region.history.WeekBefore(judged.epoch, week_);
+  return baseline_.Compute(week_, judged.ahead, judged.days_observed).expected;
 }
 
 }  // namespace trailsight::detector

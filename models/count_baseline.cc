@@ -8,7 +8,6 @@
 #include <cmath>
 #include <limits>
 #include <unordered_map>
-#include <vector>
 
 namespace trailsight::models {
 namespace {
@@ -47,28 +46,29 @@ std::uint32_t WindowPeak(const HourSummary& hour, std::size_t w) {
 // smallest means) lies scheduled or batched work, never steady traffic.
 double ClumpAbove(double mean) { return 1.25 * mean + 4.5 * std::sqrt(mean) + 3.0; }
 
-// Of up to a week of daily values, as Robust() picks one, without sorting or allocating.
+// Up to a week of values, one a day, and how many there are.
 template <typename T>
-T RobustOf(const std::array<T, 8>& daily, std::size_t count) {
-  T first{}, second{};
-  for (std::size_t i = 0; i < count; ++i) {
-    if (daily[i] > first) {
-      second = first;
-      first = daily[i];
-    } else if (daily[i] > second) {
-      second = daily[i];
-    }
-  }
-  return count >= 3 ? second : first;
-}
+struct Daily {
+  std::array<T, 8> values{};
+  std::size_t count = 0;
+
+  void Add(T value) { values[count++] = value; }
+};
 
 // Of one value per day, the second largest with three days or more (one anomalous day does
-// not count), else the largest.
+// not count), else the largest; without sorting or allocating.
 template <typename T>
-T Robust(std::vector<T>& daily) {
-  if (daily.empty()) return T{};
-  std::sort(daily.begin(), daily.end(), std::greater<>());
-  return daily.size() >= 3 ? daily[1] : daily[0];
+T Robust(const Daily<T>& daily) {
+  T first{}, second{};
+  for (std::size_t i = 0; i < daily.count; ++i) {
+    if (daily.values[i] > first) {
+      second = first;
+      first = daily.values[i];
+    } else if (daily.values[i] > second) {
+      second = daily.values[i];
+    }
+  }
+  return daily.count >= 3 ? second : first;
 }
 
 std::uint32_t ExactUpperQuantile(double mean, double tail);
@@ -218,8 +218,7 @@ Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day
 
   std::bitset<kHoursPerDay> clump_hours;
   int clumps = 0;  // hours with a clump
-  std::array<std::array<std::uint32_t, 8>, kWindowCount> daily{};
-  std::size_t days = 0;
+  std::array<Daily<std::uint32_t>, kWindowCount> daily;
   for (int day_end = kWeek; day_end > oldest; day_end -= kHoursPerDay) {
     bool of_kind = false;
     std::array<std::uint32_t, kWindowCount> largest{};
@@ -236,13 +235,12 @@ Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day
       }
     }
     if (!of_kind) continue;
-    for (std::size_t w = 0; w < kWindowCount; ++w) daily[w][days] = largest[w];
-    ++days;
+    for (std::size_t w = 0; w < kWindowCount; ++w) daily[w].Add(largest[w]);
   }
   Burstiness result;
   result.bursty = clumps >= CountBaseline::kBurstyClumps &&
                   static_cast<int>(clump_hours.count()) >= CountBaseline::kBurstyHours;
-  for (std::size_t w = 0; w < kWindowCount; ++w) result.usual[w] = RobustOf(daily[w], days);
+  for (std::size_t w = 0; w < kWindowCount; ++w) result.usual[w] = Robust(daily[w]);
   return result;
 }
 
@@ -262,15 +260,15 @@ CountBaseline::RatesAround CountBaseline::Rates(const WeekOfHours& week, int tar
   using HourArray = Eigen::Array<std::uint32_t, kHoursPerWeek, 1>;
   const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> calls(&week[0].calls);
   std::array<double, 21> rates;  // three hours a day, at most seven days
-  std::array<double, 8> daily{};
-  std::size_t count = 0, day_count = 0;
+  Daily<double> daily;
+  std::size_t count = 0;
   RatesAround result;
   for (int day = 1; day <= days; ++day) {
     const auto [first, last] = DaySpan(target, oldest, day);
     if (first > last) continue;
     const auto day_calls = calls.segment(first, last - first + 1).cast<double>();
     for (int i = 0; i <= last - first; ++i) rates[count++] = day_calls(i) / kMinutesPerHour;
-    daily[day_count++] = day_calls.maxCoeff() / kMinutesPerHour;
+    daily.Add(day_calls.maxCoeff() / kMinutesPerHour);
     if (day == 7) result.week_ago = day_calls.mean() / kMinutesPerHour;
   }
   if (count > 0) {
@@ -278,7 +276,7 @@ CountBaseline::RatesAround CountBaseline::Rates(const WeekOfHours& week, int tar
     std::nth_element(rates.begin(), middle, rates.begin() + static_cast<std::ptrdiff_t>(count));
     result.expected = *middle;
   }
-  result.robust = RobustOf(daily, day_count);
+  result.robust = Robust(daily);
   return result;
 }
 
@@ -314,26 +312,28 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   // Each day of the judged kind contributes the judged hour and its two neighbours to the
   // peaks and clumps.
   const RatesAround rates = Rates(week, target, oldest, days);
-  std::vector<std::uint32_t> daily_peaks;
-  std::vector<std::pair<int, int>> spans;  // [first, last] of each day of the judged kind
+  Daily<std::uint32_t> daily_peaks;
+  Daily<std::pair<int, int>> spans;  // [first, last] of each day of the judged kind
   for (int day = 1; day <= days; ++day) {
     const auto [first, last] = DaySpan(target, oldest, day);
     if (first > last || !same_kind(target - kHoursPerDay * day)) continue;
-    daily_peaks.push_back(peaks.segment(first, last - first + 1).maxCoeff());
-    spans.emplace_back(first, last);
+    daily_peaks.Add(peaks.segment(first, last - first + 1).maxCoeff());
+    spans.Add({first, last});
   }
 
   Thresholds levels;
   levels.expected = rates.expected;
   // The clumps each day put in each window around this hour.
-  std::array<std::array<std::uint32_t, 8>, kWindowCount> daily_clumps{};
+  std::array<Daily<std::uint32_t>, kWindowCount> daily_clumps;
   for (std::size_t w = 1; w < kWindowCount; ++w) {
     const double clump_above = ClumpAbove(levels.expected * kWindowMinutes[w]);
-    for (std::size_t day = 0; day < spans.size(); ++day) {
-      for (int i = spans[day].first; i <= spans[day].second; ++i) {
+    for (std::size_t day = 0; day < spans.count; ++day) {
+      std::uint32_t clump = 0;
+      for (int i = spans.values[day].first; i <= spans.values[day].second; ++i) {
         const std::uint32_t held = WindowPeak(week[static_cast<std::size_t>(i)], w);
-        if (held > clump_above) daily_clumps[w][day] = std::max(daily_clumps[w][day], held);
+        if (held > clump_above) clump = std::max(clump, held);
       }
+      daily_clumps[w].Add(clump);
     }
   }
   // The hours of the window by hour of the day, walked without a division per hour.
@@ -377,7 +377,7 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     const auto floor_calls =
         static_cast<std::uint32_t>(std::ceil(options_.min_calls * kMinimumFactor[w]));
     auto clump_guard = static_cast<std::uint32_t>(
-        std::floor(options_.peak_margin * RobustOf(daily_clumps[w], spans.size()) + steady));
+        std::floor(options_.peak_margin * Robust(daily_clumps[w]) + steady));
     if (bursty.bursty) {
       clump_guard = std::max(
           clump_guard,

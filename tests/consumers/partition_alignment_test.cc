@@ -53,6 +53,22 @@ class PartitionAlignerTest : public ::testing::Test {
     }
   }
 
+  // Partition 0 holds one record at kDay0 and partition 1 `ahead`'s records (pause_above of
+  // them, all later); after a release, partition 1 is due to be paused and is. Returns the
+  // partitions' indexes, the one behind first.
+  std::pair<std::size_t, std::size_t> PauseOneAhead(const std::vector<common::Seconds>& ahead) {
+    const std::size_t behind = aligner_.Assign("in", 0, now_);
+    const std::size_t paused = aligner_.Assign("in", 1, now_);
+    Read(behind, {kDay0});
+    Read(paused, ahead);
+    aligner_.Release(output_, now_);
+    std::vector<std::size_t> pause, resume;
+    aligner_.PausesDue(now_, pause, resume);
+    EXPECT_EQ(pause, std::vector<std::size_t>{paused});
+    aligner_.SetPaused(paused, true, now_);
+    return {behind, paused};
+  }
+
   Clock::time_point now_ = Clock::now();
   PartitionAligner aligner_{{.step = 60s, .idle_timeout = 30s, .pause_above = 8}};
   RecordingOutput output_;
@@ -198,19 +214,11 @@ TEST_F(PartitionAlignerTest, AReadToItsEndPartitionHoldsNothingInADrain) {
 }
 
 TEST_F(PartitionAlignerTest, APartitionFarAheadIsPausedUntilItDrainsToHalf) {
-  const std::size_t behind = aligner_.Assign("in", 0, now_);
-  const std::size_t ahead = aligner_.Assign("in", 1, now_);
-  Read(behind, {kDay0});
-  std::vector<common::Seconds> later(8, kDay0 + 24h);
-  Read(ahead, later);
-  aligner_.Release(output_, now_);
-
-  std::vector<std::size_t> pause, resume;
-  aligner_.PausesDue(now_, pause, resume);
-  EXPECT_EQ(pause, std::vector<std::size_t>{ahead});
-  aligner_.SetPaused(ahead, true, now_);
+  const auto [behind, ahead] = PauseOneAhead(std::vector<common::Seconds>(8, kDay0 + 24h));
+  ASSERT_FALSE(HasFailure()) << "paused at pause_above";
 
   aligner_.Release(output_, now_ + 30s);  // `behind` is idle: `ahead` drains
+  std::vector<std::size_t> pause, resume;
   aligner_.PausesDue(now_, pause, resume);
   EXPECT_TRUE(pause.empty());
   EXPECT_EQ(resume, std::vector<std::size_t>{ahead});
@@ -220,17 +228,11 @@ TEST_F(PartitionAlignerTest, APartitionFarAheadIsPausedUntilItDrainsToHalf) {
 // Run dry once the others catch up, it still holds them back at its time: its next records,
 // fetched after its resumption, are not overtaken (the others' would make them late).
 TEST_F(PartitionAlignerTest, APartitionPausedLongerThanTheIdleTimeoutHoldsWhenItRunsDry) {
-  const std::size_t behind = aligner_.Assign("in", 0, now_);
-  const std::size_t ahead = aligner_.Assign("in", 1, now_);
-  Read(behind, {kDay0});
   std::vector<common::Seconds> hour(8);
   for (std::size_t i = 0; i < hour.size(); ++i) hour[i] = kDay0 + 1h + i * 1min;
-  Read(ahead, hour);
-  aligner_.Release(output_, now_);
+  const auto [behind, ahead] = PauseOneAhead(hour);
+  ASSERT_FALSE(HasFailure()) << "paused at pause_above";
   std::vector<std::size_t> pause, resume;
-  aligner_.PausesDue(now_, pause, resume);
-  ASSERT_EQ(pause, std::vector<std::size_t>{ahead});
-  aligner_.SetPaused(ahead, true, now_);
 
   // 40 s on, `behind` brings the hour and the next: `ahead` drains to nothing, still paused.
   now_ += 40s;

@@ -1,0 +1,51 @@
+// The levels a key's minutes are judged against: the baseline of its history, computed once
+// per key and hour and cached in the key. Split from detector.cc, which holds counting,
+// windows and the insight lifecycle.
+#include <algorithm>
+
+#include "detector/detector.h"
+
+namespace trailsight::detector {
+
+using std::chrono::days;
+using std::chrono::floor;
+using std::chrono::hours;
+
+Detector::JudgedHour Detector::JudgedAt(const Region& region, common::Minute minute) const {
+  JudgedHour judged;
+  judged.epoch = Epoch(minute);
+  judged.hour = floor<hours>(minute);
+  judged.ahead = static_cast<std::int8_t>((judged.hour - judged.epoch).count());
+  const auto observed = floor<days>(judged.epoch - floor<hours>(region.first_minute)).count();
+  judged.days_observed = static_cast<int>(std::max<std::int64_t>(1, observed));
+  return judged;
+}
+
+const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute minute) {
+  const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
+  if (key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead) {
+    return key.cache;
+  }
+  key.history.WeekBefore(judged.epoch, week_);
+  key.cache =
+      models::CountBaseline(BaselineFor(key))
+          .Compute(week_, judged.ahead, judged.days_observed, common::HourOfWeek(judged.epoch));
+  key.cache_valid = true;
+  key.cache_ahead = judged.ahead;
+  key.cache_hour = judged.hour;
+  return key.cache;
+}
+
+std::uint32_t Detector::DropBelowFor(KeyState& key, common::Minute minute) {
+  const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
+  if (key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead) {
+    return key.cache.drop_below;
+  }
+  // A quiet key's hourly check needs no levels but this one: they are computed when the key
+  // next has calls to judge.
+  key.history.WeekBefore(judged.epoch, week_);
+  return models::CountBaseline(BaselineFor(key))
+      .DropBelow(week_, judged.ahead, judged.days_observed);
+}
+
+}  // namespace trailsight::detector
