@@ -29,6 +29,9 @@ CLI::App* AddGenerateCommand(CLI::App& app, GenerateFlags& flags) {
   generate->add_option("--format", flags.format, "s3 (AWSLogs/ tree of .json.gz) or jsonl")
       ->check(CLI::IsMember({"s3", "jsonl"}))
       ->capture_default_str();
+  generate->add_flag("--organization", flags.organization,
+                     "Accounts of an organization (management, production, staging, dev, CI/CD, "
+                     "data) in 3 regions, with their recurring work and a busier platform");
   return generate;
 }
 
@@ -44,6 +47,13 @@ int RunGenerate(const GenerateFlags& flags) {
   options.days = flags.days;
   options.accounts = flags.accounts;
   options.volume = flags.volume;
+  if (flags.organization) {
+    options.organization = true;
+    options.platform_workloads = true;
+    options.regions = {"us-east-1", "eu-west-1", "us-west-2"};
+    options.deploy_day_share = 0.3;
+    options.daily_growth = 0.02;
+  }
   options.layout = flags.format == "jsonl" ? sim::GeneratorOptions::Layout::kJsonLines
                                            : sim::GeneratorOptions::Layout::kS3;
   std::string labels = flags.labels;

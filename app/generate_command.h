@@ -16,6 +16,7 @@ struct GenerateFlags {
   int accounts = 3;
   double volume = 1.0;
   std::string format = "s3";
+  bool organization = false;  // sim::GeneratorOptions::organization, with its platform
 };
 
 CLI::App* AddGenerateCommand(CLI::App& app, GenerateFlags& flags);

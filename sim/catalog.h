@@ -98,13 +98,38 @@ struct JobStep {
   int spread = 30;
 };
 
-// Automation that runs at the same time every day (or weekday, UTC): every occurrence has
-// about the same size, so a baseline that has seen a week of it calls it normal.
+// What an account of an organization is for (GeneratorOptions::organization): it decides the
+// account's size, the regions it uses and its recurring work (OrganizationJobCatalog()).
+enum class AccountKind : std::uint8_t {
+  kProduction,
+  kStaging,
+  kDev,
+  kCiCd,
+  kData,
+  kManagement,
+};
+
+// A set of account kinds, for JobSpec::kinds.
+constexpr std::uint32_t KindBit(AccountKind kind) { return 1U << static_cast<unsigned>(kind); }
+inline constexpr std::uint32_t kAnyKind = ~0U;
+
+// Automation that runs every day (or weekday), at the same time or at random times in a
+// span: every occurrence has about the same size, so a baseline that has seen a week of it
+// calls it normal at the times it ran (a job at a fixed time), or at any time (a job at
+// random times: bursty work).
 struct JobSpec {
   std::string_view actor{};       // ActorSpec::id of the caller
-  std::chrono::minutes at{0};     // UTC time of day
+  std::chrono::minutes at{0};     // time of day: UTC, or the account's local time (`local`)
   int jitter_minutes = 0;         // the start moves by up to this many minutes either way
   std::chrono::minutes every{0};  // 0: once a day; else repeats from `at` every `every`
+  bool local = false;             // `at` is the account's local time, not UTC
+  // When runs_max > 0, the job runs runs_min..runs_max times a day instead, each at a random
+  // minute of [at, at + within).
+  int runs_min = 0;
+  int runs_max = 0;
+  std::chrono::minutes within{0};
+  double day_share = 1.0;          // the share of its days on which the job runs at all
+  std::uint32_t kinds = kAnyKind;  // the account kinds that run it (organizations only)
   bool weekdays_only = false;
   bool home_region_only = false;
   bool deploy = false;           // also runs at the extra waves of deploy days (DeployWaves())
@@ -118,6 +143,11 @@ std::span<const ActorSpec> ActorCatalog();
 // GeneratorOptions::platform_workloads is set.
 std::span<const ActorSpec> PlatformActorCatalog();
 std::span<const JobSpec> JobCatalog();
+// The recurring work of an organization's accounts, by account kind, added after
+// JobCatalog()'s jobs when GeneratorOptions::organization is set: jittered nightly clean-ups,
+// weekday deploys and evening releases across many APIs, dev teams' teardowns and CI
+// pipelines at random working times, key rotation by hand.
+std::span<const JobSpec> OrganizationJobCatalog();
 // Returns the error vocabulary of `service` (a default one for services without quirks).
 const ServiceErrors& ErrorsOf(std::string_view service);
 

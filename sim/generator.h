@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "common/time.h"
+#include "sim/catalog.h"
 
 namespace trailsight::sim {
 
@@ -20,6 +21,9 @@ namespace trailsight::sim {
 // - "error-storm": like a burst, each call failing with `error_code`;
 // - "off-hours": like a burst, meant for a business-hours API at night by a usual principal;
 // - "never-seen": like a burst, on an API the account never calls;
+// - "new-region": like a burst, in a region the account has never used;
+// - "many-targets": like a burst, each call naming a user of its own (`distinct_targets`);
+// - "weekend-burst": like a burst, a clump of weekday size on a weekend day;
 // - "tamper": one call at `start` (failed with `error_code` when set), e.g. StopLogging.
 struct Incident {
   std::string id;              // "terminate-burst"
@@ -30,15 +34,17 @@ struct Incident {
   std::string event_name;      // "TerminateInstances"
   common::Seconds start;       // first second of the incident (UTC)
   std::chrono::minutes duration{6};
-  double calls_per_minute = 40;  // Poisson rate during the incident (not slow-rise, tamper)
-  std::string principal_arn;     // an identity that never calls this API otherwise ...
-  std::string actor;             // ... or, when set, the catalog actor ("ops-portal") whose usual
-                                 // principal makes the calls, with its usual clients
+  double calls_per_minute = 40;  // Poisson rate during the incident (not slow-rise, tamper) ...
+  int calls = 0;  // ... or, when > 0, exactly this many calls at uniform random times in it
+  std::string principal_arn;  // an identity that never calls this API otherwise ...
+  std::string actor;          // ... or, when set, the catalog actor ("ops-portal") whose usual
+                              // principal makes the calls, with its usual clients
   std::string user_agent;
   std::string source_ip = "185.220.101.47";  // where the calls come from (principal_arn only)
-  std::string error_code;    // every call fails with it: the service's refusal ("AccessDenied",
-                             // "Client.UnauthorizedOperation"), throttling or not-found code
-  double rise_factor = 3.0;  // slow-rise: the background's multiple at the top
+  std::string error_code;  // every call fails with it: the service's refusal ("AccessDenied",
+                           // "Client.UnauthorizedOperation"), throttling or not-found code
+  bool distinct_targets = false;  // each call's `$user` is a user no other call names
+  double rise_factor = 3.0;       // slow-rise: the background's multiple at the top
   std::chrono::minutes ramp{30};  // slow-rise: how long the rise takes
 };
 
@@ -68,7 +74,19 @@ struct GeneratorOptions {
   // Adds the busier workloads of a larger platform (sim/catalog.h PlatformActorCatalog()):
   // write APIs at a few calls a minute, business-hours workflows, image builds.
   bool platform_workloads = false;
+  // Makes the accounts an organization's: each has a kind (OrganizationKind()) that sets its
+  // size and the regions it uses, and runs that kind's recurring work
+  // (OrganizationJobCatalog()) beside JobCatalog()'s.
+  bool organization = false;
+  // The day (0-based) on which the last account's first record appears: an account that
+  // joins the organization during the run. -1: every account from the first day.
+  int new_account_day = -1;
 };
+
+// Returns the kind of account `index` (0-based) of an organization: the first is the
+// management account, then production, dev, staging, CI/CD and data accounts in a fixed
+// order, so that any 6 or more accounts hold every kind.
+AccountKind OrganizationKind(int index);
 
 class RecordSink;
 

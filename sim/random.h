@@ -27,6 +27,7 @@ enum SeedTag : std::uint64_t {
   kJobTag,
   kIncidentTag,
   kDeployTag,
+  kJobDayTag,
 };
 
 // Derives an independent seed from a base seed and a path of small integers, so that a

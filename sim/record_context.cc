@@ -36,6 +36,11 @@ std::string RecordContext::Draw(std::string_view name, std::string_view literal)
   if (name == "ami") return PickFrom(rng_, pools.images[r]);
   if (name == "bucket") return PickFrom(rng_, pools.buckets);
   if (name == "role") return PickFrom(rng_, pools.roles);
+  if (name == "user" && principal_.distinct_targets) {
+    fresh = "svc-";
+    rng_.AppendHex(fresh, 8);
+    return fresh;
+  }
   if (name == "user") return PickFrom(rng_, pools.users);
   if (name == "function") return PickFrom(rng_, pools.functions);
   if (name == "stack") return PickFrom(rng_, pools.stacks);

@@ -79,6 +79,7 @@ double TrafficModel::ActorRate(std::size_t stream, std::size_t actor, common::Mi
   const Account& account = world_.accounts()[s.account];
   const ActorSpec* spec = account.principals[actor].spec;
   if (spec == nullptr || (spec->home_region_only && s.region != 0)) return 0.0;
+  if (minute < account.first_day) return 0.0;
   const common::Minute local = minute + hours{account.utc_offset_hours};
   const double days_elapsed =
       static_cast<double>((minute - world_.options().start).count()) / (24 * 60);
@@ -160,34 +161,72 @@ void TrafficModel::Background(std::size_t stream, common::Hour hour, std::vector
   }
 }
 
+namespace {
+
+// Returns the planned starts (before jitter) of `job` in account `account_index` that may
+// reach into `hour`: on each of its days (local days for a local job), its one start, or its
+// random runs; none on a day its `day_share` skips.
+std::vector<common::Minute> JobStarts(const GeneratorOptions& options, const JobSpec& job,
+                                      std::size_t job_index, const Account& account,
+                                      int account_index, common::Hour hour) {
+  std::vector<common::Minute> starts;
+  if (job.deploy) starts = ExtraDeployStarts(options, account_index, floor<days>(hour));
+  const hours offset{job.local ? account.utc_offset_hours : 0};
+  const common::Day today = floor<days>(hour + offset);
+  for (common::Day day : {today - days{1}, today}) {
+    if (job.weekdays_only && IsWeekend(day)) continue;
+    const common::Minute midnight = day - offset;  // the day's first minute, in UTC
+    if (job.day_share >= 1.0 && job.runs_max == 0) {
+      if (job.every.count() == 0) {
+        starts.push_back(midnight + job.at);
+        continue;
+      }
+      for (common::Minute t = midnight + job.at; t < midnight + days{1}; t += job.every) {
+        if (t + minutes{15} >= hour && t < hour + hours{1}) starts.push_back(t);
+      }
+      continue;
+    }
+    Rng rng(DeriveSeed(options.seed, {kJobDayTag, job_index,
+                                      static_cast<std::uint64_t>(account_index), Count(day)}));
+    if (!rng.Chance(job.day_share)) continue;
+    if (job.runs_max == 0) {
+      starts.push_back(midnight + job.at);
+      continue;
+    }
+    const int runs = rng.Between(job.runs_min, job.runs_max);
+    for (int k = 0; k < runs; ++k) {
+      starts.push_back(midnight + job.at +
+                       minutes{rng.Below(static_cast<std::uint64_t>(job.within.count()))});
+    }
+  }
+  return starts;
+}
+
+}  // namespace
+
 void TrafficModel::Jobs(std::size_t stream, common::Hour hour, std::vector<Call>& out) const {
   const Stream& s = world_.streams()[stream];
   const Account& account = world_.accounts()[s.account];
-  const std::span<const JobSpec> jobs = JobCatalog();
-  const common::Day today = floor<days>(hour);
-  for (std::size_t j = 0; j < jobs.size(); ++j) {
-    const JobSpec& job = jobs[j];
+  if (s.scale <= 0 || hour + hours{1} <= account.first_day) return;
+  // Organization jobs are numbered after the common ones, so adding them changes no seed of
+  // the others.
+  const std::span<const JobSpec> common_jobs = JobCatalog();
+  const std::span<const JobSpec> organization_jobs =
+      world_.options().organization ? OrganizationJobCatalog() : std::span<const JobSpec>{};
+  for (std::size_t j = 0; j < common_jobs.size() + organization_jobs.size(); ++j) {
+    const bool common_job = j < common_jobs.size();
+    const JobSpec& job = common_job ? common_jobs[j] : organization_jobs[j - common_jobs.size()];
     if (job.home_region_only && s.region != 0) continue;
+    if (!common_job && (job.kinds & KindBit(account.kind)) == 0) continue;
     std::size_t actor = 0;
     while (actor < account.principals.size() && (account.principals[actor].spec == nullptr ||
                                                  account.principals[actor].spec->id != job.actor)) {
       ++actor;
     }
     if (actor == account.principals.size()) continue;
-    // Every occurrence that may reach into this hour (jobs last a few minutes at most).
-    std::vector<common::Minute> starts;
-    if (job.deploy) starts = ExtraDeployStarts(world_.options(), s.account, today);
-    for (common::Day day : {today - days{1}, today}) {
-      if (job.weekdays_only && IsWeekend(day)) continue;
-      if (job.every.count() == 0) {
-        starts.push_back(day + job.at);
-        continue;
-      }
-      for (common::Minute t = day + job.at; t < day + days{1}; t += job.every) {
-        if (t + minutes{15} >= hour && t < hour + hours{1}) starts.push_back(t);
-      }
-    }
-    for (const common::Minute planned : starts) {
+    // Every occurrence that may reach into this hour (jobs last a quarter of an hour at most).
+    for (const common::Minute planned :
+         JobStarts(world_.options(), job, j, account, s.account, hour)) {
       Rng rng(DeriveSeed(world_.options().seed, {kJobTag, j, stream, Count(planned)}));
       const common::Seconds start = planned +
                                     minutes{rng.Between(-job.jitter_minutes, job.jitter_minutes)} +
@@ -205,7 +244,7 @@ void TrafficModel::Jobs(std::size_t stream, common::Hour hour, std::vector<Call>
           const seconds delay = DeliveryDelay(rng);
           const std::uint64_t salt = rng.Next();
           if (api_id < 0 || (world_.apis()[api_id].global && !s.home)) continue;
-          if (time < hour || time >= hour + hours{1}) continue;
+          if (time < hour || time >= hour + hours{1} || time < account.first_day) continue;
           out.push_back(Call{time, time + delay, static_cast<std::uint32_t>(stream),
                              static_cast<std::uint16_t>(api_id), static_cast<std::uint16_t>(actor),
                              CallError::kNone, salt});
@@ -232,6 +271,20 @@ void TrafficModel::Incidents(std::size_t stream, common::Hour hour, std::vector<
       continue;
     }
     const common::Seconds end = incident.start + incident.duration;
+    if (incident.calls > 0) {
+      // The same draws in every hour, so each hour keeps the calls that fall in it.
+      Rng rng(DeriveSeed(world_.options().seed, {kIncidentTag, i, Count(incident.start)}));
+      const auto span = static_cast<std::uint64_t>((end - incident.start).count());
+      for (int k = 0; k < incident.calls; ++k) {
+        const common::Seconds time = incident.start + seconds{rng.Below(span)};
+        const seconds delay = DeliveryDelay(rng);
+        const std::uint64_t salt = rng.Next();
+        if (time < hour || time >= hour + hours{1}) continue;
+        out.push_back(Call{time, time + delay, static_cast<std::uint32_t>(stream), api, principal,
+                           error, salt});
+      }
+      continue;
+    }
     const common::Minute first =
         std::max<common::Minute>(common::FloorMinute(incident.start), hour);
     for (common::Minute minute = first; minute < end && minute < hour + hours{1};

@@ -16,6 +16,51 @@ constexpr double kOtherAccountScale = 0.5;
 constexpr double kSecondaryRegionScale = 0.35;
 constexpr int kUtcOffsets[] = {-5, 1, -8, 9, 0, -3};  // New York, Paris, Seattle, Tokyo, ...
 
+// An organization's accounts after its management account, in order (then again).
+constexpr AccountKind kMemberKinds[] = {
+    AccountKind::kProduction, AccountKind::kDev,     AccountKind::kStaging,
+    AccountKind::kCiCd,       AccountKind::kData,    AccountKind::kDev,
+    AccountKind::kProduction, AccountKind::kStaging, AccountKind::kDev,
+    AccountKind::kCiCd,       AccountKind::kData,    AccountKind::kProduction,
+    AccountKind::kDev,        AccountKind::kStaging, AccountKind::kDev,
+    AccountKind::kCiCd,       AccountKind::kData,    AccountKind::kProduction,
+    AccountKind::kDev};
+
+// The size of an organization's account of `kind`; the first production account is the
+// organization's main one.
+double OrganizationScale(AccountKind kind, bool first_production) {
+  switch (kind) {
+    case AccountKind::kProduction:
+      return first_production ? 1.0 : 0.6;
+    case AccountKind::kStaging:
+      return 0.3;
+    case AccountKind::kDev:
+      return 0.2;
+    case AccountKind::kCiCd:
+      return 0.25;
+    case AccountKind::kData:
+      return 0.4;
+    case AccountKind::kManagement:
+      return 0.15;
+  }
+  return 1.0;
+}
+
+// Whether an organization's account of `kind` uses region `region` (0: the first region of
+// the list): production and staging use every region, data the first two, the others the
+// first only.
+bool UsesRegion(AccountKind kind, int region) {
+  switch (kind) {
+    case AccountKind::kProduction:
+    case AccountKind::kStaging:
+      return true;
+    case AccountKind::kData:
+      return region < 2;
+    default:
+      return region == 0;
+  }
+}
+
 std::vector<std::string> Ids(Rng& rng, std::string_view prefix, int count) {
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) {
@@ -123,6 +168,11 @@ std::string_view ServiceOf(std::string_view event_source) {
   return dot == std::string_view::npos ? event_source : event_source.substr(0, dot);
 }
 
+AccountKind OrganizationKind(int index) {
+  if (index == 0) return AccountKind::kManagement;
+  return kMemberKinds[static_cast<std::size_t>(index - 1) % std::size(kMemberKinds)];
+}
+
 std::string AccountId(std::uint64_t seed, int index) {
   const std::uint64_t raw = DeriveSeed(seed, {kAccountIdTag, static_cast<std::uint64_t>(index)});
   return std::to_string(100'000'000'000ULL + raw % 900'000'000'000ULL);
@@ -169,6 +219,13 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
                  fmt::format("{} account ids given for {} accounts", options.account_ids.size(),
                              options.accounts)};
   }
+  if (options.new_account_day >= options.days ||
+      (options.new_account_day >= 0 && options.accounts < 2) || options.new_account_day < -1) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("a new account's first day must be -1 or within the {} days (with "
+                             "another account beside it), not {}",
+                             options.days, options.new_account_day)};
+  }
   for (const std::string& id : options.account_ids) {
     if (id.size() != 12 || id.find_first_not_of("0123456789") != std::string::npos) {
       return Error{ErrorCode::kInvalidArgument,
@@ -199,6 +256,14 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
     account.utc_offset_hours = kUtcOffsets[a % std::size(kUtcOffsets)];
     account.scale =
         a < static_cast<int>(std::size(kAccountScales)) ? kAccountScales[a] : kOtherAccountScale;
+    account.first_day = options.start;
+    if (options.new_account_day >= 0 && a == options.accounts - 1) {
+      account.first_day += std::chrono::days{options.new_account_day};
+    }
+    if (options.organization) {
+      account.kind = OrganizationKind(a);
+      account.scale = OrganizationScale(account.kind, a == 1);
+    }
     Rng rng(DeriveSeed(options.seed, {kPoolTag, static_cast<std::uint64_t>(a)}));
     account.pools = MakePools(rng, account.id, options.regions.size());
     account.office_ips = Ips(rng, {81, 92, 145, 178, 203}, 3);
@@ -247,11 +312,13 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
     }
     world.accounts_.push_back(std::move(account));
     for (int r = 0; r < static_cast<int>(options.regions.size()); ++r) {
-      world.streams_.push_back(
-          Stream{.account = a,
-                 .region = r,
-                 .scale = world.accounts_.back().scale * (r == 0 ? 1.0 : kSecondaryRegionScale),
-                 .home = r == home_region});
+      world.streams_.push_back(Stream{
+          .account = a,
+          .region = r,
+          .scale = !options.organization || UsesRegion(world.accounts_.back().kind, r)
+                       ? world.accounts_.back().scale * (r == 0 ? 1.0 : kSecondaryRegionScale)
+                       : 0.0,
+          .home = r == home_region});
     }
   }
 
@@ -271,8 +338,9 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
           ErrorCode::kInvalidArgument,
           fmt::format("incident {}: needs an API, a positive duration and rate", incident.id)};
     }
-    static constexpr std::string_view kKinds[] = {"burst",     "slow-rise",  "error-storm",
-                                                  "off-hours", "never-seen", "tamper"};
+    static constexpr std::string_view kKinds[] = {"burst",        "slow-rise",     "error-storm",
+                                                  "off-hours",    "never-seen",    "new-region",
+                                                  "many-targets", "weekend-burst", "tamper"};
     if (std::find(std::begin(kKinds), std::end(kKinds), incident.kind) == std::end(kKinds)) {
       return Error{ErrorCode::kInvalidArgument,
                    fmt::format("incident {}: unknown kind '{}'", incident.id, incident.kind)};
@@ -313,6 +381,7 @@ common::Result<World> World::Create(const GeneratorOptions& options) {
       IdentityFromArn(incident.principal_arn, account->id, rng, principal);
       principal.user_agent = incident.user_agent;
       principal.source_ip = incident.source_ip;
+      principal.distinct_targets = incident.distinct_targets;
       principal.agents = {AgentKind::kCli};
       account->principals.push_back(std::move(principal));
       world.incident_principals_.push_back(static_cast<int>(account->principals.size()) - 1);

@@ -26,6 +26,7 @@ struct Principal {
   std::string name;                   // role or user name
   std::string principal_id;           // AROA... / AIDA...
   std::string access_key;             // AKIA... for IAM users
+  bool distinct_targets = false;      // each call names a user of its own (incidents)
   std::string invoked_by;             // service acting on our behalf, if any
   std::vector<std::string> sessions;  // session names for assumed roles
   std::vector<AgentKind> agents;
@@ -38,8 +39,10 @@ struct Principal {
 
 struct Account {
   std::string id;
-  int utc_offset_hours = 0;           // business hours and weekends are local
-  double scale = 1.0;                 // relative size of the account's background traffic
+  AccountKind kind = AccountKind::kProduction;  // organizations only; see OrganizationKind()
+  common::Day first_day{};                      // nothing happens in the account before this day
+  int utc_offset_hours = 0;                     // business hours and weekends are local
+  double scale = 1.0;                           // relative size of the account's background traffic
   double log_growth_per_day = 0.0;    // background volume is scale x exp(this x days elapsed)
   std::vector<Principal> principals;  // index = actor index, then incident principals
   ResourcePools pools;
@@ -51,7 +54,7 @@ struct Account {
 struct Stream {
   int account = 0;
   int region = 0;
-  double scale = 1.0;  // account scale x region scale
+  double scale = 1.0;  // account scale x region scale; 0 in a region the account does not use
   bool home = false;   // receives global (IAM) events
 };
 
