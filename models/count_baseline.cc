@@ -302,10 +302,14 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     return weekdays_known ? (first_hour_of_week + index) % kHoursPerDay
                           : ((index - target) % kHoursPerDay + kHoursPerDay) % kHoursPerDay;
   };
-  // Peaks and clumps are compared with days of the judged kind when the window holds one.
+  // A weekend hour's peaks and clumps come from the window's weekend days when it holds one,
+  // so weekday work does not hide a Sunday burst. A weekday hour's come from every day: a
+  // weekend clump only makes it quieter, and the weekend in UTC holds the Friday evening of
+  // accounts west of it, whose weekday jobs would otherwise be missing from their week.
+  const bool judged_weekend = weekdays_known && weekend(target);
   bool by_kind = false;
-  for (int day = 1; day <= days && weekdays_known; ++day) {
-    by_kind = by_kind || weekend(target - kHoursPerDay * day) == weekend(target);
+  for (int day = 1; day <= days && judged_weekend; ++day) {
+    by_kind = by_kind || weekend(target - kHoursPerDay * day);
   }
   const auto same_kind = [&](int index) { return !by_kind || weekend(index) == weekend(target); };
 
@@ -323,10 +327,19 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
 
   Thresholds levels;
   levels.expected = rates.expected;
-  // The clumps each day put in each window around this hour.
+  const double robust_rate = std::max(levels.expected, rates.robust);
+  // The clumps each day put in each window around this hour. A window counts as a clump
+  // above ClumpAbove() of the median rate, or, where that lies higher, above the calm
+  // quantile of the busy-day rate: more than steady traffic gives, and never above what the
+  // window fires at, so work that would fire is learned where it recurs (a release adding
+  // half again to a busy key's hour is no ClumpAbove() clump, yet clears its 60-minute
+  // level).
   std::array<Daily<std::uint32_t>, kWindowCount> daily_clumps;
   for (std::size_t w = 1; w < kWindowCount; ++w) {
-    const double clump_above = ClumpAbove(levels.expected * kWindowMinutes[w]);
+    const double clump_above =
+        std::min(ClumpAbove(levels.expected * kWindowMinutes[w]),
+                 static_cast<double>(
+                     PoissonUpperQuantile(robust_rate * kWindowMinutes[w], options_.calm_p_value)));
     for (std::size_t day = 0; day < spans.count; ++day) {
       std::uint32_t clump = 0;
       for (int i = spans.values[day].first; i <= spans.values[day].second; ++i) {
@@ -338,7 +351,6 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   }
   // The hours of the window by hour of the day, walked without a division per hour.
   DayHours day_hours;
-  const bool judged_weekend = weekend(target);
   int hour = hour_of_day(oldest);
   int hour_of_week = weekdays_known ? (first_hour_of_week + oldest) % kWeek : 0;
   for (int i = oldest; i < kWeek; ++i) {
@@ -347,12 +359,26 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     hour = hour == kHoursPerDay - 1 ? 0 : hour + 1;
     hour_of_week = hour_of_week == kWeek - 1 ? 0 : hour_of_week + 1;
   }
-  const Burstiness bursty = BurstinessOf(week, oldest, day_hours);
+  Burstiness bursty = BurstinessOf(week, oldest, day_hours);
+  // Too few days to tell a job's hour from a team's random ones: any clump counts as bursty.
+  if (days_observed < kKnownDays) {
+    bursty.bursty = bursty.bursty || std::any_of(bursty.usual.begin(), bursty.usual.end(),
+                                                 [](std::uint32_t clump) { return clump > 0; });
+  }
+
+  // Within the clump the next larger window usually holds here, a window's share of it is a
+  // Poisson count at the clump's rate.
+  std::array<std::uint32_t, kWindowCount> inside_clump{};
+  for (std::size_t w = 0; w + 1 < kWindowCount; ++w) {
+    const std::uint32_t clump = Robust(daily_clumps[w + 1]);
+    if (clump == 0) continue;
+    const double share = static_cast<double>(kWindowMinutes[w]) / kWindowMinutes[w + 1];
+    inside_clump[w] = PoissonUpperQuantile(clump * share, options_.p_value);
+  }
 
   // Busiest minute around this hour on a typical day: with three or more days, the
   // second-busiest day, so one anomalous day (an attack) does not become the norm.
   const std::uint32_t robust_peak = Robust(daily_peaks);
-  const double robust_rate = std::max(levels.expected, rates.robust);
 
   WindowLevels& minute = levels.windows[0];
   minute.expected = levels.expected;
@@ -362,8 +388,9 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     const std::uint32_t usual = std::max(bursty.usual[0], bursty.usual[1]);
     peak_guard = std::max(peak_guard, static_cast<std::uint32_t>(kBurstyMargin * usual) + 1);
   }
-  minute.fire_at = std::max(
-      {options_.min_calls, PoissonUpperQuantile(levels.expected, options_.p_value), peak_guard});
+  minute.fire_at =
+      std::max({options_.min_calls, PoissonUpperQuantile(levels.expected, options_.p_value),
+                peak_guard, inside_clump[0]});
   minute.calm_below =
       std::max({std::uint32_t{1}, PoissonUpperQuantile(levels.expected, options_.calm_p_value),
                 robust_peak + 1});
@@ -383,8 +410,8 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
           clump_guard,
           static_cast<std::uint32_t>(std::floor(kBurstyMargin * bursty.usual[w] + steady)));
     }
-    window.fire_at =
-        std::max({floor_calls, PoissonUpperQuantile(steady, options_.p_value), clump_guard + 1});
+    window.fire_at = std::max({floor_calls, PoissonUpperQuantile(steady, options_.p_value),
+                               clump_guard + 1, inside_clump[w]});
     window.calm_below =
         std::min(std::max(std::uint32_t{1}, PoissonUpperQuantile(steady, options_.calm_p_value)),
                  window.fire_at);

@@ -61,11 +61,13 @@ struct Thresholds {
 // Contract: from a week of hourly history it derives, for a minute in hour-of-day `h`,
 // - `expected`: the median per-minute rate of hours h-1, h, h+1 over the window's days, so
 //   a single anomalous day cannot move it;
-// - the days whose peaks and clumps it learns from: those of the judged day's kind (weekday
-//   or weekend, when the week's hours of the week are known and the window holds a day of
-//   that kind), else all; so the bursts of a key busy on weekdays only do not raise its
-//   levels on a Sunday. Rates come from every day: a week holds one weekend, too few days
-//   for a robust weekend rate (one quiet weekend day would halve it);
+// - the days whose peaks and clumps it learns from: for a weekend hour (when the week's
+//   hours of the week are known and the window holds a weekend day), the weekend days, so
+//   the bursts of a key busy on weekdays only do not raise its levels on a Sunday; for a
+//   weekday hour, every day (a weekend clump only makes a weekday quieter, and a UTC
+//   Saturday holds the Friday evening of accounts west of UTC). Rates come from every day:
+//   a week holds one weekend, too few days for a robust weekend rate (one quiet weekend day
+//   would halve it);
 // - one-minute `fire_at`: the largest of `min_calls`, the Poisson upper quantile of
 //   `expected` at `p_value` (count statistics, so a 0.03/min API and a 300/min API are
 //   judged alike), and `peak_margin` times the second-busiest daily peak minute around
@@ -84,7 +86,16 @@ struct Thresholds {
 //   clump too: the second-busiest day's largest clump, times `kBurstyMargin` (two of its
 //   clumps may come together), plus the steady calls; one-minute: that day's largest 5
 //   minutes, as a clump of a few minutes may come all in one. Clumps of its usual size are
-//   normal at any hour, a clump several times larger is not;
+//   normal at any hour, a clump several times larger is not. A key observed for fewer than
+//   `kKnownDays` days is bursty as soon as it has a clump: a day or two cannot tell a job
+//   that recurs at its hour (a night's jitter may move it out of the hours seen) from a
+//   team's work at random hours, so a young key (in a new account, say) is not flagged for
+//   repeating its clumps at a new hour;
+// - the 1, 5 and 15 minute windows inside a clump: above the Poisson quantile at `p_value`
+//   of their share of the next larger window's clump (the second-busiest day's, around
+//   hour h). A job that spreads 30 calls over 10 minutes holds a busiest minute and a
+//   busiest 5 minutes that swing from night to night like Poisson counts at the job's own
+//   rate, which one day's busiest minute does not bound;
 // - `calm_below` per window: the Poisson quantile at `calm_p_value` (above the robust peak
 //   for one minute), and never above the window's `fire_at`;
 // - `drop_below`: the Poisson lower bound at `p_value` of the 60-minute window at the
@@ -103,6 +114,8 @@ class CountBaseline {
   // How far above its usual clump a bursty key's window must go: its clumps come at random
   // times, so two of them now and then fall in one window.
   static constexpr double kBurstyMargin = 2.0;
+  // Days of history from which a key's clumps are judged by their hours of the day.
+  static constexpr int kKnownDays = 3;
 
   explicit CountBaseline(CountBaselineOptions options) : options_(options) {}
 

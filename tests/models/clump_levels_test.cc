@@ -51,9 +51,9 @@ struct Minutes {
     return week;
   }
 
-  Thresholds LevelsAt(int day, int hour) const {
+  Thresholds LevelsAt(int day, int hour, int days_observed = 7) const {
     const int judged = day * 24 + hour;
-    return CountBaseline({}).Compute(WeekBefore(judged), 0, 7,
+    return CountBaseline({}).Compute(WeekBefore(judged), 0, days_observed,
                                      (kHourOfWeekOfDay0 + judged - 168 + 10 * 168) % 168);
   }
 };
@@ -84,6 +84,39 @@ TEST(ClumpLevelsTest, AJobAtAboutTheSameTimeEachNightIsNormalThereAndNowhereElse
 }
 
 // A deploy of 20 UpdateFunctionCode calls over 5 minutes at 14:00 every weekday.
+// A clean-up of 15 calls spread over 10 minutes whose calls fall at random: on the nights
+// seen its busiest minute held 2, but such a job's busiest minute swings like a Poisson
+// count at the job's own rate, so a night with 6 in one minute is the same job. A burst of
+// the job's whole size in one minute still fires.
+TEST(ClumpLevelsTest, AJobsBusiestMinuteMaySwingWithinItsUsualClump) {
+  Minutes key;
+  for (int day = 0; day < 7; ++day) key.Clump(day, 3 * 60 + 2 * day, 10, 15);
+
+  const Thresholds at_three = key.LevelsAt(7, 3);
+
+  EXPECT_GT(at_three.windows[0].fire_at, 6U);
+  EXPECT_LE(at_three.windows[0].fire_at, 15U);
+}
+
+// A key seen for one day (a new account's dev team): its one teardown of 10 instances at
+// 20:00 does not yet say whether it recurs at 20:00 or at any hour, so a second teardown of
+// that size at 15:00 the next day is quiet, while one four times larger fires. With a week
+// known, the same teardown at an hour it never came at fires.
+TEST(ClumpLevelsTest, AYoungKeysClumpsAreNormalAtAnyHourUntilItsHoursAreKnown) {
+  Minutes key;
+  key.Clump(0, 20 * 60, 2, 10);
+
+  const Thresholds day_two = key.LevelsAt(1, 15, 1);
+  const Thresholds known = key.LevelsAt(1, 15, 7);
+
+  for (std::size_t w = 0; w < kWindowCount; ++w) {
+    EXPECT_GT(day_two.windows[w].fire_at, Held(10, 2, kWindowMinutes[w])) << kWindowMinutes[w];
+  }
+  EXPECT_LE(day_two.windows[0].fire_at, 40U) << "40 in one minute";
+  EXPECT_LE(day_two.windows[1].fire_at, 40U) << "40 in two minutes";
+  EXPECT_LE(known.windows[0].fire_at, Held(10, 2, 1));
+}
+
 TEST(ClumpLevelsTest, AWeekdayDeployIsNormalOnWeekdaysAtItsHour) {
   Minutes key;
   for (int day : {0, 1, 2, 3, 4}) key.Clump(day, 14 * 60 + 2 * day, 5, 20);
