@@ -9,9 +9,6 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr double kRecallTarget = 0.95;
-constexpr double kFalsePerDayTarget = 1.0;
-constexpr seconds kLatencyTarget{60};
 constexpr std::size_t kMaxFalseListed = 40;
 constexpr std::size_t kMaxTracedMinutes = 75;  // a slow rise's whole window
 
@@ -24,9 +21,9 @@ std::string Clock(common::Seconds time) {
 }
 
 std::string ScoreLine(const RunScore& score) {
-  return fmt::format("recall {}/{} = {:.1f}%, false insights {} = {:.2f}/day, median latency {}",
+  return fmt::format("recall {}/{} = {:.1f}%, false findings {} = {:.2f}/day, median latency {}",
                      score.hits(), score.incidents(), 100.0 * score.recall(),
-                     score.false_starts.size(), score.false_per_day(),
+                     score.false_findings(), score.false_per_day(),
                      Latency(score.median_latency()));
 }
 
@@ -73,12 +70,15 @@ common::Result<SeedResult> EvaluateSeed(const ScenarioOptions& scenario_options,
 void Pooled::Add(const RunScore& score) {
   incidents += score.incidents();
   hits += score.hits();
-  false_starts += score.false_starts.size();
+  false_findings += score.false_findings();
   days += score.evaluated_days;
   for (const LabelOutcome& outcome : score.outcomes) {
-    if (outcome.label.expect != Expect::kNothing && outcome.hit) {
-      latencies.push_back(outcome.latency);
-    }
+    if (outcome.label.expect == Expect::kNothing) continue;
+    Tally& kind = by_kind[outcome.label.kind];
+    ++kind.incidents;
+    if (!outcome.hit) continue;
+    ++kind.hits;
+    latencies.push_back(outcome.latency);
   }
 }
 
@@ -89,17 +89,37 @@ std::optional<seconds> Pooled::median_latency() const {
   return sorted[(sorted.size() - 1) / 2];
 }
 
+Targets OrganizationTargets() {
+  return Targets{.recall = 0.97, .recall_per_kind = 0.90, .min_incidents_per_kind = 10};
+}
+
 std::vector<Verdict> Judge(const Pooled& detector, const std::vector<Pooled>& naive,
-                           const std::vector<double>& ks) {
+                           const std::vector<double>& ks, const Targets& targets) {
   std::vector<Verdict> verdicts;
-  verdicts.push_back({"recall >= 95%", detector.recall() >= kRecallTarget,
+  verdicts.push_back({fmt::format("recall >= {:g}%", 100.0 * targets.recall),
+                      detector.recall() >= targets.recall,
                       fmt::format("{}/{} = {:.1f}%", detector.hits, detector.incidents,
                                   100.0 * detector.recall())});
-  verdicts.push_back({"false insights <= 1/day", detector.false_per_day() <= kFalsePerDayTarget,
-                      fmt::format("{} in {:.0f} days = {:.2f}/day", detector.false_starts,
+  for (const auto& [kind, tally] : detector.by_kind) {
+    if (targets.recall_per_kind > 0) {
+      verdicts.push_back(
+          {fmt::format("{} recall >= {:g}%", kind, 100.0 * targets.recall_per_kind),
+           tally.recall() >= targets.recall_per_kind,
+           fmt::format("{}/{} = {:.1f}%", tally.hits, tally.incidents, 100.0 * tally.recall())});
+    }
+    if (targets.min_incidents_per_kind > 0) {
+      verdicts.push_back({fmt::format("{} incidents >= {}", kind, targets.min_incidents_per_kind),
+                          tally.incidents >= targets.min_incidents_per_kind,
+                          fmt::format("{}", tally.incidents)});
+    }
+  }
+  verdicts.push_back({fmt::format("false findings <= {:g}/day", targets.false_per_day),
+                      detector.false_per_day() <= targets.false_per_day,
+                      fmt::format("{} in {:.0f} days = {:.2f}/day", detector.false_findings,
                                   detector.days, detector.false_per_day())});
   const std::optional<seconds> median = detector.median_latency();
-  verdicts.push_back({"median latency <= 60s", median && *median <= kLatencyTarget,
+  verdicts.push_back({fmt::format("median latency <= {}s", targets.median_latency.count()),
+                      median && *median <= targets.median_latency,
                       fmt::format("{} over {} hits", Latency(median), detector.latencies.size())});
   for (std::size_t k = 0; k < naive.size() && k < ks.size(); ++k) {
     const bool recall_ok = detector.hits * naive[k].incidents >= naive[k].hits * detector.incidents;
@@ -158,6 +178,15 @@ void PrintSeed(std::FILE* out, const SeedResult& result, const std::vector<doubl
   }
   if (false_starts.size() > kMaxFalseListed) {
     fmt::print(out, "  ... and {} more false insights\n", false_starts.size() - kMaxFalseListed);
+  }
+  const std::vector<common::Alert>& false_alerts = result.detector.false_alerts;
+  for (std::size_t i = 0; i < false_alerts.size() && i < kMaxFalseListed; ++i) {
+    const common::Alert& alert = false_alerts[i];
+    fmt::print(out, "  false alert {} {} {}/{} {} {}: {}\n", Clock(alert.time), alert.rule,
+               alert.account, alert.region, alert.event_source, alert.event_name, alert.message);
+  }
+  if (false_alerts.size() > kMaxFalseListed) {
+    fmt::print(out, "  ... and {} more false alerts\n", false_alerts.size() - kMaxFalseListed);
   }
   if (result.detector.unmatched_alerts > 0) {
     fmt::print(out, "  {} tamper alerts matched no tamper incident\n",

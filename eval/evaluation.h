@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,16 +32,23 @@ common::Result<SeedResult> EvaluateSeed(const ScenarioOptions& scenario,
 
 // Scores pooled over several runs: every incident and every evaluated day counts once.
 struct Pooled {
+  // Incidents and hits of one kind.
+  struct Tally {
+    int incidents = 0;
+    int hits = 0;
+    double recall() const { return incidents == 0 ? 1.0 : static_cast<double>(hits) / incidents; }
+  };
   int incidents = 0;
   int hits = 0;
-  std::size_t false_starts = 0;
+  std::size_t false_findings = 0;  // Starts and novelty alerts that match no incident
   double days = 0.0;
   std::vector<std::chrono::seconds> latencies;  // of the hits
+  std::map<std::string, Tally> by_kind;         // Label::kind of incidents
 
   void Add(const RunScore& score);
   double recall() const { return incidents == 0 ? 1.0 : static_cast<double>(hits) / incidents; }
   double false_per_day() const {
-    return days <= 0 ? 0.0 : static_cast<double>(false_starts) / days;
+    return days <= 0 ? 0.0 : static_cast<double>(false_findings) / days;
   }
   std::optional<std::chrono::seconds> median_latency() const;  // lower middle
 };
@@ -52,11 +60,25 @@ struct Verdict {
   std::string detail;  // the numbers behind it
 };
 
-// Judges the targets: recall >= 95%, at most 1 false insight a day, median latency <= 60 s,
-// and at every k recall at least the naive detector's and false insights at most its own,
-// one of the two strictly better. `ks` names the naive runs of `naive`.
+// What Judge() asks of a run.
+struct Targets {
+  double recall = 0.95;            // pooled over every incident
+  double recall_per_kind = 0.0;    // of each kind; 0: not judged
+  int min_incidents_per_kind = 0;  // the run must hold this many of each kind; 0: not judged
+  double false_per_day = 1.0;      // false findings (insights and novelty alerts) a day
+  std::chrono::seconds median_latency{60};
+};
+
+// The targets of an organization (ScenarioOptions::organization) over its held-out seeds:
+// recall >= 97% overall and >= 90% for each kind, with at least 10 incidents of each.
+Targets OrganizationTargets();
+
+// Judges the targets: recall, recall of each kind and incidents of each kind as `targets`
+// asks, false findings a day, median latency, and at every k recall at least the naive
+// detector's and false findings at most its own, one of the two strictly better. `ks` names
+// the naive runs of `naive`.
 std::vector<Verdict> Judge(const Pooled& detector, const std::vector<Pooled>& naive,
-                           const std::vector<double>& ks);
+                           const std::vector<double>& ks, const Targets& targets = {});
 
 // Returns "ApiErrorRateInsight 123456789012/us-east-1 ec2.amazonaws.com GetPasswordData
 // [Client.UnauthorizedOperation]".

@@ -28,16 +28,26 @@ int main(int argc, char** argv) {
   trailsight::eval::ScenarioOptions scenario;
   std::vector<double> ks = {3, 4, 5, 6};
   std::string datasets, config_path;
-  app.add_option("--seed", seeds, "Scenario seed; repeat for several (default: 101 202 303)");
-  app.add_option("--days", scenario.days, "Days per scenario, warm-up included")
-      ->check(CLI::Range(2, 120))
-      ->capture_default_str();
-  app.add_option("--warmup-days", scenario.warmup_days, "Days of history before scoring starts")
-      ->check(CLI::Range(1, 119))
-      ->capture_default_str();
-  app.add_option("--accounts", scenario.accounts, "AWS accounts per scenario")
-      ->check(CLI::Range(1, 50))
-      ->capture_default_str();
+  app.add_option("--seed", seeds,
+                 "Scenario seed; repeat for several (default: 101 202 303, or 707 808 909 with "
+                 "--organization)");
+  app.add_flag("--organization", scenario.organization,
+               "An organization of 20 accounts of every kind with their recurring work, a new "
+               "account, and the organization's incident kinds and targets");
+  CLI::Option* days_option =
+      app.add_option("--days", scenario.days,
+                     "Days per scenario, warm-up included (35 with --organization)")
+          ->check(CLI::Range(2, 120))
+          ->capture_default_str();
+  CLI::Option* warmup_option =
+      app.add_option("--warmup-days", scenario.warmup_days,
+                     "Days of history before scoring starts (28 with --organization)")
+          ->check(CLI::Range(1, 119))
+          ->capture_default_str();
+  CLI::Option* accounts = app.add_option("--accounts", scenario.accounts,
+                                         "AWS accounts per scenario (20 with --organization)")
+                              ->check(CLI::Range(1, 50))
+                              ->capture_default_str();
   app.add_option("--regions", scenario.regions, "Regions per account (us-east-1, eu-west-1, ...)")
       ->check(CLI::Range(1, 6))
       ->capture_default_str();
@@ -62,7 +72,18 @@ int main(int argc, char** argv) {
     const int status = app.exit(error);
     return status == 0 ? 0 : 2;
   }
-  if (seeds.empty()) seeds = {101, 202, 303};
+  if (seeds.empty()) {
+    seeds = scenario.organization ? std::vector<std::uint64_t>{707, 808, 909}
+                                  : std::vector<std::uint64_t>{101, 202, 303};
+  }
+  if (scenario.organization) {
+    // Four weeks of history: the novelty rules' windows, which the account facts then cover.
+    if (accounts->count() == 0) scenario.accounts = 20;
+    if (days_option->count() == 0) scenario.days = 35;
+    if (warmup_option->count() == 0) scenario.warmup_days = 28;
+  }
+  const trailsight::eval::Targets targets =
+      scenario.organization ? trailsight::eval::OrganizationTargets() : trailsight::eval::Targets{};
   if (scenario.warmup_days >= scenario.days) {
     fmt::print(stderr, "trailsight-eval: --warmup-days {} leaves no day of --days {} to score\n",
                scenario.warmup_days, scenario.days);
@@ -93,10 +114,11 @@ int main(int argc, char** argv) {
   options.naive.end_after_quiet_minutes = options.detector.end_after_quiet_minutes;
 
   fmt::print(
-      "trailsight-eval: seeds {}, {} days ({} warm-up), {} accounts x {} regions, "
+      "trailsight-eval: seeds {}, {} days ({} warm-up), {}{} accounts x {} regions, "
       "volume {}, naive k = {}\n",
-      fmt::join(seeds, " "), scenario.days, scenario.warmup_days, scenario.accounts,
-      scenario.regions, scenario.volume, fmt::join(ks, ","));
+      fmt::join(seeds, " "), scenario.days, scenario.warmup_days,
+      scenario.organization ? "an organization of " : "", scenario.accounts, scenario.regions,
+      scenario.volume, fmt::join(ks, ","));
   Pooled pooled;
   std::vector<Pooled> naive(ks.size());
   for (std::uint64_t seed : seeds) {
@@ -113,8 +135,12 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   fmt::print("== all seeds\n");
+  for (const auto& [kind, tally] : pooled.by_kind) {
+    fmt::print("kind {:<14} {}/{} = {:.1f}%\n", kind, tally.hits, tally.incidents,
+               100.0 * tally.recall());
+  }
   const std::vector<trailsight::eval::Verdict> verdicts =
-      trailsight::eval::Judge(pooled, naive, ks);
+      trailsight::eval::Judge(pooled, naive, ks, targets);
   trailsight::eval::PrintVerdicts(stdout, verdicts);
   bool met = std::all_of(verdicts.begin(), verdicts.end(),
                          [](const trailsight::eval::Verdict& v) { return v.met; });

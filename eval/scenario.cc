@@ -85,13 +85,33 @@ constexpr std::string_view kIntruderAgents[] = {
     "Boto3/1.28.3 Python/3.10.12 Linux/5.15.0-1040-aws Botocore/1.31.3", "python-requests/2.31.0",
     "Pacu/1.5.1 Boto3/1.26.137"};
 
-enum class Kind { kBurst, kSlowRise, kErrorStorm, kOffHours, kNeverSeen, kTamper };
+enum class Kind {
+  kBurst,
+  kSlowRise,
+  kErrorStorm,
+  kOffHours,
+  kNeverSeen,
+  kTamper,
+  kNewRegion,
+  kManyTargets,
+  kWeekendBurst
+};
+// Every scenario plans the first six kinds; an organization all of them.
 constexpr std::pair<Kind, std::string_view> kKinds[] = {{Kind::kBurst, "burst"},
                                                         {Kind::kSlowRise, "slow-rise"},
                                                         {Kind::kErrorStorm, "error-storm"},
                                                         {Kind::kOffHours, "off-hours"},
                                                         {Kind::kNeverSeen, "never-seen"},
-                                                        {Kind::kTamper, "tamper"}};
+                                                        {Kind::kTamper, "tamper"},
+                                                        {Kind::kNewRegion, "new-region"},
+                                                        {Kind::kManyTargets, "many-targets"},
+                                                        {Kind::kWeekendBurst, "weekend-burst"}};
+constexpr std::size_t kEveryScenarioKinds = 6;
+
+bool IsWeekend(common::Day day) {
+  const std::chrono::weekday weekday{day};
+  return weekday == std::chrono::Saturday || weekday == std::chrono::Sunday;
+}
 
 std::pair<std::string_view, std::string_view> Split(std::string_view api) {
   const std::size_t colon = api.find(':');
@@ -108,6 +128,14 @@ double Between(sim::Rng& rng, double low, double high) {
 }
 
 // Places incidents into one planned scenario; see PlanScenario().
+// Account kinds that use one region only (sim/world.cc), and those that do not create
+// access keys by hand (sim/organization_catalog.cc).
+constexpr std::uint32_t kOneRegionKinds = sim::KindBit(sim::AccountKind::kDev) |
+                                          sim::KindBit(sim::AccountKind::kCiCd) |
+                                          sim::KindBit(sim::AccountKind::kManagement);
+constexpr std::uint32_t kKeysNotCreated =
+    sim::KindBit(sim::AccountKind::kDev) | sim::KindBit(sim::AccountKind::kCiCd);
+
 class Planner {
  public:
   Planner(const sim::World& world, const ScenarioOptions& options)
@@ -199,13 +227,49 @@ class Planner {
         incident.start = start;
         break;
       }
-      case Kind::kNeverSeen:
-        SetApi(incident, rng, Pick(rng, kNeverSeenApis));
-        incident.calls_per_minute = Between(rng, 3, 10);
+      case Kind::kNeverSeen: {
+        const std::string_view api = Pick(rng, kNeverSeenApis);
+        // Where keys are created by hand every weekday, a new one is not never-seen.
+        SetApi(incident, rng, api,
+               options_.organization && api == "iam:CreateAccessKey" ? kKeysNotCreated
+                                                                     : sim::kAnyKind);
+        incident.calls_per_minute =
+            options_.organization ? Between(rng, 2, 8) : Between(rng, 3, 10);
         incident.duration = minutes{rng.Between(4, 10)};
         Intruder(incident, rng);
         incident.start = AnyTime(rng, date, incident.duration);
         break;
+      }
+      case Kind::kNewRegion: {
+        SetApi(incident, rng, "ec2:RunInstances", kOneRegionKinds);
+        const std::vector<std::string>& regions = world_.options().regions;
+        TRAILSIGHT_CHECK(regions.size() > 1, "a new-region incident needs a second region");
+        incident.region = regions[1 + rng.Below(regions.size() - 1)];
+        incident.duration = minutes{10};
+        incident.calls_per_minute = Between(rng, 1.0, 1.6);
+        Intruder(incident, rng);
+        incident.start = AnyTime(rng, date, incident.duration);
+        break;
+      }
+      case Kind::kManyTargets:
+        SetApi(incident, rng, "iam:CreateAccessKey", ~kKeysNotCreated);
+        incident.distinct_targets = true;
+        incident.duration = minutes{10};
+        incident.calls = rng.Between(13, 18);
+        Intruder(incident, rng);
+        incident.start = AnyTime(rng, date, incident.duration);
+        break;
+      case Kind::kWeekendBurst: {
+        SetApi(incident, rng, "ec2:TerminateInstances", sim::KindBit(sim::AccountKind::kDev));
+        incident.actor = "developer";
+        // The size of the team's larger weekday teardowns (6-14 within two minutes).
+        incident.duration = minutes{rng.Between(1, 2)};
+        incident.calls = rng.Between(9, 14);
+        const int offset = world_.accounts()[AccountIndex(incident.account)].utc_offset_hours;
+        incident.start =
+            common::Seconds{date + minutes{rng.Between(9 * 60, 18 * 60 - 5)} - hours{offset}};
+        break;
+      }
       case Kind::kTamper: {
         const std::string_view api = Pick(rng, kTamperApis);
         SetApi(incident, rng, api);
@@ -233,16 +297,37 @@ class Planner {
     return 0;
   }
 
-  // Sets the incident's API, account and region; a global (IAM) API goes to the home
-  // region, where CloudTrail logs it.
-  void SetApi(sim::Incident& incident, sim::Rng& rng, std::string_view api) {
+  // Whether an incident may fall in account `a`: not in a new account (its first days are its
+  // warm-up), and, when `kinds` is not kAnyKind, only in an organization's account of those
+  // kinds.
+  bool MayHold(std::size_t a, std::uint32_t kinds) const {
+    const sim::Account& account = world_.accounts()[a];
+    if (account.first_day != world_.options().start) return false;
+    return kinds == sim::kAnyKind || (sim::KindBit(account.kind) & kinds) != 0;
+  }
+
+  // Sets the incident's API, account (one of `kinds`) and region; a global (IAM) API goes to
+  // the home region, where CloudTrail logs it.
+  void SetApi(sim::Incident& incident, sim::Rng& rng, std::string_view api,
+              std::uint32_t kinds = sim::kAnyKind) {
     const auto [service, name] = Split(api);
     const int index = world_.FindApi(service, name);
     TRAILSIGHT_CHECK(index >= 0, "{} is not in the API catalog", api);
-    incident.account = world_.accounts()[rng.Below(world_.accounts().size())].id;
+    std::vector<std::size_t> accounts;
+    for (std::size_t a = 0; a < world_.accounts().size(); ++a) {
+      if (MayHold(a, kinds)) accounts.push_back(a);
+    }
+    TRAILSIGHT_CHECK(!accounts.empty(), "no account may hold incident {}", incident.id);
+    const std::size_t account = accounts[rng.Below(accounts.size())];
+    incident.account = world_.accounts()[account].id;
+    // A region the account uses (a new-region incident moves it afterwards).
     const std::vector<std::string>& regions = world_.options().regions;
+    std::vector<std::size_t> used;
+    for (std::size_t r = 0; r < regions.size(); ++r) {
+      if (world_.streams()[account * regions.size() + r].scale > 0) used.push_back(r);
+    }
     incident.region =
-        world_.apis()[index].global ? regions.front() : regions[rng.Below(regions.size())];
+        world_.apis()[index].global ? regions.front() : regions[used[rng.Below(used.size())]];
     incident.event_source = fmt::format("{}.amazonaws.com", service);
     incident.event_name = std::string(name);
   }
@@ -354,6 +439,11 @@ common::Result<Scenario> PlanScenario(const ScenarioOptions& options) {
   generator.deploy_day_share = options.deploy_day_share;
   generator.platform_workloads = true;
   generator.inject_default_incident = false;
+  generator.organization = options.organization;
+  if (options.organization && options.accounts > 1) {
+    // On the second evaluated day, or the only one.
+    generator.new_account_day = std::min(options.warmup_days + 1, options.days - 1);
+  }
 
   common::Result<sim::World> world = sim::World::Create(generator);
   if (!world) return std::move(world).error();
@@ -364,13 +454,16 @@ common::Result<Scenario> PlanScenario(const ScenarioOptions& options) {
   // incident takes its key for good.
   std::vector<int> plan_days;
   for (int day = options.warmup_days; day < options.days; ++day) plan_days.push_back(day);
-  std::stable_partition(plan_days.begin(), plan_days.end(), [&](int day) {
-    const std::chrono::weekday weekday{generator.start + days{day}};
-    return weekday == std::chrono::Saturday || weekday == std::chrono::Sunday;
-  });
+  std::stable_partition(plan_days.begin(), plan_days.end(),
+                        [&](int day) { return IsWeekend(generator.start + days{day}); });
+  const std::size_t kinds = options.organization ? std::size(kKinds) : kEveryScenarioKinds;
   for (int day : plan_days) {
-    for (const auto& [kind, name] : kKinds) {
-      for (int n = 0; n < options.incidents_per_kind_per_day; ++n) {
+    const bool weekend = IsWeekend(generator.start + days{day});
+    for (std::size_t k = 0; k < kinds; ++k) {
+      const auto& [kind, name] = kKinds[k];
+      int count = options.incidents_per_kind_per_day;
+      if (kind == Kind::kWeekendBurst) count = weekend ? 2 * count : 0;
+      for (int n = 0; n < count; ++n) {
         generator.incidents.push_back(planner.Plan(kind, name, day, n));
       }
     }
@@ -383,6 +476,16 @@ common::Result<Scenario> PlanScenario(const ScenarioOptions& options) {
   }
   scenario.shortfalls = planner.shortfalls();
 
+  if (generator.new_account_day >= 0) {
+    Label control;
+    control.id = "new-account";
+    control.kind = "new-account";
+    control.expect = Expect::kNothing;
+    control.key.account = world->accounts().back().id;  // every region
+    control.start = common::Seconds{world->accounts().back().first_day};
+    control.end = scenario.evaluated_to - kHitAfter;
+    scenario.labels.push_back(std::move(control));
+  }
   int wave_number = 0;
   for (const sim::DeployWave& wave : sim::DeployWaves(generator)) {
     const common::Seconds start{wave.start - minutes{2}};  // the job's jitter

@@ -20,7 +20,11 @@ struct ScenarioOptions {
   double volume = 1.0;            // scales every background rate
   double daily_growth = 0.02;     // organic growth of background volume, per day
   double deploy_day_share = 0.3;  // weekdays with extra deployment waves, per account
-  int incidents_per_kind_per_day = 1;  // each of the six kinds, every evaluated day
+  int incidents_per_kind_per_day = 1;  // each kind, every evaluated day (see PlanScenario())
+  // An organization (sim::GeneratorOptions::organization): accounts of every kind with their
+  // recurring work, a new account joining on the second evaluated day, and three more kinds
+  // of incident.
+  bool organization = false;
 };
 
 // A planned scenario: what to generate, and the ground truth to score it against.
@@ -48,6 +52,15 @@ struct Scenario {
 //   key creation, snapshot or image sharing, bucket policies...);
 // - tamper: one logging or blinding call (StopLogging, DeleteTrail, DeleteFlowLogs...),
 //   a third of them refused.
+// An organization adds, and lowers never-seen rates to 2-8 calls/min:
+// - new-region: 10-16 RunInstances over 10 min in a region the account has never used;
+// - many-targets: 13-18 CreateAccessKey over 10 min (exactly), each for another user, in an account
+//   that creates keys by hand every weekday;
+// - weekend-burst: on each weekend day (twice per `incidents_per_kind_per_day`), 9-14
+//   TerminateInstances within 1-2 min (the larger of the team's weekday teardowns, which
+//   are 6-14 within 2 min) in a dev account whose team tears instances down like that on
+//   weekdays only, at 09:00-18:00 local, by the team's own role.
+// No incident falls in the new account; it is a control from its first day on.
 // No two incidents share a key (account, region, API) when the scenario offers enough keys.
 // Labels of insight incidents carry the key AWS would report (error code for error storms);
 // deploy waves on evaluated days become controls. Fails with kInvalidArgument on unusable

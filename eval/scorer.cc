@@ -24,20 +24,32 @@ bool SameKey(const common::InsightKey& a, const common::InsightKey& b) {
          SameApi(a, b.account, b.region, b.event_source, b.event_name);
 }
 
-// A control covers a Start on its (account, region) and, when it names one, its API.
-bool OnControl(const Label& control, const common::Finding& start) {
-  const common::InsightKey& c = control.key;
-  const common::InsightKey& k = start.key;
-  return c.account == k.account && c.region == k.region &&
-         (c.event_name.empty() ||
-          (c.event_source == k.event_source && c.event_name == k.event_name));
-}
-
 void Record(LabelOutcome& outcome, common::Seconds fired) {
   const seconds latency = std::max(seconds{0}, fired - outcome.label.start);
   outcome.latency = outcome.hit ? std::min(outcome.latency, latency) : latency;
   outcome.hit = true;
   ++outcome.starts;
+}
+
+// A control covers a finding on its account, its region when it names one, and its API when
+// it names one.
+bool OnControl(const Label& control, const std::string& account, const std::string& region,
+               const std::string& source, const std::string& name) {
+  const common::InsightKey& c = control.key;
+  return c.account == account && (c.region.empty() || c.region == region) &&
+         (c.event_name.empty() || (c.event_source == source && c.event_name == name));
+}
+
+// Records a false finding against every control it falls on.
+void OnControls(std::vector<LabelOutcome>& outcomes, common::Seconds time,
+                const std::string& account, const std::string& region, const std::string& source,
+                const std::string& name, common::Seconds fired) {
+  for (LabelOutcome& outcome : outcomes) {
+    if (outcome.label.expect == Expect::kNothing && InWindow(outcome.label, time) &&
+        OnControl(outcome.label, account, region, source, name)) {
+      Record(outcome, fired);
+    }
+  }
 }
 
 }  // namespace
@@ -60,7 +72,7 @@ double RunScore::recall() const {
 }
 
 double RunScore::false_per_day() const {
-  return evaluated_days <= 0 ? 0.0 : static_cast<double>(false_starts.size()) / evaluated_days;
+  return evaluated_days <= 0 ? 0.0 : static_cast<double>(false_findings()) / evaluated_days;
 }
 
 std::optional<seconds> RunScore::median_latency() const {
@@ -95,12 +107,9 @@ RunScore Score(const std::vector<Label>& labels, const std::vector<common::Findi
     }
     if (matched) continue;
     score.false_starts.push_back(finding);
-    for (LabelOutcome& outcome : score.outcomes) {
-      if (outcome.label.expect == Expect::kNothing && InWindow(outcome.label, start) &&
-          OnControl(outcome.label, finding)) {
-        Record(outcome, finding.fired_at);
-      }
-    }
+    const common::InsightKey& k = finding.key;
+    OnControls(score.outcomes, start, k.account, k.region, k.event_source, k.event_name,
+               finding.fired_at);
   }
 
   for (const common::Alert& alert : alerts) {
@@ -108,12 +117,25 @@ RunScore Score(const std::vector<Label>& labels, const std::vector<common::Findi
       continue;
     NoveltyTally& tally = score.novelty[alert.rule];
     ++tally.alerts;
-    const bool on_incident = std::any_of(labels.begin(), labels.end(), [&](const Label& label) {
-      return label.expect != Expect::kNothing && InWindow(label, alert.time) &&
-             label.key.account == alert.account && label.key.event_source == alert.event_source &&
-             label.key.event_name == alert.event_name;
-    });
-    if (on_incident) ++tally.on_incidents;
+    bool matched = false;
+    for (LabelOutcome& outcome : score.outcomes) {
+      if (outcome.label.expect == Expect::kNothing || !InWindow(outcome.label, alert.time)) {
+        continue;
+      }
+      if (!SameApi(outcome.label.key, alert.account, alert.region, alert.event_source,
+                   alert.event_name)) {
+        continue;
+      }
+      Record(outcome, alert.time);
+      matched = true;
+    }
+    if (matched) {
+      ++tally.on_incidents;
+      continue;
+    }
+    score.false_alerts.push_back(alert);
+    OnControls(score.outcomes, alert.time, alert.account, alert.region, alert.event_source,
+               alert.event_name, alert.time);
   }
   for (const common::Alert& alert : alerts) {
     if (alert.kind != common::AlertKind::kTamper || alert.time < from || alert.time >= to) continue;

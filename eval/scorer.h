@@ -17,8 +17,9 @@ namespace trailsight::eval {
 enum class Expect {
   kInsight,  // a Start on `key` (call rate, or error rate with key.error_code)
   kAlert,    // a tamper alert on the key's API (type and error code ignored)
-  kNothing,  // a control: benign traffic that looks unusual (a deploy wave); any Start on
-             // its (account, region) in its window is reported against it, and is false
+  kNothing,  // a control: benign traffic that looks unusual (a deploy wave, a new account);
+             // any Start or novelty alert on its account (and region, when it names one) in
+             // its window is reported against it, and is false
 };
 
 // One injected incident or control: the ground truth a run is scored against.
@@ -26,7 +27,8 @@ struct Label {
   std::string id;    // "d3-burst", "d4-deploy-1"
   std::string kind;  // the sim incident kind, or "deploy-wave" for a control
   Expect expect = Expect::kInsight;
-  common::InsightKey key;  // a control's event_source and event_name may be empty: any API
+  common::InsightKey key;  // a control's event_source and event_name (and region) may be
+                           // empty: any API (any region)
   common::Seconds start{};
   common::Seconds end{};  // first second after the incident
 };
@@ -44,8 +46,8 @@ struct LabelOutcome {
   int starts = 0;                   // Starts (or alerts) that matched it
 };
 
-// Novelty alerts of one rule: they are not scored (no label expects them), only counted, with
-// those that fell on an incident (the same account and API, within its window) apart.
+// Novelty alerts of one rule, counted, with those that fell on an incident (the same account,
+// region and API, within its window) apart.
 struct NoveltyTally {
   std::size_t alerts = 0;
   std::size_t on_incidents = 0;
@@ -55,6 +57,7 @@ struct NoveltyTally {
 struct RunScore {
   std::vector<LabelOutcome> outcomes;           // one per label, in label order
   std::vector<common::Finding> false_starts;    // Starts matching no incident, controls included
+  std::vector<common::Alert> false_alerts;      // novelty alerts matching no incident
   std::size_t unmatched_alerts = 0;             // tamper alerts matching no tamper label
   std::map<std::string, NoveltyTally> novelty;  // by rule, in the evaluated span
   double evaluated_days = 0.0;
@@ -62,7 +65,8 @@ struct RunScore {
   int incidents() const;  // labels that expect an insight or an alert
   int hits() const;
   double recall() const;  // hits / incidents; 1 when there is no incident
-  double false_per_day() const;
+  std::size_t false_findings() const { return false_starts.size() + false_alerts.size(); }
+  double false_per_day() const;  // false findings (Starts and novelty alerts) a day
   // Median latency over the hit incidents (the lower middle of an even count); nullopt when
   // nothing was hit.
   std::optional<std::chrono::seconds> median_latency() const;
@@ -72,8 +76,10 @@ struct RunScore {
 // Starts whose start minute lies in the span are judged; End records are ignored. A Start
 // hits every incident label on its key whose window (kHitBefore, kHitAfter) holds its start
 // minute; a tamper alert hits every alert label of its account, region and API whose window
-// holds its time. Every Start that hits no incident is a false insight, whether or not it
-// falls on a control.
+// holds its time; a novelty alert hits every incident label of its account, region and API
+// whose window holds its time (whatever the label expects: a never-seen call is found by a
+// first-sensitive-call alert as well as by an insight). Every Start or novelty alert that
+// hits no incident is a false finding, whether or not it falls on a control.
 RunScore Score(const std::vector<Label>& labels, const std::vector<common::Finding>& findings,
                const std::vector<common::Alert>& alerts, common::Seconds from, common::Seconds to);
 

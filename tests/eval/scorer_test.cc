@@ -145,6 +145,52 @@ TEST(ScorerTest, StartsOnControlsAndOutsideIncidentsAreFalseAndEndsAndOtherDaysA
   EXPECT_FALSE(score.median_latency().has_value());
 }
 
+// A novelty alert finds the incident on its account, region and API (a never-seen
+// AttachUserPolicy below every rate level is still found); any other is a false finding,
+// and one in a new account falls on that account's control in whatever region.
+TEST(ScorerTest, NoveltyAlertsFindIncidentsAndOthersAreFalseFindings) {
+  common::InsightKey key = Key("AttachUserPolicy");
+  key.event_source = "iam.amazonaws.com";
+  const Label never_seen = Incident(key);
+  Label new_account;
+  new_account.id = "new-account";
+  new_account.kind = "new-account";
+  new_account.expect = Expect::kNothing;
+  new_account.key.account = "210987654321";  // every region
+  new_account.start = kDay;
+  new_account.end = kDay + minutes{20 * 60};
+  common::Alert alert;
+  alert.kind = common::AlertKind::kNovelty;
+  alert.rule = "novelty.first-sensitive-call";
+  alert.time = kIncidentStart + seconds{40};
+  alert.account = key.account;
+  alert.region = key.region;
+  alert.event_source = key.event_source;
+  alert.event_name = key.event_name;
+  common::Alert other_api = alert;
+  other_api.event_name = "PutRolePolicy";
+  common::Alert in_new_account = alert;
+  in_new_account.rule = "novelty.new-region";
+  in_new_account.account = new_account.key.account;
+  in_new_account.region = "ap-northeast-1";
+  common::Alert tamper = alert;  // not a novelty alert: scored as tamper alerts are
+  tamper.kind = common::AlertKind::kTamper;
+
+  const RunScore score =
+      ScoreDay({never_seen, new_account}, {}, {alert, other_api, in_new_account, tamper});
+
+  EXPECT_TRUE(score.outcomes[0].hit);
+  EXPECT_EQ(score.outcomes[0].latency, seconds{40});
+  ASSERT_EQ(score.false_alerts.size(), 2U);
+  EXPECT_EQ(score.false_alerts[0].event_name, "PutRolePolicy");
+  EXPECT_EQ(score.false_alerts[1].account, new_account.key.account);
+  EXPECT_TRUE(score.outcomes[1].hit);  // the new account's control fired
+  EXPECT_EQ(score.false_findings(), 2U);
+  EXPECT_DOUBLE_EQ(score.false_per_day(), 2.0);
+  EXPECT_EQ(score.novelty.at("novelty.first-sensitive-call").alerts, 2U);
+  EXPECT_EQ(score.novelty.at("novelty.first-sensitive-call").on_incidents, 1U);
+}
+
 TEST(ScorerTest, MedianLatencyIsTheLowerMiddleOfTheHits) {
   std::vector<Label> labels;
   std::vector<common::Finding> starts;

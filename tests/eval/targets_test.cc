@@ -39,6 +39,35 @@ TEST(EvaluationTargetsTest, SmallSeedMeetsEveryTarget) {
   }
 }
 
+TEST(EvaluationTargetsTest, SmallOrganizationMeetsEveryTarget) {
+  // Eight accounts of every kind with their recurring work, four weeks of history, a scored
+  // Sunday and Monday (when the eighth account joins): 18 incidents of nine kinds.
+  ScenarioOptions scenario;
+  scenario.seed = 21;
+  scenario.organization = true;
+  scenario.accounts = 8;
+  scenario.days = 29;
+  scenario.warmup_days = 27;
+  HarnessOptions options;
+  const common::Result<SeedResult> result = EvaluateSeed(scenario, options);
+  ASSERT_TRUE(result) << result.error().message;
+  PrintSeed(stdout, *result, options.naive.ks);
+
+  EXPECT_EQ(result->rejected, 0U);
+  EXPECT_TRUE(result->shortfalls.empty());
+  Pooled detector;
+  detector.Add(result->detector);
+  EXPECT_EQ(detector.incidents, 18);
+  EXPECT_EQ(detector.by_kind.size(), 9U);
+  std::vector<Pooled> naive(result->naive.size());
+  for (std::size_t k = 0; k < naive.size(); ++k) naive[k].Add(result->naive[k]);
+  Targets targets = OrganizationTargets();
+  targets.min_incidents_per_kind = 0;  // two days hold two of each
+  for (const Verdict& verdict : Judge(detector, naive, options.naive.ks, targets)) {
+    EXPECT_TRUE(verdict.met) << verdict.target << ": " << verdict.detail;
+  }
+}
+
 TEST(EvaluationTargetsTest, RecordedTamperAndDeniedGetPasswordDataAreFound) {
   const fs::path stratus = fs::path(TRAILSIGHT_SHARED_DIR) / "datasets/stratus-detonation-logs";
   if (!fs::exists(stratus)) GTEST_SKIP() << stratus << " is absent: no recorded attacks to splice";
