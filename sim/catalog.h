@@ -128,8 +128,8 @@ struct JobSpec {
   int runs_min = 0;
   int runs_max = 0;
   std::chrono::minutes within{0};
-  double day_share = 1.0;          // the share of its days on which the job runs at all
-  std::uint32_t kinds = kAnyKind;  // the account kinds that run it (organizations only)
+  std::uint8_t days_of_week = 0x7F;  // bit d: the job runs on ISO weekday d + 1 (Monday: bit 0)
+  std::uint32_t kinds = kAnyKind;    // the account kinds that run it (organizations only)
   bool weekdays_only = false;
   bool home_region_only = false;
   bool deploy = false;           // also runs at the extra waves of deploy days (DeployWaves())

@@ -165,7 +165,7 @@ namespace {
 
 // Returns the planned starts (before jitter) of `job` in account `account_index` that may
 // reach into `hour`: on each of its days (local days for a local job), its one start, or its
-// random runs; none on a day its `day_share` skips.
+// random runs; none on a day of the week it skips.
 std::vector<common::Minute> JobStarts(const GeneratorOptions& options, const JobSpec& job,
                                       std::size_t job_index, const Account& account,
                                       int account_index, common::Hour hour) {
@@ -175,8 +175,10 @@ std::vector<common::Minute> JobStarts(const GeneratorOptions& options, const Job
   const common::Day today = floor<days>(hour + offset);
   for (common::Day day : {today - days{1}, today}) {
     if (job.weekdays_only && IsWeekend(day)) continue;
+    const unsigned day_of_week = std::chrono::weekday{day}.iso_encoding() - 1;  // Monday: 0
+    if (((job.days_of_week >> day_of_week) & 1U) == 0) continue;
     const common::Minute midnight = day - offset;  // the day's first minute, in UTC
-    if (job.day_share >= 1.0 && job.runs_max == 0) {
+    if (job.runs_max == 0) {
       if (job.every.count() == 0) {
         starts.push_back(midnight + job.at);
         continue;
@@ -188,11 +190,6 @@ std::vector<common::Minute> JobStarts(const GeneratorOptions& options, const Job
     }
     Rng rng(DeriveSeed(options.seed, {kJobDayTag, job_index,
                                       static_cast<std::uint64_t>(account_index), Count(day)}));
-    if (!rng.Chance(job.day_share)) continue;
-    if (job.runs_max == 0) {
-      starts.push_back(midnight + job.at);
-      continue;
-    }
     const int runs = rng.Between(job.runs_min, job.runs_max);
     for (int k = 0; k < runs; ++k) {
       starts.push_back(midnight + job.at +
