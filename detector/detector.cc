@@ -417,9 +417,10 @@ std::uint32_t Detector::WindowCalls(std::uint32_t key_index, common::Minute minu
 void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute, common::Seconds time) {
   KeyState& key = keys_[key_index];
   if (key.tuning.disabled || !Warm(regions_[key.region_index], minute)) return;
-  const models::Thresholds& levels = ThresholdsFor(key, minute);
   const std::uint8_t mask = key.tuning.window_mask;
   const OpenCell& cell = *FindCell(key_index, minute);  // the event's own: live
+  if (!CouldFire(key, cell.count - cell.muted)) return;
+  const models::Thresholds& levels = ThresholdsFor(key, minute);
   if ((mask & 1) != 0 && cell.count - cell.muted >= levels.windows[0].fire_at) {
     Start(key_index, minute, 0, cell.count - cell.muted, time, cell.tally);
     return;
@@ -438,6 +439,19 @@ void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute, common
       return;
     }
   }
+}
+
+bool Detector::CouldFire(const KeyState& key, std::uint32_t minute_calls) const {
+  // Every window's level is at least its floor (CountBaseline::FireAtLeast), and the
+  // longer windows hold at most the key's open calls and its recent closed ones.
+  const models::CountBaseline baseline(BaselineFor(key));
+  const std::uint8_t mask = key.tuning.window_mask;
+  if ((mask & 1) != 0 && minute_calls >= baseline.FireAtLeast(0)) return true;
+  const std::uint32_t recent = key.open_calls + key.recent.RecentTotal();
+  for (std::size_t w = 1; w < models::kWindowCount; ++w) {
+    if ((mask >> w & 1) != 0 && recent >= baseline.FireAtLeast(w)) return true;
+  }
+  return false;
 }
 
 void Detector::Start(std::uint32_t key_index, common::Minute minute, std::size_t window,

@@ -279,6 +279,10 @@ class Detector {
   std::uint32_t WindowCalls(std::uint32_t key_index, common::Minute minute,
                             std::size_t window) const;
   void MaybeStart(std::uint32_t key_index, common::Minute minute, common::Seconds time);
+  // Returns false when no window of `key` can fire whatever its levels: `minute_calls` (the
+  // calls that may fire in the event's minute) and its other recent calls are below every
+  // window's floor. MaybeStart then needs no levels.
+  bool CouldFire(const KeyState& key, std::uint32_t minute_calls) const;
   void Start(std::uint32_t key_index, common::Minute minute, std::size_t window,
              std::uint32_t calls, common::Seconds time, const AttributionTally& tally);
   void CheckDrops(std::uint32_t region_index, common::Minute minute);

@@ -58,6 +58,12 @@ class KeyHistory {
   // Merges the daily tallies of days [from, to] into `out`.
   void TallyBetween(common::Day from, common::Day to, AttributionTally& out, std::size_t cap) const;
 
+  // Returns an upper bound on every count the hour ring holds (calls, busiest minute and
+  // busiest quarter of any hour): the largest its width can hold, 0 while nothing is kept.
+  std::uint32_t CountBound() const {
+    return bits_ >= 32 ? UINT32_MAX : (std::uint32_t{1} << bits_) - 1;
+  }
+
   // Returns the bytes this history holds on the heap, beyond sizeof(KeyHistory).
   std::size_t heap_bytes() const;
 

@@ -37,6 +37,8 @@ const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute 
 }
 
 std::uint32_t Detector::DropBelowFor(KeyState& key, common::Minute minute) {
+  // No hour of the week can hold the calls a drop needs: most keys, every hour.
+  if (key.history.CountBound() < models::CountBaseline::kDropMinimum) return 0;
   const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
   if (key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead) {
     return key.cache.drop_below;

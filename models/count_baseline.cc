@@ -428,6 +428,13 @@ std::uint32_t CountBaseline::DropBelow(const WeekOfHours& week, int hours_ahead,
   return DropBelowOf(Rates(week, kWeek + hours_ahead, kWeek - kHoursPerDay * days, days));
 }
 
+std::uint32_t CountBaseline::FireAtLeast(std::size_t window) const {
+  // Compute() takes fire_at as the largest of terms that include this floor (min_calls
+  // itself for one minute) and a Poisson quantile, which is at least 1.
+  const double floor_calls = std::ceil(options_.min_calls * kMinimumFactor[window]);
+  return std::max(std::uint32_t{1}, static_cast<std::uint32_t>(floor_calls));
+}
+
 std::uint32_t CountBaseline::DropBelowOf(const RatesAround& rates) const {
   // A drop needs the same day a week earlier: without it a weekend looks like a drop.
   const double drop_rate = std::min(rates.expected, rates.week_ago);

@@ -128,8 +128,14 @@ class CountBaseline {
                      int first_hour_of_week = kNoWeekdays) const;
 
   // Returns Compute(week, hours_ahead, days_observed).drop_below, at the cost of the rates
-  // alone: what the hourly drop check of a quiet key needs.
+  // alone: what the hourly drop check of a quiet key needs. It is 0 whenever no hour of
+  // `week` holds kDropMinimum calls or more, so a caller that knows as much may skip it.
   std::uint32_t DropBelow(const WeekOfHours& week, int hours_ahead, int days_observed) const;
+
+  // Returns a lower bound on windows[window].fire_at of every Thresholds that Compute()
+  // returns with these options, whatever the history: `min_calls` scaled to the window, at
+  // least 1. A window holding fewer calls cannot fire, so a caller may skip Compute().
+  std::uint32_t FireAtLeast(std::size_t window) const;
 
   // Scores `calls` in a window against its levels: 0 for what the baseline expects or
   // less, rising with the Poisson improbability of the count (log scale, relative to that

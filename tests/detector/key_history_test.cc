@@ -33,6 +33,24 @@ std::uint32_t CountOf(const AttributionTally& tally, Attribute attribute, common
   return 0;
 }
 
+TEST(KeyHistoryTest, CountBoundHoldsEveryCountKept) {
+  KeyHistory history;
+  EXPECT_EQ(history.CountBound(), 0u);
+  history.AddMinute(At(kMonday, 10h), 1, 1, {}, kCap);
+  EXPECT_GE(history.CountBound(), 1u);
+  history.AddMinute(At(kMonday, 11h), 200, 260, {}, kCap);
+  history.AddMinute(At(kMonday, 11h, 1min), 200, 460, {}, kCap);
+
+  models::WeekOfHours week;
+  history.WeekBefore(common::Hour{kMonday + days{1}}, week);
+  for (const models::HourSummary& hour : week) {
+    EXPECT_LE(hour.calls, history.CountBound());
+    EXPECT_LE(hour.peak_minute, history.CountBound());
+    EXPECT_LE(hour.peak_quarter, history.CountBound());
+  }
+  EXPECT_GE(history.CountBound(), 460u);
+}
+
 TEST(KeyHistoryTest, WeekBeforeHoldsEachHoursCallsAndBusiestMinute) {
   KeyHistory history;
   history.AddMinute(At(kMonday, 10h, 5min), 3, 3, {}, kCap);

@@ -195,6 +195,26 @@ TEST(CountBaselineTest, SparseApisNeedMoreCallsInLongerWindows) {
   EXPECT_EQ(levels.windows[3].fire_at, 40u);
 }
 
+TEST(CountBaselineTest, NoWindowFiresBelowItsFloorWhateverTheHistory) {
+  WeekOfHours bursty = FlatWeek(0, 0);
+  for (int day = 1; day <= 7; ++day) bursty[168 - 24 * day] = {40, 30, 40};
+  for (const std::uint32_t min_calls : {1u, 2u, 5u, 50u}) {
+    const CountBaseline baseline({.min_calls = min_calls});
+    for (const WeekOfHours& week : {FlatWeek(0, 0), FlatWeek(2, 1), FlatWeek(600, 16), bursty}) {
+      const Thresholds levels = baseline.Compute(week, 0, 7, 30);
+      for (std::size_t w = 0; w < kWindowCount; ++w) {
+        EXPECT_LE(baseline.FireAtLeast(w), levels.windows[w].fire_at) << min_calls << " " << w;
+      }
+    }
+  }
+  // The floors are the levels of a sparse key: not lower than they need be.
+  const CountBaseline baseline({.min_calls = 5});
+  const Thresholds sparse = baseline.Compute(FlatWeek(2, 1), 0, 7);
+  for (std::size_t w = 0; w < kWindowCount; ++w) {
+    EXPECT_EQ(baseline.FireAtLeast(w), sparse.windows[w].fire_at) << w;
+  }
+}
+
 TEST(CountBaselineTest, DropsAreMeaningfulOnlyOnABusyBaseline) {
   const CountBaseline baseline({});
   const Thresholds busy = baseline.Compute(FlatWeek(600, 16), 0, 7);  // 10 calls a minute
@@ -232,6 +252,16 @@ TEST(CountBaselineTest, TheDropLevelAloneIsTheOneTheWholeLevelsHave) {
             << ahead << " " << days;
       }
     }
+  }
+}
+
+TEST(CountBaselineTest, NoDropWithoutAnHourOfTheDropMinimum) {
+  const CountBaseline baseline({});
+  const auto below = static_cast<std::uint32_t>(CountBaseline::kDropMinimum) - 1;
+
+  for (const int ahead : {0, 1}) {
+    EXPECT_EQ(baseline.DropBelow(FlatWeek(below, below), ahead, 7), 0u);
+    EXPECT_GT(baseline.DropBelow(FlatWeek(below + 1, below), ahead, 7), 0u);
   }
 }
 
