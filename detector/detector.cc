@@ -306,12 +306,12 @@ void Detector::CloseMinute(std::uint32_t region_index, common::Minute minute) {
 }
 
 void Detector::CheckDrops(std::uint32_t region_index, common::Minute minute) {
-  // Once an hour, every key of the region: a key whose traffic fell away gets no event to
-  // judge it by.
+  // Once an hour, every key of the region that can drop: a key whose traffic fell away gets
+  // no event to judge it by.
   static const AttributionTally kNoCalls;
   const Region& region = regions_[region_index];
   if (!Warm(region, minute)) return;
-  for (std::uint32_t key_index : region.keys) {
+  for (std::uint32_t key_index : region.drop_keys) {
     KeyState& key = keys_[key_index];
     if (key.insight_open || key.tuning.disabled || (key.tuning.window_mask & 8) == 0) continue;
     if (minute - minutes{59} < key.rearmed) continue;  // a whole hour since the last insight
@@ -331,7 +331,9 @@ void Detector::CloseKeyMinute(std::uint32_t key_index, common::Minute minute, st
   KeyState& key = keys_[key_index];
   // Baselines see every counted call; windows only those that may start an insight.
   const std::uint32_t quarter = key.recent.Sum(minute - minutes{14}, minute - kOneMinute) + count;
+  const std::uint32_t bound = key.history.CountBound();
   key.history.AddMinute(minute, count, quarter, tally, options_.attribution_values);
+  if (key.history.CountBound() != bound) ListIfDropPossible(key_index);
   key.recent.Add(minute, count - muted);
   key.open_calls -= count - muted;
   count -= muted;
@@ -439,19 +441,6 @@ void Detector::MaybeStart(std::uint32_t key_index, common::Minute minute, common
       return;
     }
   }
-}
-
-bool Detector::CouldFire(const KeyState& key, std::uint32_t minute_calls) const {
-  // Every window's level is at least its floor (CountBaseline::FireAtLeast), and the
-  // longer windows hold at most the key's open calls and its recent closed ones.
-  const models::CountBaseline baseline(BaselineFor(key));
-  const std::uint8_t mask = key.tuning.window_mask;
-  if ((mask & 1) != 0 && minute_calls >= baseline.FireAtLeast(0)) return true;
-  const std::uint32_t recent = key.open_calls + key.recent.RecentTotal();
-  for (std::size_t w = 1; w < models::kWindowCount; ++w) {
-    if ((mask >> w & 1) != 0 && recent >= baseline.FireAtLeast(w)) return true;
-  }
-  return false;
 }
 
 void Detector::Start(std::uint32_t key_index, common::Minute minute, std::size_t window,

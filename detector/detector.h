@@ -226,8 +226,11 @@ class Detector {
     // Per open slot: key index -> index of its live cell. Memory follows the keys with
     // calls in open minutes, not every key.
     std::vector<std::unordered_map<std::uint32_t, std::uint32_t>> cell_of;
-    std::vector<std::uint32_t> active;   // keys with an open insight
-    std::vector<std::uint32_t> keys;     // every key of the region
+    std::vector<std::uint32_t> active;  // keys with an open insight
+    std::vector<std::uint32_t> keys;    // every key of the region
+    // The keys whose history may hold an hour of CountBaseline::kDropMinimum calls, the only
+    // ones that can drop (ListIfDropPossible); in index order, as `keys`.
+    std::vector<std::uint32_t> drop_keys;
     std::vector<std::uint32_t> totals;   // per open slot: every event of the minute
     KeyHistory history;                  // the totals of closed minutes
     common::Seconds silence_reported{};  // newest event when silence was last alerted
@@ -286,6 +289,9 @@ class Detector {
   void Start(std::uint32_t key_index, common::Minute minute, std::size_t window,
              std::uint32_t calls, common::Seconds time, const AttributionTally& tally);
   void CheckDrops(std::uint32_t region_index, common::Minute minute);
+  // Adds `key_index` to its region's drop_keys, where it stays, once its history's counts may
+  // reach CountBaseline::kDropMinimum (KeyHistory::CountBound). Call whenever the bound grew.
+  void ListIfDropPossible(std::uint32_t key_index);
   void CheckSilence(Region& region, common::Seconds now);
   void ReportKeyCap(const common::Event& event);
   void PublishAlert(const common::Alert& alert);  // to `alerts_`, which must be set

@@ -1,6 +1,6 @@
 // The levels a key's minutes are judged against: the baseline of its history, computed once
-// per key and hour and cached in the key. Split from detector.cc, which holds counting,
-// windows and the insight lifecycle.
+// per key and hour and cached in the key, and only for keys whose calls could reach them. Split
+// from detector.cc, which holds counting, windows and the insight lifecycle.
 #include <algorithm>
 
 #include "detector/detector.h"
@@ -48,6 +48,27 @@ std::uint32_t Detector::DropBelowFor(KeyState& key, common::Minute minute) {
   key.history.WeekBefore(judged.epoch, week_);
   return models::CountBaseline(BaselineFor(key))
       .DropBelow(week_, judged.ahead, judged.days_observed);
+}
+
+bool Detector::CouldFire(const KeyState& key, std::uint32_t minute_calls) const {
+  // Every window's level is at least its floor (CountBaseline::FireAtLeast), and the
+  // longer windows hold at most the key's open calls and its recent closed ones.
+  const models::CountBaseline baseline(BaselineFor(key));
+  const std::uint8_t mask = key.tuning.window_mask;
+  if ((mask & 1) != 0 && minute_calls >= baseline.FireAtLeast(0)) return true;
+  const std::uint32_t recent = key.open_calls + key.recent.RecentTotal();
+  for (std::size_t w = 1; w < models::kWindowCount; ++w) {
+    if ((mask >> w & 1) != 0 && recent >= baseline.FireAtLeast(w)) return true;
+  }
+  return false;
+}
+
+void Detector::ListIfDropPossible(std::uint32_t key_index) {
+  const KeyState& key = keys_[key_index];
+  if (key.history.CountBound() < models::CountBaseline::kDropMinimum) return;
+  std::vector<std::uint32_t>& listed = regions_[key.region_index].drop_keys;
+  const auto at = std::lower_bound(listed.begin(), listed.end(), key_index);
+  if (at == listed.end() || *at != key_index) listed.insert(at, key_index);
 }
 
 }  // namespace trailsight::detector

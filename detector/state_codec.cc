@@ -409,6 +409,7 @@ void StateCodec::LoadKey(In& in, Detector& detector, bool region_by_name) {
     key.open_calls += cell.count - cell.muted;
   }
   region.keys.push_back(key_index);
+  detector.ListIfDropPossible(key_index);
 }
 
 // The episode of key `key_index`, whose row follows.

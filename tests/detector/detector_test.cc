@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 
 #include "tests/detector/detector_fixture.h"
 
@@ -369,6 +370,36 @@ TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
   EXPECT_LT(start.insight_average, start.baseline_average / 2);
   EXPECT_EQ(findings[1].state, InsightState::kEnd);
   EXPECT_GE(findings[1].event_time, common::FloorMinute(stop + 150min));
+}
+
+TEST_F(DetectorTest, ABusyApiRestoredFromAStateStillDrops) {
+  // As above, but stopped an hour before the fall and restarted from the saved state: the
+  // restored key is still judged at each hour's close.
+  std::vector<Event> events;
+  const Seconds stop = At("2024-12-12T10:00:00Z");
+  for (Seconds t = At("2024-12-04T00:00:00Z"); t < stop + 4h; t += 6s) {
+    if (t >= stop && t < stop + 150min) continue;
+    events.push_back(Call(t, "PutMetricData"));
+  }
+  const auto cut = std::find_if(events.begin(), events.end(),
+                                [&](const Event& event) { return event.time >= stop - 1h; });
+  CollectingFindings sink;
+  std::string state;
+  {
+    Detector before({}, interner_, sink);
+    for (auto it = events.begin(); it != cut; ++it) before.OnEvent(*it);
+    state = before.SaveState();
+  }
+
+  Detector after({}, interner_, sink);
+  ASSERT_TRUE(after.LoadState(state));
+  for (auto it = cut; it != events.end(); ++it) after.OnEvent(*it);
+  after.FinishInput();
+
+  ASSERT_EQ(sink.findings.size(), 2u);
+  EXPECT_EQ(sink.findings[0].state, InsightState::kStart);
+  EXPECT_EQ(sink.findings[0].event_time, common::FloorMinute(At("2024-12-12T10:59:00Z")));
+  EXPECT_EQ(sink.findings[1].state, InsightState::kEnd);
 }
 
 TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaisedHourly) {
