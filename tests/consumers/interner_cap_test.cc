@@ -88,6 +88,26 @@ TEST(InternerCapTest, ByteCapRefusesLongStrings) {
   EXPECT_EQ(interner.refused(), 1u);
 }
 
+TEST(StringInternerTest, SymbolsAreDenseInFirstSeenOrderAndResolveToTheirText) {
+  StringInterner interner;
+  std::vector<std::string> texts;  // prefixes and lengths alike, as ARNs are
+  for (int i = 0; i < 100'000; ++i) {
+    texts.push_back(fmt::format("arn:aws:sts::123456789012:assumed-role/R{}", i));
+    texts.push_back(std::string(static_cast<std::size_t>(1 + i % 40), 'x') + std::to_string(i));
+  }
+
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    ASSERT_EQ(interner.Intern(texts[i]), static_cast<common::Symbol>(i + 1)) << texts[i];
+  }
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(interner.Intern(texts[i]), static_cast<common::Symbol>(i + 1)) << texts[i];
+    EXPECT_EQ(interner.Resolve(static_cast<common::Symbol>(i + 1)), texts[i]);
+  }
+  EXPECT_EQ(interner.size(), texts.size());
+  EXPECT_EQ(interner.Intern(""), common::kNoSymbol);
+  EXPECT_EQ(interner.Resolve(common::kNoSymbol), "");
+}
+
 TEST(InternerCapAlertTest, AlertsAtTheFirstRefusalThenAtMostHourly) {
   StringInterner interner({.max_strings = 1000});
   RecordParser parser(interner);
