@@ -350,14 +350,24 @@ TEST_F(DetectorTest, TheObserverSeesEachClosedMinuteWithItsWindowsAndState) {
   EXPECT_TRUE(std::is_sorted(observer.minutes.begin(), observer.minutes.end()));
 }
 
-TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
-  // Ten calls a minute for eight days, then nothing from 10:00 to 12:30.
-  std::vector<Event> events;
-  const Seconds stop = At("2024-12-12T10:00:00Z");
-  for (Seconds t = At("2024-12-04T00:00:00Z"); t < stop + 4h; t += 6s) {
-    if (t >= stop && t < stop + 150min) continue;
-    events.push_back(Call(t, "PutMetricData"));
+class DropTest : public DetectorTest {
+ protected:
+  // PutMetricData at ten calls a minute from 2024-12-04, nothing for the 150 minutes from
+  // `stop`, then four hours more.
+  std::vector<Event> FallingAway(Seconds stop) {
+    std::vector<Event> events;
+    for (Seconds t = At("2024-12-04T00:00:00Z"); t < stop + 4h; t += 6s) {
+      if (t >= stop && t < stop + 150min) continue;
+      events.push_back(Call(t, "PutMetricData"));
+    }
+    return events;
   }
+};
+
+TEST_F(DropTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
+  // Ten calls a minute for eight days, then nothing from 10:00 to 12:30.
+  const Seconds stop = At("2024-12-12T10:00:00Z");
+  const std::vector<Event> events = FallingAway(stop);
 
   const auto findings = Run(events);
 
@@ -372,15 +382,11 @@ TEST_F(DetectorTest, ABusyApiFallingAwayIsADropInsightThatEndsWhenItReturns) {
   EXPECT_GE(findings[1].event_time, common::FloorMinute(stop + 150min));
 }
 
-TEST_F(DetectorTest, ABusyApiRestoredFromAStateStillDrops) {
+TEST_F(DropTest, ABusyApiRestoredFromAStateStillDrops) {
   // As above, but stopped an hour before the fall and restarted from the saved state: the
   // restored key is still judged at each hour's close.
-  std::vector<Event> events;
   const Seconds stop = At("2024-12-12T10:00:00Z");
-  for (Seconds t = At("2024-12-04T00:00:00Z"); t < stop + 4h; t += 6s) {
-    if (t >= stop && t < stop + 150min) continue;
-    events.push_back(Call(t, "PutMetricData"));
-  }
+  const std::vector<Event> events = FallingAway(stop);
   const auto cut = std::find_if(events.begin(), events.end(),
                                 [&](const Event& event) { return event.time >= stop - 1h; });
   CollectingFindings sink;

@@ -48,6 +48,19 @@ common::Finding Start(common::InsightKey key, common::Seconds at, common::Second
   return finding;
 }
 
+common::Alert AlertOn(common::AlertKind kind, std::string rule, const common::InsightKey& key,
+                      common::Seconds time) {
+  common::Alert alert;
+  alert.kind = kind;
+  alert.rule = std::move(rule);
+  alert.time = time;
+  alert.account = key.account;
+  alert.region = key.region;
+  alert.event_source = key.event_source;
+  alert.event_name = key.event_name;
+  return alert;
+}
+
 RunScore ScoreDay(const std::vector<Label>& labels, const std::vector<common::Finding>& findings,
                   const std::vector<common::Alert>& alerts = {}) {
   return Score(labels, findings, alerts, kDay, kDay + days{1});
@@ -97,14 +110,8 @@ TEST(ScorerTest, TheKeyMustMatchErrorCodeIncluded) {
 TEST(ScorerTest, TamperIncidentsAreFoundByAlertsNotInsights) {
   common::InsightKey key = Key("DeleteFlowLogs");
   const Label tamper = Incident(key, Expect::kAlert);
-  common::Alert alert;
-  alert.kind = common::AlertKind::kTamper;
-  alert.rule = "ec2.DeleteFlowLogs";
-  alert.time = kIncidentStart + seconds{3};
-  alert.account = key.account;
-  alert.region = key.region;
-  alert.event_source = key.event_source;
-  alert.event_name = key.event_name;
+  const common::Alert alert =
+      AlertOn(common::AlertKind::kTamper, "ec2.DeleteFlowLogs", key, kIncidentStart + seconds{3});
   common::Alert elsewhere = alert;
   elsewhere.region = "eu-west-1";
 
@@ -159,14 +166,8 @@ TEST(ScorerTest, NoveltyAlertsFindIncidentsAndOthersAreFalseFindings) {
   new_account.key.account = "210987654321";  // every region
   new_account.start = kDay;
   new_account.end = kDay + minutes{20 * 60};
-  common::Alert alert;
-  alert.kind = common::AlertKind::kNovelty;
-  alert.rule = "novelty.first-sensitive-call";
-  alert.time = kIncidentStart + seconds{40};
-  alert.account = key.account;
-  alert.region = key.region;
-  alert.event_source = key.event_source;
-  alert.event_name = key.event_name;
+  const common::Alert alert = AlertOn(common::AlertKind::kNovelty, "novelty.first-sensitive-call",
+                                      key, kIncidentStart + seconds{40});
   common::Alert other_api = alert;
   other_api.event_name = "PutRolePolicy";
   common::Alert in_new_account = alert;

@@ -15,58 +15,50 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Pools one seed's result, for the detector and the naive one at each k, and expects every
+// target met.
+Pooled ExpectTargetsMet(const SeedResult& result, const std::vector<double>& ks,
+                        const Targets& targets = {}) {
+  Pooled detector;
+  detector.Add(result.detector);
+  std::vector<Pooled> naive(result.naive.size());
+  for (std::size_t k = 0; k < naive.size(); ++k) naive[k].Add(result.naive[k]);
+  for (const Verdict& verdict : Judge(detector, naive, ks, targets)) {
+    EXPECT_TRUE(verdict.met) << verdict.target << ": " << verdict.detail;
+  }
+  return detector;
+}
+
 TEST(EvaluationTargetsTest, SmallSeedMeetsEveryTarget) {
   // Two accounts in two regions, a week of history, two scored days: 12 incidents.
-  ScenarioOptions scenario;
-  scenario.seed = 11;
-  scenario.days = 9;
-  scenario.warmup_days = 7;
-  scenario.accounts = 2;
-  scenario.regions = 2;
-  HarnessOptions options;
-  const common::Result<SeedResult> result = EvaluateSeed(scenario, options);
+  const HarnessOptions options;
+  const common::Result<SeedResult> result =
+      EvaluateSeed({.seed = 11, .days = 9, .warmup_days = 7, .accounts = 2, .regions = 2}, options);
   ASSERT_TRUE(result) << result.error().message;
   PrintSeed(stdout, *result, options.naive.ks);
 
   EXPECT_EQ(result->rejected, 0U);
   EXPECT_EQ(result->detector.incidents(), 12);
-  Pooled detector;
-  detector.Add(result->detector);
-  std::vector<Pooled> naive(result->naive.size());
-  for (std::size_t k = 0; k < naive.size(); ++k) naive[k].Add(result->naive[k]);
-  for (const Verdict& verdict : Judge(detector, naive, options.naive.ks)) {
-    EXPECT_TRUE(verdict.met) << verdict.target << ": " << verdict.detail;
-  }
+  ExpectTargetsMet(*result, options.naive.ks);
 }
 
 TEST(EvaluationTargetsTest, SmallOrganizationMeetsEveryTarget) {
   // Eight accounts of every kind with their recurring work, four weeks of history, a scored
   // Sunday and Monday (when the eighth account joins): 18 incidents of nine kinds. Every
   // control stays quiet.
-  ScenarioOptions scenario;
-  scenario.seed = 21;
-  scenario.organization = true;
-  scenario.accounts = 8;
-  scenario.days = 29;
-  scenario.warmup_days = 27;
-  HarnessOptions options;
-  const common::Result<SeedResult> result = EvaluateSeed(scenario, options);
+  const HarnessOptions options;
+  const common::Result<SeedResult> result = EvaluateSeed(
+      {.seed = 21, .days = 29, .warmup_days = 27, .accounts = 8, .organization = true}, options);
   ASSERT_TRUE(result) << result.error().message;
   PrintSeed(stdout, *result, options.naive.ks);
 
   EXPECT_EQ(result->rejected, 0U);
   EXPECT_TRUE(result->shortfalls.empty());
-  Pooled detector;
-  detector.Add(result->detector);
-  EXPECT_EQ(detector.incidents, 18);
-  EXPECT_EQ(detector.by_kind.size(), 9U);
   for (const LabelOutcome& outcome : result->detector.outcomes) {
     if (outcome.label.expect == Expect::kNothing) {
       EXPECT_FALSE(outcome.hit) << outcome.label.id;
     }
   }
-  std::vector<Pooled> naive(result->naive.size());
-  for (std::size_t k = 0; k < naive.size(); ++k) naive[k].Add(result->naive[k]);
   // Two scored days hold two incidents of each kind, too few for the per-kind and 97%
   // targets, which the held-out run of docs/evaluation.md measures: one miss here is 5.6%.
   // This seed misses one of its two weekend bursts (10 calls in two minutes, 5 a minute,
@@ -75,9 +67,9 @@ TEST(EvaluationTargetsTest, SmallOrganizationMeetsEveryTarget) {
   targets.recall = 0.9;
   targets.recall_per_kind = 0;
   targets.min_incidents_per_kind = 0;
-  for (const Verdict& verdict : Judge(detector, naive, options.naive.ks, targets)) {
-    EXPECT_TRUE(verdict.met) << verdict.target << ": " << verdict.detail;
-  }
+  const Pooled detector = ExpectTargetsMet(*result, options.naive.ks, targets);
+  EXPECT_EQ(detector.incidents, 18);
+  EXPECT_EQ(detector.by_kind.size(), 9U);
 }
 
 TEST(EvaluationTargetsTest, RecordedTamperAndDeniedGetPasswordDataAreFound) {

@@ -15,6 +15,7 @@
 #include "sim/layout.h"
 #include "sim/traffic.h"
 #include "sim/world.h"
+#include "tests/sim/simulation.h"
 
 namespace trailsight::sim {
 namespace {
@@ -34,23 +35,12 @@ GeneratorOptions Organization(int day_count) {
   return options;
 }
 
+// Every call of the scenario, in time order.
 std::vector<Call> SimulateSorted(const World& world) {
-  const TrafficModel model(world);
-  std::vector<Call> calls;
-  const common::Hour first{world.options().start};
-  for (common::Hour hour = first; hour < first + days{world.options().days}; hour += hours{1}) {
-    for (std::size_t s = 0; s < world.streams().size(); ++s) model.GenerateHour(s, hour, calls);
-  }
+  std::vector<Call> calls = Simulate(world);
   std::sort(calls.begin(), calls.end(),
             [](const Call& a, const Call& b) { return a.event_time < b.event_time; });
   return calls;
-}
-
-std::size_t ActorOf(std::string_view id) {
-  const auto actors = ActorCatalog();
-  return static_cast<std::size_t>(
-      std::find_if(actors.begin(), actors.end(), [&](const ActorSpec& a) { return a.id == id; }) -
-      actors.begin());
 }
 
 // Calls of `api` by actor `actor` in account `account` (in region `region` when it is not
@@ -64,7 +54,7 @@ std::vector<common::Seconds> CallsOf(const World& world, const std::vector<Call>
   for (const Call& call : calls) {
     const Stream& stream = world.streams()[call.stream];
     if (stream.account == account && (region < 0 || stream.region == region) &&
-        call.api == api_id && call.principal == ActorOf(actor)) {
+        call.api == api_id && call.principal == ActorIndex(actor)) {
       out.push_back(call.event_time);
     }
   }
@@ -179,7 +169,7 @@ TEST(OrganizationTest, EveningReleaseTrainsWriteAcrossADozenApisOnTheirDays) {
   std::map<int, int> writes_by_day;
   for (const Call& call : calls) {
     if (world->streams()[call.stream].account != production ||
-        call.principal != ActorOf("terraform")) {
+        call.principal != ActorIndex("terraform")) {
       continue;
     }
     const auto local = call.event_time + offset;

@@ -14,6 +14,7 @@
 
 #include "sim/random.h"
 #include "sim/world.h"
+#include "tests/sim/simulation.h"
 
 namespace trailsight::sim {
 namespace {
@@ -21,24 +22,6 @@ namespace {
 using std::chrono::days;
 using std::chrono::hours;
 using std::chrono::minutes;
-
-// Every call of the scenario, in no particular order.
-std::vector<Call> Simulate(const World& world) {
-  const TrafficModel model(world);
-  std::vector<Call> calls;
-  const common::Hour first{world.options().start};
-  for (common::Hour hour = first; hour < first + days{world.options().days}; hour += hours{1}) {
-    for (std::size_t s = 0; s < world.streams().size(); ++s) model.GenerateHour(s, hour, calls);
-  }
-  return calls;
-}
-
-std::size_t ActorIndex(std::string_view id) {
-  const auto actors = ActorCatalog();
-  const auto it = std::find_if(actors.begin(), actors.end(),
-                               [&](const ActorSpec& actor) { return actor.id == id; });
-  return static_cast<std::size_t>(it - actors.begin());
-}
 
 int DayIndex(const World& world, common::Seconds time) {
   return static_cast<int>((std::chrono::floor<days>(time) - world.options().start).count());
