@@ -304,6 +304,8 @@ class Detector {
     int days_observed;   // whole days of the region's history before the epoch, at least 1
   };
   JudgedHour JudgedAt(const Region& region, common::Minute minute) const;
+  // Whether the key's cached levels are those of the judged hour.
+  static bool LevelsCached(const KeyState& key, const JudgedHour& judged);
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);
   // ThresholdsFor(key, minute).drop_below, from the cache when it holds that hour's levels,
   // else from the rates alone (the cache is left as it is).

@@ -21,11 +21,13 @@ Detector::JudgedHour Detector::JudgedAt(const Region& region, common::Minute min
   return judged;
 }
 
+bool Detector::LevelsCached(const KeyState& key, const JudgedHour& judged) {
+  return key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead;
+}
+
 const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute minute) {
   const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
-  if (key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead) {
-    return key.cache;
-  }
+  if (LevelsCached(key, judged)) return key.cache;
   key.history.WeekBefore(judged.epoch, week_);
   key.cache =
       models::CountBaseline(BaselineFor(key))
@@ -40,9 +42,7 @@ std::uint32_t Detector::DropBelowFor(KeyState& key, common::Minute minute) {
   // No hour of the week can hold the calls a drop needs: most keys, every hour.
   if (key.history.CountBound() < models::CountBaseline::kDropMinimum) return 0;
   const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
-  if (key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead) {
-    return key.cache.drop_below;
-  }
+  if (LevelsCached(key, judged)) return key.cache.drop_below;
   // A quiet key's hourly check needs no levels but this one: they are computed when the key
   // next has calls to judge.
   key.history.WeekBefore(judged.epoch, week_);

@@ -311,7 +311,7 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   for (int day = 1; day <= days && judged_weekend; ++day) {
     by_kind = by_kind || weekend(target - kHoursPerDay * day);
   }
-  const auto same_kind = [&](int index) { return !by_kind || weekend(index) == weekend(target); };
+  const auto same_kind = [&](int index) { return !by_kind || weekend(index); };
 
   // Each day of the judged kind contributes the judged hour and its two neighbours to the
   // peaks and clumps.
@@ -354,13 +354,14 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   int hour = hour_of_day(oldest);
   int hour_of_week = weekdays_known ? (first_hour_of_week + oldest) % kWeek : 0;
   for (int i = oldest; i < kWeek; ++i) {
-    const bool of_kind = !by_kind || (hour_of_week >= 5 * kHoursPerDay) == judged_weekend;
+    const bool of_kind = !by_kind || hour_of_week >= 5 * kHoursPerDay;  // a weekend hour
     day_hours[static_cast<std::size_t>(i)] = of_kind ? static_cast<std::int8_t>(hour) : kOtherKind;
     hour = hour == kHoursPerDay - 1 ? 0 : hour + 1;
     hour_of_week = hour_of_week == kWeek - 1 ? 0 : hour_of_week + 1;
   }
   Burstiness bursty = BurstinessOf(week, oldest, day_hours);
-  // Too few days to tell a job's hour from a team's random ones: any clump counts as bursty.
+  // Too few days of the region to tell a job's hour from a team's random ones: any clump
+  // counts as bursty.
   if (days_observed < kKnownDays) {
     bursty.bursty = bursty.bursty || std::any_of(bursty.usual.begin(), bursty.usual.end(),
                                                  [](std::uint32_t clump) { return clump > 0; });
@@ -401,8 +402,6 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     const double length = kWindowMinutes[w];
     window.expected = levels.expected * length;
     const double steady = robust_rate * length;
-    const auto floor_calls =
-        static_cast<std::uint32_t>(std::ceil(options_.min_calls * kMinimumFactor[w]));
     auto clump_guard = static_cast<std::uint32_t>(
         std::floor(options_.peak_margin * Robust(daily_clumps[w]) + steady));
     if (bursty.bursty) {
@@ -410,7 +409,7 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
           clump_guard,
           static_cast<std::uint32_t>(std::floor(kBurstyMargin * bursty.usual[w] + steady)));
     }
-    window.fire_at = std::max({floor_calls, PoissonUpperQuantile(steady, options_.p_value),
+    window.fire_at = std::max({FireAtLeast(w), PoissonUpperQuantile(steady, options_.p_value),
                                clump_guard + 1, inside_clump[w]});
     window.calm_below =
         std::min(std::max(std::uint32_t{1}, PoissonUpperQuantile(steady, options_.calm_p_value)),

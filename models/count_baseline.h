@@ -86,11 +86,11 @@ struct Thresholds {
 //   clump too: the second-busiest day's largest clump, times `kBurstyMargin` (two of its
 //   clumps may come together), plus the steady calls; one-minute: that day's largest 5
 //   minutes, as a clump of a few minutes may come all in one. Clumps of its usual size are
-//   normal at any hour, a clump several times larger is not. A key observed for fewer than
-//   `kKnownDays` days is bursty as soon as it has a clump: a day or two cannot tell a job
-//   that recurs at its hour (a night's jitter may move it out of the hours seen) from a
-//   team's work at random hours, so a young key (in a new account, say) is not flagged for
-//   repeating its clumps at a new hour;
+//   normal at any hour, a clump several times larger is not. With `days_observed` (of the
+//   key's region) under `kKnownDays`, a key is bursty as soon as it has a clump: a day or
+//   two cannot tell a job that recurs at its hour (a night's jitter may move it out of the
+//   hours seen) from a team's work at random hours, so the keys of a new account or region
+//   are not flagged for repeating their clumps at a new hour;
 // - the 1, 5 and 15 minute windows inside a clump: above the Poisson quantile at `p_value`
 //   of their share of the next larger window's clump (the second-busiest day's, around
 //   hour h). A job that spreads 30 calls over 10 minutes holds a busiest minute and a
@@ -114,7 +114,8 @@ class CountBaseline {
   // How far above its usual clump a bursty key's window must go: its clumps come at random
   // times, so two of them now and then fall in one window.
   static constexpr double kBurstyMargin = 2.0;
-  // Days of history from which a key's clumps are judged by their hours of the day.
+  // Days of the region's history from which a key's clumps are judged by their hours of
+  // the day.
   static constexpr int kKnownDays = 3;
 
   explicit CountBaseline(CountBaselineOptions options) : options_(options) {}
