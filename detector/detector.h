@@ -366,6 +366,7 @@ class Detector {
   AttributionTally scratch_;  // reused, so minute close does not allocate
   std::vector<std::uint32_t> active_scratch_;
   models::WeekOfHours week_{};
+  models::FortnightOfHours fortnight_{};  // a weekend hour's history
   std::array<WindowJudgement, models::kWindowCount> judgements_{};
   DetectorCounters counters_;
 };

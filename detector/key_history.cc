@@ -17,6 +17,17 @@ std::size_t HourSlot(common::Hour hour) {
   return Slot(hour.time_since_epoch().count(), KeyHistory::kHours);
 }
 
+constexpr int kHoursPerWeek = 168;
+constexpr std::size_t kNotWeekend = std::numeric_limits<std::size_t>::max();
+
+// The slot of `hour` in the earlier weekend, or kNotWeekend outside the weekend span. The
+// Unix epoch is a Thursday, 72 hours after a Monday 00:00 (common::HourOfWeek).
+std::size_t WeekendSlot(common::Hour hour) {
+  const std::size_t slot =
+      Slot(hour.time_since_epoch().count() + 72 - KeyHistory::kWeekendFirstHour, kHoursPerWeek);
+  return slot < KeyHistory::kWeekendHours ? slot : kNotWeekend;
+}
+
 // The fewest bits of 1, 2, 4, 8, 16 or 32 that hold `value`.
 std::uint8_t BitsFor(std::uint32_t value) {
   if (value <= 1) return 1;
@@ -82,7 +93,7 @@ std::vector<TallyEntry> TopOfDay(const std::vector<TallyEntry>& entries) {
 
 }  // namespace
 
-std::size_t KeyHistory::HourBytes() const { return kRingValues * kHours * bits_ / 8; }
+std::size_t KeyHistory::HourBytes() const { return kCountsKept * bits_ / 8; }
 
 std::uint32_t KeyHistory::Get(std::size_t index) const {
   if (bits_ == 0) return 0;  // nothing recorded yet
@@ -124,7 +135,7 @@ void KeyHistory::WidenFor(std::uint32_t value) {
   KeyHistory wider;
   wider.bits_ = BitsFor(value);
   wider.packed_.assign(wider.HourBytes() + (packed_.size() - HourBytes()), 0);
-  for (std::size_t index = 0; index < kRingValues * kHours; ++index) {
+  for (std::size_t index = 0; index < kCountsKept; ++index) {
     if (const std::uint32_t old = Get(index); old != 0) wider.Set(index, old);
   }
   std::copy(packed_.begin() + static_cast<std::ptrdiff_t>(HourBytes()), packed_.end(),
@@ -138,6 +149,7 @@ void KeyHistory::AddMinute(common::Minute minute, std::uint32_t count, std::uint
   const auto hour = std::chrono::floor<std::chrono::hours>(minute);
   if (empty_ || hour > newest_hour_) {
     if (bits_ == 0) WidenFor(0);  // the first minute: a ring of zeros at the narrowest width
+    if (!empty_) KeepLeavingWeekend(hour);
     // Clear the slots of the hours skipped since the newest one (all of them after a gap).
     const std::int64_t skipped =
         empty_ ? kHours : std::min<std::int64_t>((hour - newest_hour_).count(), kHours);
@@ -224,11 +236,54 @@ bool KeyHistory::Holds(common::Hour hour) const {
   return !empty_ && hour <= newest_hour_ && hour > newest_hour_ - std::chrono::hours{kHours};
 }
 
+bool KeyHistory::EarlierHolds(common::Hour hour) const {
+  const common::Hour left = newest_hour_ - std::chrono::hours{kHours};  // the newest gone
+  return !empty_ && hour <= left && hour > left - std::chrono::hours{kHoursPerWeek} &&
+         WeekendSlot(hour) != kNotWeekend;
+}
+
+void KeyHistory::KeepLeavingWeekend(common::Hour hour) {
+  // Hours (newest_hour_ - kHours, hour - kHours] leave the ring; of them only the last
+  // week's can be held, and those after newest_hour_ were never recorded (their calls: 0).
+  const common::Hour last = hour - std::chrono::hours{kHours};
+  const common::Hour first = std::max(newest_hour_ - std::chrono::hours{kHours - 1},
+                                      last - std::chrono::hours{kHoursPerWeek - 1});
+  for (common::Hour leaving = first; leaving <= last; leaving += std::chrono::hours{1}) {
+    const std::size_t weekend = WeekendSlot(leaving);
+    if (weekend == kNotWeekend) continue;
+    const std::size_t slot = HourSlot(leaving);
+    const bool recorded = leaving <= newest_hour_;
+    for (std::size_t value = 0; value < kRingValues; ++value) {
+      Set(kEarlier + value * kWeekendHours + weekend, recorded ? Get(value * kHours + slot) : 0);
+    }
+  }
+}
+
 void KeyHistory::WeekBefore(common::Hour epoch, models::WeekOfHours& week) const {
+  FillFromRing(epoch, week);
+}
+
+void KeyHistory::FortnightBefore(common::Hour epoch, models::FortnightOfHours& fortnight) const {
+  FillFromRing(epoch, fortnight);
+  if (empty_) return;
+  const common::Hour first = epoch - std::chrono::hours{models::kHoursPerFortnight};
+  const common::Hour left = newest_hour_ - std::chrono::hours{kHours};
+  const common::Hour from = std::max(first, left - std::chrono::hours{kHoursPerWeek - 1});
+  const common::Hour to = std::min(epoch, left + std::chrono::hours{1});
+  for (common::Hour hour = from; hour < to; hour += std::chrono::hours{1}) {
+    const std::size_t weekend = WeekendSlot(hour);
+    if (weekend == kNotWeekend) continue;
+    fortnight[static_cast<std::size_t>((hour - first).count())] = {
+        Get(kEarlier + weekend), Get(kEarlier + kWeekendHours + weekend),
+        Get(kEarlier + 2 * kWeekendHours + weekend)};
+  }
+}
+
+void KeyHistory::FillFromRing(common::Hour epoch, std::span<models::HourSummary> out) const {
   // Called at every threshold refresh: the kept hours are read with one width test for
-  // the whole week and a running slot, not per hour.
-  week.fill({});
-  const common::Hour first = epoch - std::chrono::hours{models::kHoursPerWeek};
+  // the whole span and a running slot, not per hour.
+  std::fill(out.begin(), out.end(), models::HourSummary{});
+  const common::Hour first = epoch - std::chrono::hours{out.size()};
   if (empty_) return;
   const common::Hour from = std::max(first, newest_hour_ - std::chrono::hours{kHours - 1});
   const common::Hour to = std::min(epoch, newest_hour_ + std::chrono::hours{1});
@@ -237,7 +292,7 @@ void KeyHistory::WeekBefore(common::Hour epoch, models::WeekOfHours& week) const
     std::size_t slot = HourSlot(from);
     for (auto i = static_cast<std::size_t>((from - first).count());
          i < static_cast<std::size_t>((to - first).count()); ++i) {
-      week[i] = {read(slot), read(kHours + slot), read(2 * kHours + slot)};
+      out[i] = {read(slot), read(kHours + slot), read(2 * kHours + slot)};
       if (++slot == kHours) slot = 0;
     }
   };
@@ -342,8 +397,13 @@ bool KeyHistory::RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> r
                               std::span<const std::uint8_t> day_bytes) {
   constexpr std::uint8_t kWidths[] = {0, 1, 2, 4, 8, 16, 32};  // BitsFor's, and 0 while empty
   if (std::find(std::begin(kWidths), std::end(kWidths), bits) == std::end(kWidths)) return false;
+  // Rings of version 3 and 4 end where the version's counts do; the counts after them start
+  // at zero.
   const bool without_quarters = ring.size() == kOlderRingValues * kHours * bits / 8;
-  if (ring.size() != kRingValues * kHours * bits / 8 && !without_quarters) return false;
+  const bool without_weekend = ring.size() == kEarlier * bits / 8;
+  if (ring.size() != kCountsKept * bits / 8 && !without_quarters && !without_weekend) {
+    return false;
+  }
   if (tags.empty() && !day_bytes.empty()) return false;  // days name their values in the table
   // The days' bytes are read unchecked later (GetVarint): walk them once, checked, here.
   std::size_t at = 0;
@@ -365,7 +425,7 @@ bool KeyHistory::RestoreParts(std::uint8_t bits, std::span<const std::uint8_t> r
     }
   }
   std::vector<std::uint8_t> packed(ring.begin(), ring.end());
-  if (without_quarters) packed.resize(kRingValues * kHours * bits / 8);
+  packed.resize(kCountsKept * bits / 8);
   if (!tags.empty()) {
     PutVarint(packed, tags.size());
     for (std::uint64_t tag : tags) PutVarint(packed, tag);

@@ -28,10 +28,18 @@ bool Detector::LevelsCached(const KeyState& key, const JudgedHour& judged) {
 const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute minute) {
   const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
   if (LevelsCached(key, judged)) return key.cache;
-  key.history.WeekBefore(judged.epoch, week_);
-  key.cache =
-      models::CountBaseline(BaselineFor(key))
-          .Compute(week_, judged.ahead, judged.days_observed, common::HourOfWeek(judged.epoch));
+  const models::CountBaseline baseline(BaselineFor(key));
+  const int first_hour_of_week = common::HourOfWeek(judged.epoch);
+  // A weekend hour is judged on the weekends of two weeks (the history's earlier weekend).
+  constexpr int kFirstWeekendHour = 5 * 24;  // Saturday 00:00 UTC
+  if (common::HourOfWeek(judged.hour) >= kFirstWeekendHour) {
+    key.history.FortnightBefore(judged.epoch, fortnight_);
+    key.cache =
+        baseline.Compute(fortnight_, judged.ahead, judged.days_observed, first_hour_of_week);
+  } else {
+    key.history.WeekBefore(judged.epoch, week_);
+    key.cache = baseline.Compute(week_, judged.ahead, judged.days_observed, first_hour_of_week);
+  }
   key.cache_valid = true;
   key.cache_ahead = judged.ahead;
   key.cache_hour = judged.hour;

@@ -1,13 +1,14 @@
 // Detector::SaveState and Detector::LoadState: the detection state as compact binary.
 //
-// Layout (version 4): kMagic ("trailsight.detector-state" and a NUL byte), then a sequence
+// Layout (version 5): kMagic ("trailsight.detector-state" and a NUL byte), then a sequence
 // of values (detector/state_encoding.h): the version, the strings (every interned string
 // the state refers to; symbols are stored as indexes into them, since symbols are local to
 // a process), then the arrays of regions, keys and episodes, whose rows are arrays laid out
 // field by field in the order the Save* functions below write them. A new field means a new
 // version.
 //
-// Version 3, the same but for hour rings without busiest quarters, is still read. Version 2
+// Versions 4 (the same but for hour rings without the earlier weekend) and 3 (nor the
+// busiest quarters) are still read. Version 2
 // (MessagePack of a map with "format", "version", "strings", "regions", "keys" and
 // "episodes", holding the same rows as MessagePack arrays) is still read: snapshots written
 // by earlier builds restore. One loader reads both, through a cursor over either encoding.
@@ -23,9 +24,10 @@ namespace {
 
 constexpr std::string_view kMagic{"trailsight.detector-state\0", 26};
 constexpr std::string_view kFormatV2 = "trailsight.detector-state";
-constexpr std::uint64_t kVersion = 4;
-// Version 3 differs only in its hour rings, which keep no busiest quarter; KeyHistory tells
-// the two rings apart by their size.
+constexpr std::uint64_t kVersion = 5;
+// Versions 4 and 3 differ only in their hour rings, which keep no earlier weekend (and, in
+// 3, no busiest quarter); KeyHistory tells the rings apart by their size.
+constexpr std::uint64_t kVersionWithoutWeekend = 4;
 constexpr std::uint64_t kVersionWithoutQuarters = 3;
 
 std::int64_t Count(common::Seconds time) { return time.time_since_epoch().count(); }
@@ -475,8 +477,9 @@ void StateCodec::LoadEpisodes(In& in, Detector& detector) {
 void StateCodec::Load(std::string_view bytes, Detector& detector) {
   if (bytes.starts_with(kMagic)) {
     BinaryIn in(bytes.substr(kMagic.size()));
-    if (const std::uint64_t version = in.UInt();
-        version != kVersion && version != kVersionWithoutQuarters) {
+    if (const std::uint64_t version = in.UInt(); version != kVersion &&
+                                                 version != kVersionWithoutWeekend &&
+                                                 version != kVersionWithoutQuarters) {
       throw std::invalid_argument("format version " + std::to_string(version) +
                                   ", this build reads versions 2 to " + std::to_string(kVersion));
     }
@@ -525,7 +528,7 @@ void StateCodec::CheckActiveKeys(const Detector& detector) {
   }
 }
 
-// For state_records.cc, which reads records in the binary encoding (versions 3 and 4) only.
+// For state_records.cc, which reads records in the binary encoding (versions 3 to 5) only.
 template void StateCodec::LoadStrings(BinaryIn&);
 template void StateCodec::LoadRegion(BinaryIn&, Detector&, bool);
 template void StateCodec::LoadKey(BinaryIn&, Detector&, bool);

@@ -46,14 +46,18 @@ std::uint32_t WindowPeak(const HourSummary& hour, std::size_t w) {
 // smallest means) lies scheduled or batched work, never steady traffic.
 double ClumpAbove(double mean) { return 1.25 * mean + 4.5 * std::sqrt(mean) + 3.0; }
 
-// Up to a week of values, one a day, and how many there are.
+// Up to two weeks of values, one a day, and how many there are.
 template <typename T>
 struct Daily {
-  std::array<T, 8> values{};
+  std::array<T, 14> values{};
   std::size_t count = 0;
 
   void Add(T value) { values[count++] = value; }
 };
+
+// One count of every hour of a history of HourSummary, as an array.
+using Column =
+    Eigen::Map<const Eigen::Array<std::uint32_t, Eigen::Dynamic, 1>, 0, Eigen::InnerStride<3>>;
 
 // Of one value per day, the second largest with three days or more (one anomalous day does
 // not count), else the largest; without sorting or allocating.
@@ -190,22 +194,23 @@ std::uint32_t Rest(const HourSummary& hour) {
 // For each hour of a week: its hour of the day, or kOtherKind when its day is not of the
 // judged kind.
 constexpr std::int8_t kOtherKind = -1;
-using DayHours = std::array<std::int8_t, kHoursPerWeek>;
+using DayHours = std::array<std::int8_t, kHoursPerFortnight>;
 
-// Reads hours [oldest, kHoursPerWeek) of `week` whose day is of the judged kind. An hour
+// Reads hours [oldest, history.size()) of `history` whose day is of the judged kind. An hour
 // holds a clump when its busiest quarter is one against what the rest of that hour of the
 // day usually holds, a third of its median over those days: steady traffic, which neither
 // the key's clumps (they are in the quarter) nor one sparse hour (whose few calls all fit
 // in a quarter) can make look small.
-Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day_hours) {
-  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
-  // Each hour of the day occurs once a day: at most seven values per hour of the day.
-  std::array<std::array<std::uint32_t, 7>, kHoursPerDay> rests{};
+Burstiness BurstinessOf(std::span<const HourSummary> history, int oldest,
+                        const DayHours& day_hours) {
+  const int size = static_cast<int>(history.size());
+  // Each hour of the day occurs once a day: at most fourteen values per hour of the day.
+  std::array<std::array<std::uint32_t, 14>, kHoursPerDay> rests{};
   std::array<std::size_t, kHoursPerDay> seen{};
-  for (int i = oldest; i < kWeek; ++i) {
+  for (int i = oldest; i < size; ++i) {
     const int hour = day_hours[static_cast<std::size_t>(i)];
     if (hour == kOtherKind) continue;
-    rests[hour][seen[hour]++] = Rest(week[static_cast<std::size_t>(i)]);
+    rests[hour][seen[hour]++] = Rest(history[static_cast<std::size_t>(i)]);
   }
   std::array<double, kHoursPerDay> clump_above{};  // by hour of the day
   for (int hour = 0; hour < kHoursPerDay; ++hour) {
@@ -219,14 +224,14 @@ Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day
   std::bitset<kHoursPerDay> clump_hours;
   int clumps = 0;  // hours with a clump
   std::array<Daily<std::uint32_t>, kWindowCount> daily;
-  for (int day_end = kWeek; day_end > oldest; day_end -= kHoursPerDay) {
+  for (int day_end = size; day_end > oldest; day_end -= kHoursPerDay) {
     bool of_kind = false;
     std::array<std::uint32_t, kWindowCount> largest{};
     for (int i = day_end - kHoursPerDay; i < day_end; ++i) {
       const int hour = day_hours[static_cast<std::size_t>(i)];
       if (hour == kOtherKind) continue;
       of_kind = true;
-      const HourSummary& summary = week[static_cast<std::size_t>(i)];
+      const HourSummary& summary = history[static_cast<std::size_t>(i)];
       if (summary.peak_quarter <= clump_above[hour]) continue;
       clump_hours.set(static_cast<std::size_t>(hour));
       ++clumps;
@@ -247,24 +252,24 @@ Burstiness BurstinessOf(const WeekOfHours& week, int oldest, const DayHours& day
 }  // namespace
 
 // Hours [first, last] of the day `day` days before the judged hour `target`: the same hour
-// of the day and its two neighbours, within the history from `oldest` on (empty when
-// first > last).
-std::pair<int, int> CountBaseline::DaySpan(int target, int oldest, int day) {
-  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
+// of the day and its two neighbours, within the history of `size` hours from `oldest` on
+// (empty when first > last).
+std::pair<int, int> CountBaseline::DaySpan(int target, int oldest, int day, int size) {
   return {std::max(target - kHoursPerDay * day - 1, oldest),
-          std::min(target - kHoursPerDay * day + 1, kWeek - 1)};
+          std::min(target - kHoursPerDay * day + 1, size - 1)};
 }
 
-CountBaseline::RatesAround CountBaseline::Rates(const WeekOfHours& week, int target, int oldest,
-                                                int days) {
-  using HourArray = Eigen::Array<std::uint32_t, kHoursPerWeek, 1>;
-  const Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>> calls(&week[0].calls);
-  std::array<double, 21> rates;  // three hours a day, at most seven days
+CountBaseline::RatesAround CountBaseline::Rates(std::span<const HourSummary> history, int target,
+                                                const Days& days) {
+  const int size = static_cast<int>(history.size());
+  const Column calls(&history[0].calls, size);
+  std::array<double, 3 * 14> rates;  // three hours a day, at most fourteen days
   Daily<double> daily;
   std::size_t count = 0;
   RatesAround result;
-  for (int day = 1; day <= days; ++day) {
-    const auto [first, last] = DaySpan(target, oldest, day);
+  for (std::size_t d = 0; d < days.count; ++d) {
+    const int day = days.day[d];
+    const auto [first, last] = DaySpan(target, days.oldest, day, size);
     if (first > last) continue;
     const auto day_calls = calls.segment(first, last - first + 1).cast<double>();
     for (int i = 0; i <= last - first; ++i) rates[count++] = day_calls(i) / kMinutesPerHour;
@@ -282,18 +287,23 @@ CountBaseline::RatesAround CountBaseline::Rates(const WeekOfHours& week, int tar
 
 Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int days_observed,
                                   int first_hour_of_week) const {
-  const int days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
-  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
-  // Columns of the week as arrays, one value per hour.
-  using HourArray = Eigen::Array<std::uint32_t, kHoursPerWeek, 1>;
-  using Column = Eigen::Map<const HourArray, 0, Eigen::InnerStride<3>>;
-  const Column calls(&week[0].calls);
-  const Column peaks(&week[0].peak_minute);
+  return ComputeOver(week, hours_ahead, days_observed, first_hour_of_week);
+}
 
-  // The judged hour sits at index kWeek + hours_ahead; the same hour of day k days earlier
-  // at that index minus 24 k. Only hours from `oldest` on hold history.
-  const int target = kWeek + hours_ahead;
-  const int oldest = kWeek - kHoursPerDay * days;
+Thresholds CountBaseline::Compute(const FortnightOfHours& fortnight, int hours_ahead,
+                                  int days_observed, int first_hour_of_week) const {
+  return ComputeOver(fortnight, hours_ahead, days_observed, first_hour_of_week);
+}
+
+Thresholds CountBaseline::ComputeOver(std::span<const HourSummary> history, int hours_ahead,
+                                      int days_observed, int first_hour_of_week) const {
+  constexpr int kWeek = static_cast<int>(kHoursPerWeek);
+  const int size = static_cast<int>(history.size());
+  const Column peaks(&history[0].peak_minute, size);
+
+  // The judged hour sits at index size + hours_ahead; the same hour of day k days earlier
+  // at that index minus 24 k. Only hours from a day set's `oldest` on hold history.
+  const int target = size + hours_ahead;
   const bool weekdays_known = first_hour_of_week != kNoWeekdays;
   const auto weekend = [&](int index) {
     return (first_hour_of_week + index) % kWeek / kHoursPerDay >= 5;
@@ -302,25 +312,44 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     return weekdays_known ? (first_hour_of_week + index) % kHoursPerDay
                           : ((index - target) % kHoursPerDay + kHoursPerDay) % kHoursPerDay;
   };
-  // A weekend hour's peaks and clumps come from the window's weekend days when it holds one,
-  // so weekday work does not hide a Sunday burst. A weekday hour's come from every day: a
-  // weekend clump only makes it quieter, and the weekend in UTC holds the Friday evening of
-  // accounts west of it, whose weekday jobs would otherwise be missing from their week.
-  const bool judged_weekend = weekdays_known && weekend(target);
+  // Every day of the week before the judged hour.
+  Days every;
+  const int week_days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
+  every.oldest = size - kHoursPerDay * week_days;
+  for (int day = 1; day <= week_days; ++day)
+    every.day[every.count++] = static_cast<std::int8_t>(day);
+  // A weekend hour's peaks and clumps come from the weekend days of the history when it
+  // holds one, so weekday work does not hide a Sunday burst. A weekday hour's come from
+  // every day: a weekend clump only makes it quieter.
+  Days kind = every;
   bool by_kind = false;
-  for (int day = 1; day <= days && judged_weekend; ++day) {
-    by_kind = by_kind || weekend(target - kHoursPerDay * day);
+  if (weekdays_known && weekend(target)) {
+    const int span =
+        std::clamp(std::min(days_observed, 2 * options_.window_days), 1, size / kHoursPerDay);
+    Days weekends;
+    weekends.oldest = size - kHoursPerDay * span;
+    for (int day = 1; day <= span; ++day) {
+      if (weekend(target - kHoursPerDay * day)) {
+        weekends.day[weekends.count++] = static_cast<std::int8_t>(day);
+      }
+    }
+    by_kind = weekends.count > 0;
+    if (by_kind) kind = weekends;
   }
-  const auto same_kind = [&](int index) { return !by_kind || weekend(index); };
 
   // Each day of the judged kind contributes the judged hour and its two neighbours to the
-  // peaks and clumps.
-  const RatesAround rates = Rates(week, target, oldest, days);
+  // peaks and clumps, and to the expected rate when there are three such days or more (two
+  // weekends; with one, a quiet day would halve it). The busy-day rate that the longer
+  // windows allow for comes from every day of the week: four days are too few to bound a
+  // key's day-to-day swings, and a UTC weekend day holds the Friday evening or Monday
+  // morning of accounts far from UTC.
+  RatesAround rates = Rates(history, target, every);
+  if (by_kind && kind.count >= 3) rates.expected = Rates(history, target, kind).expected;
   Daily<std::uint32_t> daily_peaks;
   Daily<std::pair<int, int>> spans;  // [first, last] of each day of the judged kind
-  for (int day = 1; day <= days; ++day) {
-    const auto [first, last] = DaySpan(target, oldest, day);
-    if (first > last || !same_kind(target - kHoursPerDay * day)) continue;
+  for (std::size_t d = 0; d < kind.count; ++d) {
+    const auto [first, last] = DaySpan(target, kind.oldest, kind.day[d], size);
+    if (first > last) continue;
     daily_peaks.Add(peaks.segment(first, last - first + 1).maxCoeff());
     spans.Add({first, last});
   }
@@ -343,7 +372,7 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
     for (std::size_t day = 0; day < spans.count; ++day) {
       std::uint32_t clump = 0;
       for (int i = spans.values[day].first; i <= spans.values[day].second; ++i) {
-        const std::uint32_t held = WindowPeak(week[static_cast<std::size_t>(i)], w);
+        const std::uint32_t held = WindowPeak(history[static_cast<std::size_t>(i)], w);
         if (held > clump_above) clump = std::max(clump, held);
       }
       daily_clumps[w].Add(clump);
@@ -351,15 +380,15 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
   }
   // The hours of the window by hour of the day, walked without a division per hour.
   DayHours day_hours;
-  int hour = hour_of_day(oldest);
-  int hour_of_week = weekdays_known ? (first_hour_of_week + oldest) % kWeek : 0;
-  for (int i = oldest; i < kWeek; ++i) {
+  int hour = hour_of_day(kind.oldest);
+  int hour_of_week = weekdays_known ? (first_hour_of_week + kind.oldest) % kWeek : 0;
+  for (int i = kind.oldest; i < size; ++i) {
     const bool of_kind = !by_kind || hour_of_week >= 5 * kHoursPerDay;  // a weekend hour
     day_hours[static_cast<std::size_t>(i)] = of_kind ? static_cast<std::int8_t>(hour) : kOtherKind;
     hour = hour == kHoursPerDay - 1 ? 0 : hour + 1;
     hour_of_week = hour_of_week == kWeek - 1 ? 0 : hour_of_week + 1;
   }
-  Burstiness bursty = BurstinessOf(week, oldest, day_hours);
+  Burstiness bursty = BurstinessOf(history, kind.oldest, day_hours);
   // Too few days of the region to tell a job's hour from a team's random ones: any clump
   // counts as bursty.
   if (days_observed < kKnownDays) {
@@ -422,9 +451,13 @@ Thresholds CountBaseline::Compute(const WeekOfHours& week, int hours_ahead, int 
 
 std::uint32_t CountBaseline::DropBelow(const WeekOfHours& week, int hours_ahead,
                                        int days_observed) const {
-  const int days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
+  const int week_days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
   constexpr int kWeek = static_cast<int>(kHoursPerWeek);
-  return DropBelowOf(Rates(week, kWeek + hours_ahead, kWeek - kHoursPerDay * days, days));
+  Days every;
+  every.oldest = kWeek - kHoursPerDay * week_days;
+  for (int day = 1; day <= week_days; ++day)
+    every.day[every.count++] = static_cast<std::int8_t>(day);
+  return DropBelowOf(Rates(week, kWeek + hours_ahead, every));
 }
 
 std::uint32_t CountBaseline::FireAtLeast(std::size_t window) const {

@@ -21,6 +21,11 @@ struct HourSummary {
 inline constexpr std::size_t kHoursPerWeek = 168;
 using WeekOfHours = std::array<HourSummary, kHoursPerWeek>;
 
+// Two weeks of hourly summaries, laid out the same way: fortnight[335] is the hour before
+// the judged one. Of the older week, the baseline reads the hours of weekend days only.
+inline constexpr std::size_t kHoursPerFortnight = 2 * kHoursPerWeek;
+using FortnightOfHours = std::array<HourSummary, kHoursPerFortnight>;
+
 // The hour of the week of a WeekOfHours' first entry (0: Monday 00:00 UTC, 167: Sunday
 // 23:00), which tells weekdays from weekends; kNoWeekdays judges every day alike.
 inline constexpr int kNoWeekdays = -1;
@@ -30,7 +35,7 @@ struct CountBaselineOptions {
   double calm_p_value = 1e-3;   // a minute this unlikely or more still counts as unusual
   std::uint32_t min_calls = 5;  // never fire on fewer calls in a minute than this
   double peak_margin = 1.5;     // how far above the usual busiest minute a count must go
-  int window_days = 7;          // days of history used, 1 to 7
+  int window_days = 7;          // days of history used, 1 to 7 (twice as many for weekends)
 };
 
 // The windows every key is judged over, in minutes: a one-minute spike, and rises sustained
@@ -62,12 +67,14 @@ struct Thresholds {
 // - `expected`: the median per-minute rate of hours h-1, h, h+1 over the window's days, so
 //   a single anomalous day cannot move it;
 // - the days whose peaks and clumps it learns from: for a weekend hour (when the week's
-//   hours of the week are known and the window holds a weekend day), the weekend days, so
-//   the bursts of a key busy on weekdays only do not raise its levels on a Sunday; for a
-//   weekday hour, every day (a weekend clump only makes a weekday quieter, and a UTC
-//   Saturday holds the Friday evening of accounts west of UTC). Rates come from every day:
-//   a week holds one weekend, too few days for a robust weekend rate (one quiet weekend day
-//   would halve it);
+//   hours of the week are known and the window holds a weekend day), the weekend days, of
+//   two weeks when given a fortnight, so the bursts of a key busy on weekdays only do not
+//   raise its levels on a Sunday; for a weekday hour, every day of the week (a weekend
+//   clump only makes a weekday quieter). The expected rate comes from the weekend days too
+//   when there are at least three of them (two weekends: with one, a quiet weekend day
+//   would halve it), else from every day of the week; the busy-day rate always from every
+//   day of the week (four days are too few to bound a key's day-to-day swings, and a UTC
+//   weekend day holds the Friday evening of accounts west of UTC);
 // - one-minute `fire_at`: the largest of `min_calls`, the Poisson upper quantile of
 //   `expected` at `p_value` (count statistics, so a 0.03/min API and a 300/min API are
 //   judged alike), and `peak_margin` times the second-busiest daily peak minute around
@@ -127,6 +134,11 @@ class CountBaseline {
   // is the hour of the week of week[0], or kNoWeekdays.
   Thresholds Compute(const WeekOfHours& week, int hours_ahead, int days_observed,
                      int first_hour_of_week = kNoWeekdays) const;
+  // The same for a weekend hour, judged on the weekend days of two weeks (at most
+  // 2 x options.window_days days of history). For a weekday hour, or with kNoWeekdays, the
+  // older week is not read and the levels are those of the newer week.
+  Thresholds Compute(const FortnightOfHours& fortnight, int hours_ahead, int days_observed,
+                     int first_hour_of_week) const;
 
   // Returns Compute(week, hours_ahead, days_observed).drop_below, at the cost of the rates
   // alone: what the hourly drop check of a quiet key needs. It is 0 whenever no hour of
@@ -153,8 +165,17 @@ class CountBaseline {
     double robust = 0.0;
     double week_ago = -1.0;
   };
-  static std::pair<int, int> DaySpan(int target, int oldest, int day);
-  static RatesAround Rates(const WeekOfHours& week, int target, int oldest, int days);
+  // The days before the judged hour a baseline reads (1: the day before), and the oldest
+  // index of the history they may reach.
+  struct Days {
+    std::array<std::int8_t, 14> day{};
+    std::size_t count = 0;
+    int oldest = 0;
+  };
+  static std::pair<int, int> DaySpan(int target, int oldest, int day, int size);
+  static RatesAround Rates(std::span<const HourSummary> history, int target, const Days& days);
+  Thresholds ComputeOver(std::span<const HourSummary> history, int hours_ahead, int days_observed,
+                         int first_hour_of_week) const;
   std::uint32_t DropBelowOf(const RatesAround& rates) const;
 
   CountBaselineOptions options_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <vector>
 
 namespace trailsight::detector {
 namespace {
@@ -125,13 +126,94 @@ TEST(KeyHistoryTest, ForgetsHoursOlderThanEightDaysAndClearsSkippedOnes) {
   EXPECT_EQ(history.CallsBetween(monday, monday + 1001h), 1u);
 }
 
+// The hours of Friday 12:00 to Monday 12:00 UTC (every time zone's weekend) are kept once
+// more when they leave the ring, for a week: a weekend hour reads two weekends.
+TEST(KeyHistoryTest, KeepsTheWeekendBeforeTheRingForAWeekMore) {
+  KeyHistory history;
+  const common::Day saturday = kMonday + days{5};
+  history.AddMinute(At(saturday, 10h), 7, 7, {}, kCap);
+  history.AddMinute(At(kMonday + days{2}, 10h), 3, 3, {}, kCap);  // Wednesday: not kept
+  history.AddMinute(At(kMonday + days{4}, 15h), 2, 2, {}, kCap);  // Friday afternoon
+  history.AddMinute(At(kMonday + days{7}, 8h), 4, 4, {}, kCap);   // Monday morning
+  // Thirteen days on (Sunday): all four hours have left the ring.
+  history.AddMinute(At(kMonday + days{13}, 12h), 1, 1, {}, kCap);
+  history.AddMinute(At(kMonday + days{13}, 13h), 300, 300, {}, kCap);  // widens the counts
+
+  const common::Hour epoch{kMonday + days{14}};
+  models::FortnightOfHours fortnight;
+  history.FortnightBefore(epoch, fortnight);
+  EXPECT_EQ(fortnight[5 * 24 + 10].calls, 7u);
+  EXPECT_EQ(fortnight[5 * 24 + 10].peak_minute, 7u);
+  EXPECT_EQ(fortnight[5 * 24 + 10].peak_quarter, 7u);
+  EXPECT_EQ(fortnight[2 * 24 + 10].calls, 0u);
+  EXPECT_EQ(fortnight[4 * 24 + 15].calls, 2u);
+  EXPECT_EQ(fortnight[7 * 24 + 8].calls, 4u);
+  EXPECT_EQ(fortnight[13 * 24 + 13].calls, 300u);
+  models::WeekOfHours week;
+  history.WeekBefore(epoch, week);
+  EXPECT_EQ(week[6 * 24 + 13].calls, 300u) << "the newer week, as in the fortnight";
+
+  // A week later the next weekend's hours have replaced them, calls or none.
+  history.AddMinute(At(kMonday + days{20}, 12h), 1, 1, {}, kCap);
+  history.FortnightBefore(common::Hour{kMonday + days{21}}, fortnight);
+  EXPECT_EQ(fortnight[6 * 24 + 13].calls, 300u);  // Sunday, day 13: kept
+  EXPECT_EQ(fortnight[5 * 24 + 10].calls, 0u);    // Saturday, day 12: no calls
+  EXPECT_EQ(fortnight[8].calls, 4u);              // Monday, day 7: in the fortnight still
+
+  // A gap longer than both leaves nothing of the old hours behind.
+  history.AddMinute(At(kMonday + days{60}, 12h), 1, 1, {}, kCap);
+  history.FortnightBefore(common::Hour{kMonday + days{61}}, fortnight);
+  std::uint64_t calls = 0;
+  for (const models::HourSummary& hour : fortnight) calls += hour.calls;
+  EXPECT_EQ(calls, 1u);
+}
+
+// Five weeks of a sparse key, minute by minute: at the start of every hour of the last two
+// weeks, the fortnight before it holds every hour of the eight days that end with the key's
+// newest and every weekend hour of the week before those, as counted.
+TEST(KeyHistoryTest, TheFortnightHoldsTheRingAndTheEarlierWeekendAtEveryHour) {
+  KeyHistory history;
+  std::vector<models::HourSummary> counted(35 * 24);
+  std::uint64_t state = 12345;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>(state >> 33);
+  };
+  const common::Hour first{kMonday};
+  models::FortnightOfHours fortnight;
+  int newest = 0;  // the newest hour with calls
+  for (int hour = 0; hour < 35 * 24; ++hour) {
+    if (hour >= 21 * 24) {
+      history.FortnightBefore(first + hours{hour}, fortnight);
+      for (int i = 0; i < 336; ++i) {
+        const int at = hour - 336 + i;
+        const int hour_of_week = at % 168;  // kMonday is a Monday
+        const bool weekend_span = hour_of_week >= 4 * 24 + 12 || hour_of_week < 12;
+        const bool kept = at > newest - 192 || (at > newest - 192 - 168 && weekend_span);
+        ASSERT_EQ(fortnight[i].calls, kept ? counted[at].calls : 0u) << hour << " " << at;
+        ASSERT_EQ(fortnight[i].peak_minute, kept ? counted[at].peak_minute : 0u);
+      }
+    }
+    for (int minute = 0; minute < 60; ++minute) {
+      if (next() % 50 != 0) continue;
+      const std::uint32_t count = 1 + next() % 3;
+      history.AddMinute(At(kMonday, hours{hour}, std::chrono::minutes{minute}), count, count, {},
+                        kCap);
+      newest = hour;
+      counted[hour].calls += count;
+      counted[hour].peak_minute = std::max(counted[hour].peak_minute, count);
+    }
+  }
+}
+
 TEST(KeyHistoryTest, SparseKeyFitsInAQuarterKilobyteOfRing) {
   KeyHistory history;
   for (int hour = 0; hour < 192; hour += 3) {
     history.AddMinute(At(kMonday, hours{hour}), 2, 2, Tally(1 + hour % 2, 2), kCap);
   }
-  // 192 bytes of ring (4 bits a count), about 90 of past days and today's four entries:
-  // a fifth of the 1,536 bytes that eight days of 32-bit pairs take.
+  // 198 bytes of ring (2 bits a count, three counts an hour, the earlier weekend too), about
+  // 90 of past days and today's four entries: a fourth of the 1,536 bytes that eight days
+  // of 32-bit pairs take.
   EXPECT_LE(history.heap_bytes(), 400u);
 }
 

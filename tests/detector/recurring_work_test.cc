@@ -118,5 +118,60 @@ TEST_F(RecurringWorkTest, ATeamsUsualBurstsAreQuietAtAnyHourButOnASundayOrFourTi
   EXPECT_LE(starts[1], common::FloorMinute(At("2024-12-18T20:31:00Z")));
 }
 
+// A team busy on weekday working hours (TerminateInstances at 1.5 calls a minute, 08:00 to
+// 20:00 UTC) and idle on weekends, for three weeks from Monday 2024-12-02. A Sunday
+// teardown of 12 instances in two minutes (6 and 6) lies below the weekday levels; on the
+// third Sunday, with two weekends known, it is judged at the weekends' own rate and fires.
+// A restart on the Saturday before keeps both weekends: the same insight.
+TEST_F(RecurringWorkTest, ASundayTeardownUnderWeekdayLevelsFiresOnceTwoWeekendsAreKnown) {
+  std::vector<Event> events;
+  for (Seconds t = At("2024-12-02T00:00:00Z"); t < At("2024-12-23T00:00:00Z"); t += 10min) {
+    events.push_back(Call(t, "DescribeInstances", kDevAccount, kTeam, true));
+  }
+  std::mt19937 random(13);
+  std::poisson_distribution<int> calls(1.5);
+  for (int day = 0; day < 21; ++day) {
+    if (day % 7 >= 5) continue;  // Saturday and Sunday
+    const Seconds eight = At("2024-12-02T08:00:00Z") + std::chrono::days{day};
+    for (int minute = 0; minute < 12 * 60; ++minute) {
+      Clump(events, eight + std::chrono::minutes{minute}, 1, calls(random), "TerminateInstances",
+            kDevAccount, kTeam);
+    }
+  }
+  Clump(events, At("2024-12-22T11:00:00Z"), 2, 12, "TerminateInstances", kDevAccount, kTeam);
+  SortByTime(events);
+  const auto sunday_starts = [&](const std::vector<Finding>& findings) {
+    std::vector<common::Minute> starts;
+    for (const Finding& finding : Of(findings, "TerminateInstances", kDevAccount)) {
+      if (finding.state == InsightState::kStart &&
+          finding.start >= common::FloorMinute(At("2024-12-21T00:00:00Z"))) {
+        starts.push_back(finding.start);
+      }
+    }
+    return starts;
+  };
+
+  const std::vector<Finding> uninterrupted = Run(events);
+
+  const std::vector<common::Minute> expected = {common::FloorMinute(At("2024-12-22T11:00:00Z"))};
+  EXPECT_EQ(sunday_starts(uninterrupted), expected) << Listed(uninterrupted);
+
+  CollectingFindings sink;
+  std::string state;
+  const auto cut = std::find_if(events.begin(), events.end(), [](const Event& event) {
+    return event.time >= At("2024-12-21T00:00:00Z");
+  });
+  {
+    Detector before({}, interner_, sink);
+    for (auto it = events.begin(); it != cut; ++it) before.OnEvent(*it);
+    state = before.SaveState();
+  }
+  Detector after({}, interner_, sink);
+  ASSERT_TRUE(after.LoadState(state));
+  for (auto it = cut; it != events.end(); ++it) after.OnEvent(*it);
+  after.FinishInput();
+  EXPECT_EQ(sunday_starts(sink.findings), expected) << Listed(sink.findings);
+}
+
 }  // namespace
 }  // namespace trailsight::detector

@@ -71,6 +71,16 @@ TEST(DetectorStateTest, AStateWrittenInVersionThreeStillRestores) {
   EXPECT_EQ(RestartedAtTheCut(version_three), Uninterrupted());
 }
 
+TEST(DetectorStateTest, AStateWrittenInVersionFourStillRestores) {
+  // The same cut, saved by the build before version 5, whose hour rings keep no earlier
+  // weekend: it starts empty.
+  const std::string version_four = Golden("detector-state-v4.bin");
+  ASSERT_GT(version_four.size(), 26u);
+  ASSERT_EQ(version_four[26], '\x04') << "the version, after the magic";
+
+  EXPECT_EQ(RestartedAtTheCut(version_four), Uninterrupted());
+}
+
 TEST(DetectorStateTest, AnyDamagedOrTruncatedStateIsRefusedOrReadWithinItsBytes) {
   // Under the sanitizers this shows that no damage makes the loader read outside the bytes
   // or past a table it read: each truncation is refused, each damaged byte refused or read.
@@ -109,12 +119,12 @@ TEST(DetectorStateTest, CorruptForeignAndNewerStatesAreRefusedWithAReason) {
   const std::string good = source.SaveState();
   const std::string magic("trailsight.detector-state\0", 26);
   ASSERT_EQ(good.substr(0, magic.size()), magic);
-  ASSERT_EQ(good[magic.size()], '\x04') << "the version, a one-byte varint";
+  ASSERT_EQ(good[magic.size()], '\x05') << "the version, a one-byte varint";
   std::string newer = good;
   newer[magic.size()] = 99;
   const std::vector<std::uint8_t> foreign = nlohmann::json::to_msgpack({{"format", "other"}});
   // An array that announces more elements than there are bytes left.
-  const std::string huge_count = magic + "\x04\xff\xff\xff\xff\x0f";
+  const std::string huge_count = magic + "\x05\xff\xff\xff\xff\x0f";
 
   const std::vector<std::pair<std::string, std::string>> cases = {
       {good.substr(0, good.size() / 2), "detector state"},
