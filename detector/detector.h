@@ -231,8 +231,15 @@ class Detector {
     // The keys whose history may hold an hour of CountBaseline::kDropMinimum calls, the only
     // ones that can drop (ListIfDropPossible); in index order, as `keys`.
     std::vector<std::uint32_t> drop_keys;
-    std::vector<std::uint32_t> totals;   // per open slot: every event of the minute
-    KeyHistory history;                  // the totals of closed minutes
+    std::vector<std::uint32_t> totals;  // per open slot: every event of the minute
+    KeyHistory history;                 // the totals of closed minutes
+    // Where the region's weekend lies (models::LocalWeekendOffset of its week before
+    // `weekend_day`, 0 when it keeps none), in hours from UTC, for the keys that show no
+    // weekend of their own: learned once a day from `history`, so it is never saved and a
+    // restored region learns the same.
+    common::Day weekend_day{};
+    std::int8_t weekend_offset = 0;
+    bool weekend_known = false;
     common::Seconds silence_reported{};  // newest event when silence was last alerted
     bool changed = false;                // since the last SaveChangedRecords
   };
@@ -304,6 +311,10 @@ class Detector {
     int days_observed;   // whole days of the region's history before the epoch, at least 1
   };
   JudgedHour JudgedAt(const Region& region, common::Minute minute) const;
+  // Where the key keeps its weekend, in hours from UTC, for the levels of `judged`: as its
+  // own week (in `week_`) shows it, else as its region's does, else 0 (UTC); 0 until the
+  // region has a whole week of history.
+  int WeekendOffset(const KeyState& key, const JudgedHour& judged);
   // Whether the key's cached levels are those of the judged hour.
   static bool LevelsCached(const KeyState& key, const JudgedHour& judged);
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);
@@ -367,6 +378,7 @@ class Detector {
   std::vector<std::uint32_t> active_scratch_;
   models::WeekOfHours week_{};
   models::FortnightOfHours fortnight_{};  // a weekend hour's history
+  models::WeekOfHours region_week_{};     // a region's week, for its weekend
   std::array<WindowJudgement, models::kWindowCount> judgements_{};
   DetectorCounters counters_;
 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "detector/detector.h"
+#include "models/local_weekend.h"
 
 namespace trailsight::detector {
 
@@ -21,6 +22,26 @@ Detector::JudgedHour Detector::JudgedAt(const Region& region, common::Minute min
   return judged;
 }
 
+int Detector::WeekendOffset(const KeyState& key, const JudgedHour& judged) {
+  // A week that the region's history does not fill would show a weekend where it began.
+  if (judged.days_observed < 8) return 0;
+  if (const std::optional<int> own =
+          models::LocalWeekendOffset(week_, common::HourOfWeek(judged.epoch))) {
+    return *own;
+  }
+  Region& region = regions_[key.region_index];
+  const common::Day day = floor<days>(judged.epoch);
+  if (!region.weekend_known || region.weekend_day != day) {
+    region.history.WeekBefore(common::Hour{day}, region_week_);
+    const std::optional<int> offset =
+        models::LocalWeekendOffset(region_week_, common::HourOfWeek(common::Hour{day}));
+    region.weekend_offset = static_cast<std::int8_t>(offset.value_or(0));
+    region.weekend_day = day;
+    region.weekend_known = true;
+  }
+  return region.weekend_offset;
+}
+
 bool Detector::LevelsCached(const KeyState& key, const JudgedHour& judged) {
   return key.cache_valid && key.cache_hour == judged.hour && key.cache_ahead == judged.ahead;
 }
@@ -29,15 +50,18 @@ const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute 
   const JudgedHour judged = JudgedAt(regions_[key.region_index], minute);
   if (LevelsCached(key, judged)) return key.cache;
   const models::CountBaseline baseline(BaselineFor(key));
-  const int first_hour_of_week = common::HourOfWeek(judged.epoch);
-  // A weekend hour is judged on the weekends of two weeks (the history's earlier weekend).
-  constexpr int kFirstWeekendHour = 5 * 24;  // Saturday 00:00 UTC
-  if (common::HourOfWeek(judged.hour) >= kFirstWeekendHour) {
+  // Days are of the kind they are where the key keeps its weekend. A weekend hour is judged
+  // on the weekends of two weeks (the history's earlier weekend holds every local weekend
+  // from UTC-12 to UTC+12).
+  key.history.WeekBefore(judged.epoch, week_);
+  const hours offset{WeekendOffset(key, judged)};
+  const int first_hour_of_week = common::HourOfWeek(judged.epoch + offset);
+  constexpr int kFirstWeekendHour = 5 * 24;  // Saturday 00:00
+  if (common::HourOfWeek(judged.hour + offset) >= kFirstWeekendHour) {
     key.history.FortnightBefore(judged.epoch, fortnight_);
     key.cache =
         baseline.Compute(fortnight_, judged.ahead, judged.days_observed, first_hour_of_week);
   } else {
-    key.history.WeekBefore(judged.epoch, week_);
     key.cache = baseline.Compute(week_, judged.ahead, judged.days_observed, first_hour_of_week);
   }
   key.cache_valid = true;

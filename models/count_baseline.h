@@ -26,8 +26,9 @@ using WeekOfHours = std::array<HourSummary, kHoursPerWeek>;
 inline constexpr std::size_t kHoursPerFortnight = 2 * kHoursPerWeek;
 using FortnightOfHours = std::array<HourSummary, kHoursPerFortnight>;
 
-// The hour of the week of a WeekOfHours' first entry (0: Monday 00:00 UTC, 167: Sunday
-// 23:00), which tells weekdays from weekends; kNoWeekdays judges every day alike.
+// The hour of the week of a WeekOfHours' first entry (0: Monday 00:00, 167: Sunday 23:00,
+// in UTC or in the time the key keeps its weekend by, see local_weekend.h), which tells
+// weekdays from weekends; kNoWeekdays judges every day alike.
 inline constexpr int kNoWeekdays = -1;
 
 struct CountBaselineOptions {

@@ -173,5 +173,47 @@ TEST_F(RecurringWorkTest, ASundayTeardownUnderWeekdayLevelsFiresOnceTwoWeekendsA
   EXPECT_EQ(sunday_starts(sink.findings), expected) << Listed(sink.findings);
 }
 
+// A dev team at UTC-8 tears down 6 to 14 instances 1 to 3 times each of its weekdays, at
+// 09:00 to 18:00 local time (17:00 to 02:00 UTC), for three weeks from Monday 2024-12-02
+// local; the account's reads every ten minutes close its minutes. Its Friday evenings fall
+// on UTC Saturdays: judged by its own weekend (learned from the region's week), the
+// Friday-evening teardown of the third week is quiet, and one of the same size on its
+// Saturday fires.
+TEST_F(RecurringWorkTest, ATeamWestOfUtcIsJudgedByItsOwnWeekend) {
+  constexpr const char* kWestAccount = "333333333333";
+  constexpr const char* kWestTeam = "arn:aws:sts::333333333333:assumed-role/DevTeam";
+  std::vector<Event> events;
+  for (Seconds t = At("2024-12-02T08:00:00Z"); t < At("2024-12-23T08:00:00Z"); t += 10min) {
+    events.push_back(Call(t, "DescribeInstances", kWestAccount, kWestTeam, true));
+  }
+  const auto teardown = [&](Seconds start, int instances) {
+    Clump(events, start, 2, instances, "TerminateInstances", kWestAccount, kWestTeam);
+  };
+  std::mt19937 random(17);
+  std::uniform_int_distribution<int> times(1, 3), size(6, 14), minute(0, 9 * 60 - 3);
+  for (int day = 0; day < 21; ++day) {
+    if (day % 7 >= 5) continue;  // its Saturday and Sunday
+    const Seconds nine_local = At("2024-12-02T17:00:00Z") + std::chrono::days{day};
+    for (int n = times(random); n > 0; --n) {
+      teardown(nine_local + std::chrono::minutes{minute(random)}, size(random));
+    }
+  }
+  teardown(At("2024-12-21T01:30:00Z"), 12);  // Friday 17:30 local, Saturday 01:30 UTC
+  teardown(At("2024-12-21T19:00:00Z"), 12);  // Saturday 11:00 local
+  SortByTime(events);
+
+  const std::vector<Finding> findings = Of(Run(events), "TerminateInstances", kWestAccount);
+
+  std::vector<common::Minute> starts;
+  for (const Finding& finding : findings) {
+    if (finding.state == InsightState::kStart &&
+        finding.start >= common::FloorMinute(At("2024-12-20T00:00:00Z"))) {
+      starts.push_back(finding.start);
+    }
+  }
+  const std::vector<common::Minute> expected = {common::FloorMinute(At("2024-12-21T19:00:00Z"))};
+  EXPECT_EQ(starts, expected) << Listed(findings);
+}
+
 }  // namespace
 }  // namespace trailsight::detector

@@ -61,8 +61,6 @@ TEST(EvaluationTargetsTest, SmallOrganizationMeetsEveryTarget) {
   }
   // Two scored days hold two incidents of each kind, too few for the per-kind and 97%
   // targets, which the held-out run of docs/evaluation.md measures: one miss here is 5.6%.
-  // This seed misses one of its two weekend bursts (10 calls in two minutes, 5 a minute,
-  // against a weekend minute level of 6 that comes from the week's rate).
   Targets targets = OrganizationTargets();
   targets.recall = 0.9;
   targets.recall_per_kind = 0;
@@ -70,6 +68,10 @@ TEST(EvaluationTargetsTest, SmallOrganizationMeetsEveryTarget) {
   const Pooled detector = ExpectTargetsMet(*result, options.naive.ks, targets);
   EXPECT_EQ(detector.incidents, 18);
   EXPECT_EQ(detector.by_kind.size(), 9U);
+  // Both Sunday teardowns, one of 10 calls in two minutes (5 a minute): judged on two
+  // weekends of the dev team's own time zone, not on the week's busiest single weekend day.
+  ASSERT_TRUE(detector.by_kind.contains("weekend-burst"));
+  EXPECT_EQ(detector.by_kind.at("weekend-burst").hits, 2);
 }
 
 TEST(EvaluationTargetsTest, RecordedTamperAndDeniedGetPasswordDataAreFound) {
