@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -73,6 +74,25 @@ class DetectorTest : public ::testing::Test {
     for (const Event& event : events) detector.OnEvent(event);
     detector.FinishInput();
     counters_ = detector.counters();
+    return sink.findings;
+  }
+
+  // Runs `events` (in time order) through a detector stopped before the first event at or
+  // after `stop` and one restarted from its saved state; returns the findings of both.
+  std::vector<Finding> RunRestarted(const std::vector<Event>& events, Seconds stop) {
+    const auto cut = std::find_if(events.begin(), events.end(),
+                                  [&](const Event& event) { return event.time >= stop; });
+    CollectingFindings sink;
+    std::string state;
+    {
+      Detector before({}, interner_, sink);
+      for (auto it = events.begin(); it != cut; ++it) before.OnEvent(*it);
+      state = before.SaveState();
+    }
+    Detector after({}, interner_, sink);
+    EXPECT_TRUE(after.LoadState(state));
+    for (auto it = cut; it != events.end(); ++it) after.OnEvent(*it);
+    after.FinishInput();
     return sink.findings;
   }
 

@@ -386,26 +386,12 @@ TEST_F(DropTest, ABusyApiRestoredFromAStateStillDrops) {
   // As above, but stopped an hour before the fall and restarted from the saved state: the
   // restored key is still judged at each hour's close.
   const Seconds stop = At("2024-12-12T10:00:00Z");
-  const std::vector<Event> events = FallingAway(stop);
-  const auto cut = std::find_if(events.begin(), events.end(),
-                                [&](const Event& event) { return event.time >= stop - 1h; });
-  CollectingFindings sink;
-  std::string state;
-  {
-    Detector before({}, interner_, sink);
-    for (auto it = events.begin(); it != cut; ++it) before.OnEvent(*it);
-    state = before.SaveState();
-  }
+  const std::vector<Finding> findings = RunRestarted(FallingAway(stop), stop - 1h);
 
-  Detector after({}, interner_, sink);
-  ASSERT_TRUE(after.LoadState(state));
-  for (auto it = cut; it != events.end(); ++it) after.OnEvent(*it);
-  after.FinishInput();
-
-  ASSERT_EQ(sink.findings.size(), 2u);
-  EXPECT_EQ(sink.findings[0].state, InsightState::kStart);
-  EXPECT_EQ(sink.findings[0].event_time, common::FloorMinute(At("2024-12-12T10:59:00Z")));
-  EXPECT_EQ(sink.findings[1].state, InsightState::kEnd);
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0].state, InsightState::kStart);
+  EXPECT_EQ(findings[0].event_time, common::FloorMinute(At("2024-12-12T10:59:00Z")));
+  EXPECT_EQ(findings[1].state, InsightState::kEnd);
 }
 
 TEST_F(DetectorTest, BeyondTheKeyCapNewKeysAreRefusedOldOnesKeptAndAnAlertRaisedHourly) {

@@ -156,21 +156,8 @@ TEST_F(RecurringWorkTest, ASundayTeardownUnderWeekdayLevelsFiresOnceTwoWeekendsA
   const std::vector<common::Minute> expected = {common::FloorMinute(At("2024-12-22T11:00:00Z"))};
   EXPECT_EQ(sunday_starts(uninterrupted), expected) << Listed(uninterrupted);
 
-  CollectingFindings sink;
-  std::string state;
-  const auto cut = std::find_if(events.begin(), events.end(), [](const Event& event) {
-    return event.time >= At("2024-12-21T00:00:00Z");
-  });
-  {
-    Detector before({}, interner_, sink);
-    for (auto it = events.begin(); it != cut; ++it) before.OnEvent(*it);
-    state = before.SaveState();
-  }
-  Detector after({}, interner_, sink);
-  ASSERT_TRUE(after.LoadState(state));
-  for (auto it = cut; it != events.end(); ++it) after.OnEvent(*it);
-  after.FinishInput();
-  EXPECT_EQ(sunday_starts(sink.findings), expected) << Listed(sink.findings);
+  const std::vector<Finding> restarted = RunRestarted(events, At("2024-12-21T00:00:00Z"));
+  EXPECT_EQ(sunday_starts(restarted), expected) << Listed(restarted);
 }
 
 // A dev team at UTC-8 tears down 6 to 14 instances 1 to 3 times each of its weekdays, at
