@@ -236,10 +236,10 @@ class Detector {
     // Where the region's weekend lies (models::LocalWeekendOffset of its week before
     // `weekend_day`, 0 when it keeps none), in hours from UTC, for the keys that show no
     // weekend of their own: learned once a day from `history`, so it is never saved and a
-    // restored region learns the same.
+    // restored region learns the same. `weekend_day` starts at the Unix epoch, a day no
+    // region is judged on (a region has a week of history first).
     common::Day weekend_day{};
     std::int8_t weekend_offset = 0;
-    bool weekend_known = false;
     common::Seconds silence_reported{};  // newest event when silence was last alerted
     bool changed = false;                // since the last SaveChangedRecords
   };
@@ -312,9 +312,10 @@ class Detector {
   };
   JudgedHour JudgedAt(const Region& region, common::Minute minute) const;
   // Where the key keeps its weekend, in hours from UTC, for the levels of `judged`: as its
-  // own week (in `week_`) shows it, else as its region's does, else 0 (UTC); 0 until the
-  // region has a whole week of history.
-  int WeekendOffset(const KeyState& key, const JudgedHour& judged);
+  // own week before the epoch (`key_week`) shows it, else as its region's does, else 0
+  // (UTC); 0 until the region has a whole week of history.
+  int WeekendOffset(const KeyState& key, const models::WeekOfHours& key_week,
+                    const JudgedHour& judged);
   // Whether the key's cached levels are those of the judged hour.
   static bool LevelsCached(const KeyState& key, const JudgedHour& judged);
   const models::Thresholds& ThresholdsFor(KeyState& key, common::Minute minute);

@@ -17,14 +17,13 @@ std::size_t HourSlot(common::Hour hour) {
   return Slot(hour.time_since_epoch().count(), KeyHistory::kHours);
 }
 
-constexpr int kHoursPerWeek = 168;
+constexpr int kHoursPerWeek = static_cast<int>(models::kHoursPerWeek);
 constexpr std::size_t kNotWeekend = std::numeric_limits<std::size_t>::max();
 
-// The slot of `hour` in the earlier weekend, or kNotWeekend outside the weekend span. The
-// Unix epoch is a Thursday, 72 hours after a Monday 00:00 (common::HourOfWeek).
+// The slot of `hour` in the earlier weekend, or kNotWeekend outside the weekend span.
 std::size_t WeekendSlot(common::Hour hour) {
   const std::size_t slot =
-      Slot(hour.time_since_epoch().count() + 72 - KeyHistory::kWeekendFirstHour, kHoursPerWeek);
+      Slot(common::HourOfWeek(hour) - KeyHistory::kWeekendFirstHour, kHoursPerWeek);
   return slot < KeyHistory::kWeekendHours ? slot : kNotWeekend;
 }
 
@@ -234,12 +233,6 @@ void KeyHistory::EncodePastDays(const std::vector<PastDay>& days, common::Day ol
 
 bool KeyHistory::Holds(common::Hour hour) const {
   return !empty_ && hour <= newest_hour_ && hour > newest_hour_ - std::chrono::hours{kHours};
-}
-
-bool KeyHistory::EarlierHolds(common::Hour hour) const {
-  const common::Hour left = newest_hour_ - std::chrono::hours{kHours};  // the newest gone
-  return !empty_ && hour <= left && hour > left - std::chrono::hours{kHoursPerWeek} &&
-         WeekendSlot(hour) != kNotWeekend;
 }
 
 void KeyHistory::KeepLeavingWeekend(common::Hour hour) {

@@ -45,7 +45,7 @@ class KeyHistory {
   static constexpr int kHours = 192;
   // The weekend span, as hours of the week (common::HourOfWeek): Friday 12:00 UTC to
   // Monday 12:00 UTC.
-  static constexpr int kWeekendFirstHour = 4 * 24 + 12;
+  static constexpr int kWeekendFirstHour = models::kFirstWeekendHour - 12;
   static constexpr int kWeekendHours = 72;
   static constexpr std::size_t kRingValues = 3;       // calls, busiest minute, busiest quarter
   static constexpr std::size_t kOlderRingValues = 2;  // states of version 3 keep no quarter
@@ -127,9 +127,6 @@ class KeyHistory {
   void Set(std::size_t index, std::uint32_t value);
   void WidenFor(std::uint32_t value);
   bool Holds(common::Hour hour) const;
-  // Whether the earlier weekend holds `hour`: a weekend-span hour that has left the ring
-  // less than a week ago.
-  bool EarlierHolds(common::Hour hour) const;
   // Keeps the weekend-span hours that leave the ring when `hour` becomes the newest.
   void KeepLeavingWeekend(common::Hour hour);
   // Fills `out` with the hours that end just before `epoch`, from the ring.

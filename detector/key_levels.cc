@@ -22,22 +22,22 @@ Detector::JudgedHour Detector::JudgedAt(const Region& region, common::Minute min
   return judged;
 }
 
-int Detector::WeekendOffset(const KeyState& key, const JudgedHour& judged) {
+int Detector::WeekendOffset(const KeyState& key, const models::WeekOfHours& key_week,
+                            const JudgedHour& judged) {
   // A week that the region's history does not fill would show a weekend where it began.
   if (judged.days_observed < 8) return 0;
   if (const std::optional<int> own =
-          models::LocalWeekendOffset(week_, common::HourOfWeek(judged.epoch))) {
+          models::LocalWeekendOffset(key_week, common::HourOfWeek(judged.epoch))) {
     return *own;
   }
   Region& region = regions_[key.region_index];
   const common::Day day = floor<days>(judged.epoch);
-  if (!region.weekend_known || region.weekend_day != day) {
+  if (region.weekend_day != day) {
     region.history.WeekBefore(common::Hour{day}, region_week_);
     const std::optional<int> offset =
         models::LocalWeekendOffset(region_week_, common::HourOfWeek(common::Hour{day}));
     region.weekend_offset = static_cast<std::int8_t>(offset.value_or(0));
     region.weekend_day = day;
-    region.weekend_known = true;
   }
   return region.weekend_offset;
 }
@@ -54,10 +54,9 @@ const models::Thresholds& Detector::ThresholdsFor(KeyState& key, common::Minute 
   // on the weekends of two weeks (the history's earlier weekend holds every local weekend
   // from UTC-12 to UTC+12).
   key.history.WeekBefore(judged.epoch, week_);
-  const hours offset{WeekendOffset(key, judged)};
+  const hours offset{WeekendOffset(key, week_, judged)};
   const int first_hour_of_week = common::HourOfWeek(judged.epoch + offset);
-  constexpr int kFirstWeekendHour = 5 * 24;  // Saturday 00:00
-  if (common::HourOfWeek(judged.hour + offset) >= kFirstWeekendHour) {
+  if (models::IsWeekend(common::HourOfWeek(judged.hour + offset))) {
     key.history.FortnightBefore(judged.epoch, fortnight_);
     key.cache =
         baseline.Compute(fortnight_, judged.ahead, judged.days_observed, first_hour_of_week);

@@ -259,6 +259,16 @@ std::pair<int, int> CountBaseline::DaySpan(int target, int oldest, int day, int 
           std::min(target - kHoursPerDay * day + 1, size - 1)};
 }
 
+CountBaseline::Days CountBaseline::EveryDay(int size, int days_observed) const {
+  const int week_days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
+  Days every;
+  every.oldest = size - kHoursPerDay * week_days;
+  for (int day = 1; day <= week_days; ++day) {
+    every.day[every.count++] = static_cast<std::int8_t>(day);
+  }
+  return every;
+}
+
 CountBaseline::RatesAround CountBaseline::Rates(std::span<const HourSummary> history, int target,
                                                 const Days& days) {
   const int size = static_cast<int>(history.size());
@@ -305,19 +315,12 @@ Thresholds CountBaseline::ComputeOver(std::span<const HourSummary> history, int 
   // at that index minus 24 k. Only hours from a day set's `oldest` on hold history.
   const int target = size + hours_ahead;
   const bool weekdays_known = first_hour_of_week != kNoWeekdays;
-  const auto weekend = [&](int index) {
-    return (first_hour_of_week + index) % kWeek / kHoursPerDay >= 5;
-  };
+  const auto weekend = [&](int index) { return IsWeekend((first_hour_of_week + index) % kWeek); };
   const auto hour_of_day = [&](int index) {
     return weekdays_known ? (first_hour_of_week + index) % kHoursPerDay
                           : ((index - target) % kHoursPerDay + kHoursPerDay) % kHoursPerDay;
   };
-  // Every day of the week before the judged hour.
-  Days every;
-  const int week_days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
-  every.oldest = size - kHoursPerDay * week_days;
-  for (int day = 1; day <= week_days; ++day)
-    every.day[every.count++] = static_cast<std::int8_t>(day);
+  const Days every = EveryDay(size, days_observed);
   // A weekend hour's peaks and clumps come from the weekend days of the history when it
   // holds one, so weekday work does not hide a Sunday burst. A weekday hour's come from
   // every day: a weekend clump only makes it quieter.
@@ -383,7 +386,7 @@ Thresholds CountBaseline::ComputeOver(std::span<const HourSummary> history, int 
   int hour = hour_of_day(kind.oldest);
   int hour_of_week = weekdays_known ? (first_hour_of_week + kind.oldest) % kWeek : 0;
   for (int i = kind.oldest; i < size; ++i) {
-    const bool of_kind = !by_kind || hour_of_week >= 5 * kHoursPerDay;  // a weekend hour
+    const bool of_kind = !by_kind || IsWeekend(hour_of_week);
     day_hours[static_cast<std::size_t>(i)] = of_kind ? static_cast<std::int8_t>(hour) : kOtherKind;
     hour = hour == kHoursPerDay - 1 ? 0 : hour + 1;
     hour_of_week = hour_of_week == kWeek - 1 ? 0 : hour_of_week + 1;
@@ -451,13 +454,8 @@ Thresholds CountBaseline::ComputeOver(std::span<const HourSummary> history, int 
 
 std::uint32_t CountBaseline::DropBelow(const WeekOfHours& week, int hours_ahead,
                                        int days_observed) const {
-  const int week_days = std::clamp(std::min(days_observed, options_.window_days), 1, 7);
   constexpr int kWeek = static_cast<int>(kHoursPerWeek);
-  Days every;
-  every.oldest = kWeek - kHoursPerDay * week_days;
-  for (int day = 1; day <= week_days; ++day)
-    every.day[every.count++] = static_cast<std::int8_t>(day);
-  return DropBelowOf(Rates(week, kWeek + hours_ahead, every));
+  return DropBelowOf(Rates(week, kWeek + hours_ahead, EveryDay(kWeek, days_observed)));
 }
 
 std::uint32_t CountBaseline::FireAtLeast(std::size_t window) const {

@@ -31,6 +31,10 @@ using FortnightOfHours = std::array<HourSummary, kHoursPerFortnight>;
 // weekdays from weekends; kNoWeekdays judges every day alike.
 inline constexpr int kNoWeekdays = -1;
 
+// The first hour of the week of the weekend (Saturday 00:00); it runs to the week's end.
+inline constexpr int kFirstWeekendHour = 5 * 24;
+inline constexpr bool IsWeekend(int hour_of_week) { return hour_of_week >= kFirstWeekendHour; }
+
 struct CountBaselineOptions {
   double p_value = 1e-6;        // false-alarm probability per key-minute under the Poisson model
   double calm_p_value = 1e-3;   // a minute this unlikely or more still counts as unusual
@@ -173,6 +177,9 @@ class CountBaseline {
     std::size_t count = 0;
     int oldest = 0;
   };
+  // Every day of the week before the judged hour in a history of `size` hours, as far as
+  // `days_observed` and options.window_days reach.
+  Days EveryDay(int size, int days_observed) const;
   static std::pair<int, int> DaySpan(int target, int oldest, int day, int size);
   static RatesAround Rates(std::span<const HourSummary> history, int target, const Days& days);
   Thresholds ComputeOver(std::span<const HourSummary> history, int hours_ahead, int days_observed,

@@ -9,7 +9,6 @@ namespace {
 
 constexpr int kWeek = static_cast<int>(kHoursPerWeek);
 constexpr int kWeekendHours = 48;
-constexpr int kSaturday = 5 * 24;  // the hour of the week of Saturday 00:00
 // A weekend is kept when the quietest 48 hours hold less than kRestingShare of the
 // busiest, or fall below them by kSignificance standard deviations of a Poisson count at
 // the busiest's mean (a week of steady traffic varies by about 2 to 4; a team under machine
@@ -41,12 +40,13 @@ std::optional<int> LocalWeekendOffset(const WeekOfHours& week, int first_hour_of
   double busiest = 0.0;
   for (int start = 0; start < kWeek; ++start) busiest = std::max(busiest, held(start));
 
-  // Local Saturday 00:00 at offset o is UTC hour of the week kSaturday - o.
+  // Local Saturday 00:00 at offset o is UTC hour of the week kFirstWeekendHour - o.
   constexpr int kOffsets = kMaxOffset - kMinOffset + 1;
   std::array<double, kOffsets> weekend{};
   int quietest = 0;
   for (int i = 0; i < kOffsets; ++i) {
-    weekend[static_cast<std::size_t>(i)] = held((kSaturday - (kMinOffset + i) + kWeek) % kWeek);
+    weekend[static_cast<std::size_t>(i)] =
+        held((kFirstWeekendHour - (kMinOffset + i) + kWeek) % kWeek);
     if (weekend[static_cast<std::size_t>(i)] < weekend[static_cast<std::size_t>(quietest)]) {
       quietest = i;
     }
